@@ -1,0 +1,89 @@
+// Status: the one error type of the project. A code maps to exactly one HTTP
+// status and one Onezone error id; the HTTP layer renders it as the Onezone
+// 20.02 body {"error": {"id", "description", "details"?}}.
+//
+// Status is a plain value, cheap to copy, and thread-compatible.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tokend {
+
+enum class Code {
+  kOk,
+  // Authentication (401). The inner reasons appear as details.authError.
+  kUnauthorized,
+  kBadBasicCredentials,
+  kBadToken,               // the token cannot be parsed
+  kTokenInvalid,           // bad signature, unknown or revoked identifier
+  kTokenCaveatUnverified,  // a caveat does not hold
+  kTokenCaveatUnknown,     // a caveat this service does not understand
+  // Request errors (4xx).
+  kForbidden,
+  kNotFound,
+  kMethodNotAllowed,
+  kAlreadyExists,
+  kMalformedData,         // the body is not JSON
+  kBadValueJSON,          // the body is JSON but not an object
+  kBadData,               // a key that is not understood
+  kBadValueInteger,       // a value that must be a whole number
+  kBadValueString,        // a value that must be a string
+  kBadValueTooLow,
+  kBadValueTooHigh,
+  kBadValueToken,         // a token in a request value or path is not usable
+  kMissingRequiredValue,
+  kPayloadTooLarge,
+  kTooManyRequests,
+  // Server side (5xx).
+  kServiceUnavailable,    // Redis is unreachable
+  kInternal,
+};
+
+// The HTTP status code and the Onezone error id of a code.
+int HttpStatusOf(Code code);
+const char* ErrorIdOf(Code code);
+
+class Status {
+ public:
+  // One detail of an error body: details[key] = value. `number` values are
+  // rendered as JSON numbers, the others as strings.
+  struct Detail {
+    std::string key;
+    std::string value;
+    bool number = false;
+  };
+
+  Status() = default;  // OK
+  Status(Code code, std::string description,
+         std::vector<Detail> details = {});
+
+  static Status Ok() { return Status(); }
+
+  // An authentication failure whose inner reason is `inner`; renders as
+  // 401 unauthorized with details.authError = {id, details?} of `inner`.
+  static Status Unauthorized(const Status& inner);
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& description() const { return description_; }
+  const std::vector<Detail>& details() const { return details_; }
+  // The inner reason of an unauthorized error, or nullptr.
+  const Status* inner() const { return inner_.get(); }
+
+  int http_status() const { return HttpStatusOf(code_); }
+  const char* error_id() const { return ErrorIdOf(code_); }
+
+  Status& AddDetail(std::string key, std::string value);
+  Status& AddNumberDetail(std::string key, long long value);
+
+ private:
+  Code code_ = Code::kOk;
+  std::string description_;
+  std::vector<Detail> details_;
+  std::shared_ptr<const Status> inner_;
+};
+
+}  // namespace tokend
