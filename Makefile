@@ -41,6 +41,7 @@ LIB       := $(BUILD)/libtokend.a
 DAEMON    := $(BUILD)/bin/onezone-tokend
 ADMIN     := $(BUILD)/bin/onezone-admin
 UNIT      := $(BUILD)/tests/unit_tests
+MACAROON_BENCH := $(BUILD)/bench/macaroon_bench
 
 .PHONY: all deps test unit run start stop bench clean format
 all: $(DAEMON) $(ADMIN) $(UNIT)
@@ -69,6 +70,10 @@ $(UNIT): $(UNIT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $^ -o $@ $(LIBS) -lcppunit
 
+$(MACAROON_BENCH): bench/macaroon_bench.cpp $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $< $(LIB) -o $@ $(LIBS) -lbenchmark -lmacaroons
+
 # Installs the Debian packages the build, the tests and `make run` need
 # (only the missing ones; a no-op when all are present).
 deps:
@@ -88,6 +93,10 @@ run: deps
 start: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash scripts/stack start
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(MACAROON_BENCH)
+	@BUILD=$(BUILD) bash scripts/bench
 
 stop:
 	@BUILD=$(BUILD) bash scripts/stack stop

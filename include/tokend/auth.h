@@ -1,0 +1,59 @@
+// Authenticator: who is calling. A token is taken from X-Auth-Token, then
+// "Authorization: Bearer", then Macaroon (Onezone 19.02+ precedence); without
+// one, basic auth against the users in Redis.
+//
+// A token is accepted when it parses, its signature matches, its record is
+// still in Redis (not deleted, not expired) and every caveat holds,
+// including caveats the client appended. Failures are kUnauthorized with
+// the inner reason (badToken, tokenInvalid, tokenCaveatUnverified, ...);
+// no credentials at all is kUnauthorized without one.
+//
+// Not thread-safe: one per worker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/access_token.h"
+#include "tokend/config.h"
+#include "tokend/http.h"
+#include "tokend/password_cache.h"
+#include "tokend/status.h"
+#include "tokend/token_keys.h"
+#include "tokend/token_store.h"
+#include "tokend/user_store.h"
+
+namespace tokend {
+
+struct Caller {
+  std::string user_id;
+  std::string name;
+};
+
+class Authenticator {
+ public:
+  Authenticator(const Config& config, const TokenKeys* keys, UserStore* users,
+                TokenStore* tokens, PasswordCache* password_cache);
+
+  Status Authenticate(const Request& request, int64_t now, Caller* caller);
+
+  // Parses and verifies an access token for its owner without the caveats
+  // that may have expired (for revocation): signature and identifier only.
+  Status CheckTokenSignature(const std::string& text, AccessTokenId* id);
+
+ private:
+  Status AuthenticateToken(const std::string& text, int64_t now, Caller* caller);
+  Status AuthenticateBasic(const std::string& credentials, int64_t now,
+                           Caller* caller);
+
+  const Config& config_;
+  const TokenKeys* keys_;
+  UserStore* users_;
+  TokenStore* tokens_;
+  PasswordCache* password_cache_;
+  // A real hash of a random password, checked for unknown users so they cost
+  // what known users cost (no user-name oracle).
+  std::string decoy_hash_;
+};
+
+}  // namespace tokend

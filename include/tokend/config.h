@@ -1,0 +1,51 @@
+// Config: the daemon's settings, read from one `key = value` file. Every key,
+// its bounds and its default live in one table in src/config.cpp; the
+// shipped config/onezone-tokend.conf.example documents each of them.
+//
+// Config is a plain value; load it once, then share it read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/status.h"
+
+namespace tokend {
+
+struct Config {
+  // FastCGI endpoint: "unix:/path/to.sock" or "host:port".
+  std::string listen = "unix:/run/onezone-tokend/fcgi.sock";
+  // Permissions of the unix socket, so nginx's user can connect.
+  int socket_mode = 0660;
+  // Worker processes, each with its own Redis connection.
+  int workers = 4;
+  // Redis: "unix:/path/to.sock" or "host:port".
+  std::string redis = "unix:/run/redis/onezone-tokend.sock";
+  // Bounds so that no worker hangs on a dead Redis (milliseconds).
+  int redis_connect_timeout_ms = 500;
+  int redis_command_timeout_ms = 2000;
+  // File holding the master secret every token key derives from; created
+  // with mode 0600 on first start.
+  std::string master_secret_file = "/var/lib/onezone-tokend/master.key";
+  // The macaroon location of issued tokens.
+  std::string token_location = "onezone";
+  // Lifetime of a new access token when the request names none, and the
+  // largest `ttl` a request may ask for (seconds).
+  int64_t token_default_ttl = 31536000;
+  int64_t token_max_ttl = 31536000;
+  // PBKDF2-SHA256 iterations for new password hashes (OWASP 2023: 600000).
+  int password_iterations = 600000;
+  // How long a worker remembers a verified password, in memory only (s).
+  int password_cache_seconds = 300;
+};
+
+// Reads `path` over the defaults. Unknown keys, bad values and values out of
+// bounds are errors naming the line. Relative paths are taken relative to
+// the directory of `path`.
+Status LoadConfig(const std::string& path, Config* config);
+
+// "unix:/x" -> true and "/x"; "host:port" -> false and host, port.
+bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
+                   std::string* host, int* port);
+
+}  // namespace tokend

@@ -1,0 +1,66 @@
+// RedisClient: one connection to Redis with bounded connect and command
+// timeouts. A failed connection is dropped and re-opened by the next call,
+// so a worker recovers by itself when Redis comes back.
+//
+// Not thread-safe: one client per worker. Only src/redis_client.cpp sees
+// hiredis; replies are copied into owning RedisReply values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tokend/config.h"
+#include "tokend/status.h"
+
+struct redisContext;
+
+namespace tokend {
+
+struct RedisReply {
+  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
+  Type type = Type::kNil;
+  std::string text;  // kString, kStatus, kError
+  long long integer = 0;
+  std::vector<RedisReply> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+};
+
+using RedisCommand = std::vector<std::string>;
+
+class RedisClient {
+ public:
+  explicit RedisClient(const Config& config);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Sends `commands` in one round trip and reads every reply in order.
+  // kServiceUnavailable when Redis cannot be reached or times out (the
+  // connection is then dropped); kInternal when Redis answers a command with
+  // an error (the error text is in the description, never user data).
+  Status Pipeline(const std::vector<RedisCommand>& commands,
+                  std::vector<RedisReply>* replies);
+
+  // One command, one reply.
+  Status Run(const RedisCommand& command, RedisReply* reply);
+
+  // Runs `commands` inside MULTI/EXEC in one round trip; `replies` gets the
+  // EXEC results, one per command.
+  Status Transaction(const std::vector<RedisCommand>& commands,
+                     std::vector<RedisReply>* replies);
+
+ private:
+  Status Connect();
+  void Disconnect();
+
+  std::string unix_path_;
+  std::string host_;
+  int port_ = 0;
+  int connect_timeout_ms_;
+  int command_timeout_ms_;
+  redisContext* context_ = nullptr;
+};
+
+}  // namespace tokend

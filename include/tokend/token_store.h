@@ -1,0 +1,46 @@
+// TokenStore: the access tokens of each user in Redis. A token's record
+// expires at its time caveat, so Redis itself forgets expired tokens; the
+// per-user list is pruned of them as it is read. Nothing stored is enough
+// to rebuild a token without the master secret (see access_token.h).
+//
+// Not thread-safe (uses the worker's RedisClient).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tokend/redis_client.h"
+#include "tokend/status.h"
+
+namespace tokend {
+
+struct StoredToken {
+  std::string nonce;
+  int64_t expires_at = 0;  // Unix seconds
+};
+
+class TokenStore {
+ public:
+  explicit TokenStore(RedisClient* redis) : redis_(redis) {}
+
+  // Records a new token; atomic (MULTI/EXEC).
+  Status Add(const std::string& user_id, const StoredToken& token,
+             int64_t created_ms);
+
+  // Whether the token's record exists (not revoked, not expired).
+  Status IsLive(const std::string& user_id, const std::string& nonce,
+                bool* live);
+
+  // The user's live tokens, newest first.
+  Status List(const std::string& user_id, std::vector<StoredToken>* tokens);
+
+  // Deletes the token; `*revoked` is false when there was nothing to delete.
+  Status Revoke(const std::string& user_id, const std::string& nonce,
+                bool* revoked);
+
+ private:
+  RedisClient* redis_;
+};
+
+}  // namespace tokend

@@ -1,0 +1,13 @@
+// Worker: one process's request loop. Accepts FastCGI requests on the shared
+// socket, hands each to the Api, writes the response and logs one line.
+#pragma once
+
+#include "tokend/config.h"
+#include "tokend/token_keys.h"
+
+namespace tokend {
+
+// Serves until asked to stop; returns the process exit code.
+int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys);
+
+}  // namespace tokend

@@ -1,0 +1,160 @@
+// Token and basic authentication (see auth.h).
+#include "tokend/auth.h"
+
+#include <cctype>
+
+#include "tokend/base64.h"
+#include "tokend/crypto.h"
+#include "tokend/limits.h"
+#include "tokend/macaroon.h"
+#include "tokend/password_hash.h"
+#include "tokend/verifier.h"
+
+namespace tokend {
+
+namespace {
+
+Status BadBasicCredentials() {
+  return Status::Unauthorized(
+      Status(Code::kBadBasicCredentials, "Invalid username or password."));
+}
+
+Status RevokedOrUnknown() {
+  return Status(Code::kTokenInvalid, "Provided token is not valid.");
+}
+
+// "Bearer abc" -> "abc" when `header` starts with `scheme` (any case).
+bool StripScheme(const std::string& header, const std::string& scheme,
+                 std::string* rest) {
+  if (header.size() <= scheme.size() || header[scheme.size()] != ' ') return false;
+  for (size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) {
+      return false;
+    }
+  }
+  *rest = header.substr(scheme.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
+                             UserStore* users, TokenStore* tokens,
+                             PasswordCache* password_cache)
+    : config_(config),
+      keys_(keys),
+      users_(users),
+      tokens_(tokens),
+      password_cache_(password_cache) {
+  uint8_t random[16];
+  RandomBytes(random, sizeof(random));
+  decoy_hash_ = HashPassword(
+      HexEncode(random, sizeof(random)), config.password_iterations);
+}
+
+Status Authenticator::Authenticate(const Request& request, int64_t now,
+                                   Caller* caller) {
+  const std::string* authorization = request.Header("authorization");
+  std::string value;
+  if (const std::string* token = request.Header("x-auth-token")) {
+    return AuthenticateToken(*token, now, caller);
+  }
+  if (authorization != nullptr && StripScheme(*authorization, "bearer", &value)) {
+    return AuthenticateToken(value, now, caller);
+  }
+  if (const std::string* token = request.Header("macaroon")) {
+    return AuthenticateToken(*token, now, caller);
+  }
+  if (authorization != nullptr && StripScheme(*authorization, "basic", &value)) {
+    return AuthenticateBasic(value, now, caller);
+  }
+  if (authorization != nullptr) {
+    return Status(Code::kUnauthorized,
+                  "Authentication error: unsupported Authorization scheme; "
+                  "use Basic, Bearer or X-Auth-Token.");
+  }
+  return Status(Code::kUnauthorized,
+                "Authentication error: no credentials were provided.");
+}
+
+Status Authenticator::CheckTokenSignature(const std::string& text,
+                                          AccessTokenId* id) {
+  Macaroon macaroon;
+  Status status = DecodeToken(text, &macaroon);
+  if (!status.ok()) return status;
+  if (!ParseAccessIdentifier(macaroon.identifier, id)) return RevokedOrUnknown();
+  // Every first-party caveat counts as understood and satisfied here: the
+  // owner may revoke a token through any attenuated or expired copy of it.
+  MacaroonVerifier verifier;
+  verifier.AddChecker([](std::string_view) { return CaveatResult::kSatisfied; });
+  return verifier.Verify(macaroon, keys_->ChainKeyFor(macaroon.identifier));
+}
+
+Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
+                                        Caller* caller) {
+  Macaroon macaroon;
+  Status status = DecodeToken(text, &macaroon);
+  if (!status.ok()) return Status::Unauthorized(status);
+  AccessTokenId id;
+  if (!ParseAccessIdentifier(macaroon.identifier, &id)) {
+    return Status::Unauthorized(RevokedOrUnknown());
+  }
+  MacaroonVerifier verifier;
+  verifier.AddChecker(
+      [now](std::string_view caveat) { return CheckTimeCaveat(caveat, now); });
+  status = verifier.Verify(macaroon, keys_->ChainKeyFor(macaroon.identifier));
+  if (!status.ok()) return Status::Unauthorized(status);
+
+  bool live = false;
+  status = tokens_->IsLive(id.user_id, id.nonce, &live);
+  if (!status.ok()) return status;
+  if (!live) return Status::Unauthorized(RevokedOrUnknown());
+  UserRecord user;
+  bool found = false;
+  status = users_->FindById(id.user_id, &user, &found);
+  if (!status.ok()) return status;
+  if (!found) return Status::Unauthorized(RevokedOrUnknown());
+  *caller = Caller{user.id, user.name};
+  return Status::Ok();
+}
+
+Status Authenticator::AuthenticateBasic(const std::string& credentials,
+                                        int64_t now, Caller* caller) {
+  std::string decoded;
+  if (credentials.size() > kMaxHeaderBytes ||
+      !Base64DecodeLenient(credentials, &decoded)) {
+    return BadBasicCredentials();
+  }
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos || colon == 0 || colon > kMaxUserNameBytes ||
+      decoded.size() - colon - 1 > kMaxPasswordBytes) {
+    Wipe(&decoded);
+    return BadBasicCredentials();
+  }
+  std::string name = decoded.substr(0, colon);
+  std::string password = decoded.substr(colon + 1);
+  Wipe(&decoded);
+
+  UserRecord user;
+  bool found = false;
+  Status status = users_->FindByName(name, &user, &found);
+  if (!status.ok()) {
+    Wipe(&password);
+    return status;
+  }
+  bool verified = false;
+  if (!found) {
+    VerifyPassword(password, decoy_hash_);  // same cost as a real user
+  } else if (password_cache_->Contains(name, password, user.password_hash, now)) {
+    verified = true;
+  } else if (VerifyPassword(password, user.password_hash)) {
+    password_cache_->Remember(name, password, user.password_hash, now);
+    verified = true;
+  }
+  Wipe(&password);
+  if (!verified) return BadBasicCredentials();
+  *caller = Caller{user.id, user.name};
+  return Status::Ok();
+}
+
+}  // namespace tokend

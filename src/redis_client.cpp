@@ -1,0 +1,163 @@
+// Redis connection with timeouts and automatic reconnection (see
+// redis_client.h).
+#include "tokend/redis_client.h"
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+
+namespace tokend {
+
+namespace {
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+timeval ToTimeval(int milliseconds) {
+  timeval tv;
+  tv.tv_sec = milliseconds / 1000;
+  tv.tv_usec = (milliseconds % 1000) * 1000;
+  return tv;
+}
+
+RedisReply CopyReply(const redisReply* reply) {
+  RedisReply out;
+  switch (reply->type) {
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.text.assign(reply->str, reply->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.text.assign(reply->str, reply->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.text.assign(reply->str, reply->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = reply->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(reply->elements);
+      for (size_t i = 0; i < reply->elements; ++i) {
+        out.elements.push_back(CopyReply(reply->element[i]));
+      }
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+  }
+  return out;
+}
+
+Status Unavailable() {
+  return Status(Code::kServiceUnavailable,
+                "The token store is unavailable; try again shortly.");
+}
+
+}  // namespace
+
+RedisClient::RedisClient(const Config& config)
+    : connect_timeout_ms_(config.redis_connect_timeout_ms),
+      command_timeout_ms_(config.redis_command_timeout_ms) {
+  ParseEndpoint(config.redis, &unix_path_, &host_, &port_);
+}
+
+RedisClient::~RedisClient() { Disconnect(); }
+
+void RedisClient::Disconnect() {
+  if (context_ != nullptr) redisFree(context_);
+  context_ = nullptr;
+}
+
+Status RedisClient::Connect() {
+  if (context_ != nullptr) return Status::Ok();
+  timeval timeout = ToTimeval(connect_timeout_ms_);
+  context_ = unix_path_.empty()
+                 ? redisConnectWithTimeout(host_.c_str(), port_, timeout)
+                 : redisConnectUnixWithTimeout(unix_path_.c_str(), timeout);
+  if (context_ == nullptr || context_->err != 0 ||
+      redisSetTimeout(context_, ToTimeval(command_timeout_ms_)) != REDIS_OK) {
+    Disconnect();
+    return Unavailable();
+  }
+  return Status::Ok();
+}
+
+Status RedisClient::Pipeline(const std::vector<RedisCommand>& commands,
+                             std::vector<RedisReply>* replies) {
+  replies->clear();
+  Status status = Connect();
+  if (!status.ok()) return status;
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const RedisCommand& command : commands) {
+    argv.clear();
+    lengths.clear();
+    for (const std::string& arg : command) {
+      argv.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()),
+                               argv.data(), lengths.data()) != REDIS_OK) {
+      Disconnect();
+      return Unavailable();
+    }
+  }
+  Status first_error;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      // I/O error or timeout: the stream is out of step, start afresh.
+      Disconnect();
+      replies->clear();
+      return Unavailable();
+    }
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    replies->push_back(CopyReply(reply.get()));
+    if (replies->back().type == RedisReply::Type::kError && first_error.ok()) {
+      first_error = Status(Code::kInternal,
+                           "Redis error: " + replies->back().text.substr(0, 200));
+    }
+  }
+  return first_error;
+}
+
+Status RedisClient::Run(const RedisCommand& command, RedisReply* reply) {
+  std::vector<RedisReply> replies;
+  Status status = Pipeline({command}, &replies);
+  if (!status.ok()) return status;
+  *reply = std::move(replies[0]);
+  return Status::Ok();
+}
+
+Status RedisClient::Transaction(const std::vector<RedisCommand>& commands,
+                                std::vector<RedisReply>* replies) {
+  std::vector<RedisCommand> wrapped;
+  wrapped.reserve(commands.size() + 2);
+  wrapped.push_back({"MULTI"});
+  wrapped.insert(wrapped.end(), commands.begin(), commands.end());
+  wrapped.push_back({"EXEC"});
+  std::vector<RedisReply> raw;
+  Status status = Pipeline(wrapped, &raw);
+  replies->clear();
+  if (!status.ok()) return status;
+  RedisReply& exec = raw.back();
+  if (exec.type != RedisReply::Type::kArray ||
+      exec.elements.size() != commands.size()) {
+    return Status(Code::kInternal, "Redis transaction was aborted");
+  }
+  *replies = std::move(exec.elements);
+  for (const RedisReply& reply : *replies) {
+    if (reply.type == RedisReply::Type::kError) {
+      return Status(Code::kInternal, "Redis error: " + reply.text.substr(0, 200));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace tokend

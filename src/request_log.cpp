@@ -1,0 +1,39 @@
+// Request log lines (see request_log.h).
+#include "tokend/request_log.h"
+
+#include <cstdio>
+
+namespace tokend {
+
+namespace {
+
+// Keeps log lines one line and free of control characters a client sent.
+std::string Printable(const std::string& text, size_t limit) {
+  std::string out;
+  for (char c : text.substr(0, limit)) {
+    bool plain = c >= 0x20 && c < 0x7f && c != '"';
+    out.push_back(plain ? c : '?');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatRequestLog(const Request& request, const Outcome& outcome,
+                             double milliseconds) {
+  char latency[32];
+  std::snprintf(latency, sizeof(latency), "%.2f", milliseconds);
+  std::string line = "request id=" +
+                     (request.request_id.empty() ? "-" : Printable(request.request_id, 64)) +
+                     " method=" + Printable(request.method, 16) +
+                     " route=" + outcome.route +
+                     " status=" + std::to_string(outcome.response.status) +
+                     " user=" + (outcome.user_id.empty() ? "-" : outcome.user_id) +
+                     " ms=" + latency;
+  if (!outcome.error_detail.empty()) {
+    line += " error=\"" + Printable(outcome.error_detail, 200) + "\"";
+  }
+  return line;
+}
+
+}  // namespace tokend

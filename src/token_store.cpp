@@ -1,0 +1,80 @@
+// Access tokens in Redis (see token_store.h and store_keys.h).
+#include "tokend/token_store.h"
+
+#include <cstdlib>
+
+#include "tokend/store_keys.h"
+
+namespace tokend {
+
+Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
+                       int64_t created_ms) {
+  std::string expiry = std::to_string(token.expires_at);
+  std::string list = TokenListKey(user_id);
+  std::vector<RedisReply> replies;
+  // The list itself lives as long as its longest-lived token: NX sets a
+  // first expiry, GT only ever extends it.
+  return redis_->Transaction(
+      {{"SET", TokenRecordKey(user_id, token.nonce), expiry, "EXAT", expiry},
+       {"ZADD", list, std::to_string(created_ms), token.nonce},
+       {"EXPIREAT", list, expiry, "NX"},
+       {"EXPIREAT", list, expiry, "GT"}},
+      &replies);
+}
+
+Status TokenStore::IsLive(const std::string& user_id, const std::string& nonce,
+                          bool* live) {
+  RedisReply reply;
+  Status status = redis_->Run({"EXISTS", TokenRecordKey(user_id, nonce)}, &reply);
+  *live = status.ok() && reply.integer == 1;
+  return status;
+}
+
+Status TokenStore::List(const std::string& user_id,
+                        std::vector<StoredToken>* tokens) {
+  tokens->clear();
+  std::string list = TokenListKey(user_id);
+  RedisReply nonces;
+  Status status = redis_->Run({"ZREVRANGE", list, "0", "-1"}, &nonces);
+  if (!status.ok() || nonces.elements.empty()) return status;
+
+  RedisCommand mget = {"MGET"};
+  for (const RedisReply& nonce : nonces.elements) {
+    mget.push_back(TokenRecordKey(user_id, nonce.text));
+  }
+  RedisReply records;
+  status = redis_->Run(mget, &records);
+  if (!status.ok()) return status;
+  if (records.elements.size() != nonces.elements.size()) {
+    return Status(Code::kInternal, "Redis MGET answered the wrong count");
+  }
+  RedisCommand prune = {"ZREM", list};
+  for (size_t i = 0; i < nonces.elements.size(); ++i) {
+    if (records.elements[i].is_nil()) {
+      prune.push_back(nonces.elements[i].text);  // expired: Redis forgot it
+      continue;
+    }
+    tokens->push_back(StoredToken{
+        nonces.elements[i].text,
+        std::strtoll(records.elements[i].text.c_str(), nullptr, 10)});
+  }
+  if (prune.size() > 2) {
+    RedisReply ignored;
+    // Best effort: a failure only leaves a dead entry for the next read.
+    redis_->Run(prune, &ignored);
+  }
+  return Status::Ok();
+}
+
+Status TokenStore::Revoke(const std::string& user_id, const std::string& nonce,
+                          bool* revoked) {
+  std::vector<RedisReply> replies;
+  Status status = redis_->Transaction(
+      {{"DEL", TokenRecordKey(user_id, nonce)},
+       {"ZREM", TokenListKey(user_id), nonce}},
+      &replies);
+  *revoked = status.ok() && replies[0].integer == 1;
+  return status;
+}
+
+}  // namespace tokend

@@ -1,0 +1,61 @@
+// onezone-tokend: the daemon. Wires things only: flags, config, master
+// secret, socket, pool.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "tokend/config.h"
+#include "tokend/token_keys.h"
+#include "tokend/worker.h"
+#include "tokend/worker_pool.h"
+
+namespace {
+
+int Usage() {
+  std::fprintf(stderr, "usage: onezone-tokend --config PATH [--check-config]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (std::strcmp(argv[i], "--check-config") == 0) {
+      check_only = true;
+    } else {
+      return Usage();
+    }
+  }
+  if (config_path.empty()) return Usage();
+
+  setvbuf(stderr, nullptr, _IOLBF, 0);  // whole log lines, never interleaved
+  tokend::Config config;
+  tokend::Status status = tokend::LoadConfig(config_path, &config);
+  if (!status.ok()) {
+    std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());
+    return 1;
+  }
+  if (check_only) {
+    std::fprintf(stderr, "onezone-tokend: %s is valid\n", config_path.c_str());
+    return 0;
+  }
+  tokend::SecretKey master;
+  status = tokend::LoadOrCreateMasterSecret(config.master_secret_file, &master);
+  if (!status.ok()) {
+    std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());
+    return 1;
+  }
+  tokend::TokenKeys keys(master);
+  int listen_fd = tokend::OpenListenSocket(config, &status);
+  if (listen_fd < 0) {
+    std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());
+    return 1;
+  }
+  return tokend::RunWorkerPool(config, listen_fd, [&](int fd) {
+    return tokend::RunWorker(fd, config, keys);
+  });
+}

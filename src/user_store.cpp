@@ -1,0 +1,105 @@
+// Users in Redis (see user_store.h and store_keys.h).
+#include "tokend/user_store.h"
+
+#include <algorithm>
+
+#include "tokend/access_token.h"
+#include "tokend/store_keys.h"
+
+namespace tokend {
+
+namespace {
+
+Status NoSuchUser(const std::string& name) {
+  return Status(Code::kNotFound, "No user named \"" + name + "\".");
+}
+
+}  // namespace
+
+Status UserStore::Add(const std::string& name, const std::string& password_hash,
+                      UserRecord* created) {
+  std::string user_id = UserIdForName(name);
+  RedisReply reply;
+  // HSETNX claims the name atomically; the hash follows in the same slot.
+  Status status = redis_->Run({"HSETNX", UserKey(user_id), "name", name}, &reply);
+  if (!status.ok()) return status;
+  if (reply.integer == 0) {
+    return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
+  }
+  status = redis_->Run({"HSET", UserKey(user_id), "pw", password_hash}, &reply);
+  if (!status.ok()) return status;
+  status = redis_->Run({"SADD", UserNamesKey(), name}, &reply);
+  if (!status.ok()) return status;
+  *created = UserRecord{user_id, name, password_hash};
+  return Status::Ok();
+}
+
+Status UserStore::SetPasswordHash(const std::string& name,
+                                  const std::string& hash) {
+  UserRecord user;
+  bool found = false;
+  Status status = FindByName(name, &user, &found);
+  if (!status.ok()) return status;
+  if (!found) return NoSuchUser(name);
+  RedisReply reply;
+  return redis_->Run({"HSET", UserKey(user.id), "pw", hash}, &reply);
+}
+
+Status UserStore::FindById(const std::string& user_id, UserRecord* user,
+                           bool* found) {
+  RedisReply reply;
+  Status status = redis_->Run({"HMGET", UserKey(user_id), "name", "pw"}, &reply);
+  *found = false;
+  if (!status.ok()) return status;
+  if (reply.elements.size() != 2 || reply.elements[0].is_nil() ||
+      reply.elements[1].is_nil()) {
+    return Status::Ok();
+  }
+  *user = UserRecord{user_id, reply.elements[0].text, reply.elements[1].text};
+  *found = true;
+  return Status::Ok();
+}
+
+Status UserStore::FindByName(const std::string& name, UserRecord* user,
+                             bool* found) {
+  Status status = FindById(UserIdForName(name), user, found);
+  // A different name hashing to the same id is astronomically unlikely, but
+  // it must never log in as the other user.
+  if (status.ok() && *found && user->name != name) *found = false;
+  return status;
+}
+
+Status UserStore::Delete(const std::string& name) {
+  UserRecord user;
+  bool found = false;
+  Status status = FindByName(name, &user, &found);
+  if (!status.ok()) return status;
+  if (!found) return NoSuchUser(name);
+  // The user record goes first: from then on no token of theirs
+  // authenticates, even one created while the rest is being removed.
+  RedisReply reply;
+  status = redis_->Run({"DEL", UserKey(user.id)}, &reply);
+  if (!status.ok()) return status;
+  RedisReply nonces;
+  status = redis_->Run({"ZRANGE", TokenListKey(user.id), "0", "-1"}, &nonces);
+  if (!status.ok()) return status;
+  RedisCommand del = {"DEL", TokenListKey(user.id)};
+  for (const RedisReply& nonce : nonces.elements) {
+    del.push_back(TokenRecordKey(user.id, nonce.text));
+  }
+  status = redis_->Run(del, &reply);
+  if (!status.ok()) return status;
+  return redis_->Run({"SREM", UserNamesKey(), name}, &reply);
+}
+
+Status UserStore::ListNames(std::vector<std::string>* names) {
+  names->clear();
+  RedisReply reply;
+  Status status = redis_->Run({"SMEMBERS", UserNamesKey()}, &reply);
+  if (!status.ok()) return status;
+  for (const RedisReply& element : reply.elements) names->push_back(element.text);
+  std::sort(names->begin(), names->end());
+  return Status::Ok();
+}
+
+}  // namespace tokend

@@ -1,0 +1,44 @@
+// The per-process request loop (see worker.h).
+#include "tokend/worker.h"
+
+#include <fcgiapp.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "tokend/api.h"
+#include "tokend/fcgi_adapter.h"
+#include "tokend/redis_client.h"
+#include "tokend/request_log.h"
+#include "tokend/worker_pool.h"
+
+namespace tokend {
+
+int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
+  RedisClient redis(config);
+  Api api(config, keys, &redis);
+  FCGX_Request fcgi;
+  if (FCGX_InitRequest(&fcgi, listen_fd, 0) != 0) return 1;
+
+  while (!WorkerShouldStop()) {
+    if (FCGX_Accept_r(&fcgi) < 0) {
+      if (WorkerShouldStop()) break;
+      continue;  // a connection that failed during the handshake
+    }
+    WorkerBeginRequest();
+    auto start = std::chrono::steady_clock::now();
+    Request request = ReadFcgiRequest(&fcgi);
+    Outcome outcome = api.Handle(request);
+    WriteFcgiResponse(outcome.response, &fcgi);
+    FCGX_Finish_r(&fcgi);
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    std::string line = FormatRequestLog(request, outcome, ms) + "\n";
+    std::fputs(line.c_str(), stderr);
+    WorkerEndRequest();
+  }
+  return 0;
+}
+
+}  // namespace tokend
