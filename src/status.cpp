@@ -58,7 +58,7 @@ Status::Status(Code code, std::string description, std::vector<Detail> details)
 
 Status Status::Unauthorized(const Status& inner) {
   Status status(Code::kUnauthorized,
-                "Authentication error: the credentials were rejected.");
+                "Authentication error: " + inner.description());
   status.inner_ = std::make_shared<const Status>(inner);
   return status;
 }
