@@ -90,6 +90,20 @@ Status RedisClient::Connect() {
 
 Status RedisClient::Pipeline(const std::vector<RedisCommand>& commands,
                              std::vector<RedisReply>* replies) {
+  // A connection kept from an earlier request may have died with a Redis
+  // restart; that shows only when it is used. Such a failure gets one retry
+  // on a fresh connection. Every command this service sends has the same
+  // effect when repeated, so a retry after a half-done first try is safe.
+  bool reused = context_ != nullptr;
+  Status status = PipelineOnce(commands, replies);
+  if (reused && status.code() == Code::kServiceUnavailable) {
+    status = PipelineOnce(commands, replies);
+  }
+  return status;
+}
+
+Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
+                                 std::vector<RedisReply>* replies) {
   replies->clear();
   Status status = Connect();
   if (!status.ok()) return status;

@@ -52,6 +52,8 @@ class RedisClient {
                      std::vector<RedisReply>* replies);
 
  private:
+  Status PipelineOnce(const std::vector<RedisCommand>& commands,
+                      std::vector<RedisReply>* replies);
   Status Connect();
   void Disconnect();
 
