@@ -1,4 +1,4 @@
-// Access-token identifiers and minting (see access_token.h).
+// Token identifiers and minting (see access_token.h).
 #include "tokend/access_token.h"
 
 #include "tokend/base64.h"
@@ -9,10 +9,14 @@ namespace tokend {
 
 namespace {
 
-constexpr char kAccessPrefix[] = "acc.";
+constexpr size_t kKindChars = 3;     // "acc" / "inv"
 constexpr size_t kNonceBytes = 16;
 constexpr size_t kNonceChars = 22;   // base64url of 16 bytes
-constexpr size_t kUserIdChars = 32;  // hex of 16 bytes
+constexpr size_t kOwnerIdChars = 32; // hex of 16 bytes
+
+const char* KindPrefix(TokenKind kind) {
+  return kind == TokenKind::kAccess ? "acc" : "inv";
+}
 
 bool IsHex(const std::string& text) {
   for (char c : text) {
@@ -32,21 +36,44 @@ bool IsBase64Url(const std::string& text) {
 
 }  // namespace
 
-std::string AccessIdentifier(const AccessTokenId& id) {
-  return kAccessPrefix + id.user_id + "." + id.nonce;
+std::string TokenIdentifier(const TokenRef& ref) {
+  return std::string(KindPrefix(ref.kind)) + "." + ref.owner_id + "." +
+         ref.nonce;
 }
 
-bool ParseAccessIdentifier(const std::string& identifier, AccessTokenId* id) {
-  const size_t prefix = sizeof(kAccessPrefix) - 1;
-  if (identifier.size() != prefix + kUserIdChars + 1 + kNonceChars) return false;
-  if (identifier.compare(0, prefix, kAccessPrefix) != 0) return false;
-  if (identifier[prefix + kUserIdChars] != '.') return false;
-  std::string user_id = identifier.substr(prefix, kUserIdChars);
-  std::string nonce = identifier.substr(prefix + kUserIdChars + 1);
-  if (!IsHex(user_id) || !IsBase64Url(nonce)) return false;
-  id->user_id = std::move(user_id);
-  id->nonce = std::move(nonce);
+bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref) {
+  if (identifier.size() != kKindChars + 1 + kOwnerIdChars + 1 + kNonceChars) {
+    return false;
+  }
+  std::string kind = identifier.substr(0, kKindChars);
+  if (identifier[kKindChars] != '.' ||
+      identifier[kKindChars + 1 + kOwnerIdChars] != '.') {
+    return false;
+  }
+  std::string owner = identifier.substr(kKindChars + 1, kOwnerIdChars);
+  std::string nonce = identifier.substr(kKindChars + 1 + kOwnerIdChars + 1);
+  if (!IsHex(owner) || !IsBase64Url(nonce)) return false;
+  if (kind == KindPrefix(TokenKind::kAccess)) {
+    ref->kind = TokenKind::kAccess;
+  } else if (kind == KindPrefix(TokenKind::kInvite)) {
+    ref->kind = TokenKind::kInvite;
+  } else {
+    return false;
+  }
+  ref->owner_id = std::move(owner);
+  ref->nonce = std::move(nonce);
   return true;
+}
+
+std::string MintToken(const TokenKeys& keys, const std::string& location,
+                      const TokenRef& ref, int64_t expires_at) {
+  std::string identifier = TokenIdentifier(ref);
+  Macaroon macaroon =
+      MintMacaroon(keys.ChainKeyFor(identifier), location, identifier);
+  AddFirstPartyCaveat(&macaroon, "time < " + std::to_string(expires_at));
+  std::string token = EncodeToken(macaroon);
+  Wipe(macaroon.signature.data(), macaroon.signature.size());
+  return token;
 }
 
 std::string NewTokenNonce() {
@@ -56,20 +83,34 @@ std::string NewTokenNonce() {
       std::string_view(reinterpret_cast<char*>(bytes), sizeof(bytes)));
 }
 
-std::string MintAccessToken(const TokenKeys& keys, const std::string& location,
-                            const AccessTokenId& id, int64_t expires_at) {
-  std::string identifier = AccessIdentifier(id);
-  Macaroon macaroon =
-      MintMacaroon(keys.ChainKeyFor(identifier), location, identifier);
-  AddFirstPartyCaveat(&macaroon, "time < " + std::to_string(expires_at));
-  std::string token = EncodeToken(macaroon);
-  Wipe(macaroon.signature.data(), macaroon.signature.size());
-  return token;
+std::string NewRandomId() {
+  uint8_t bytes[kOwnerIdChars / 2];
+  if (!RandomBytes(bytes, sizeof(bytes))) return "";
+  return HexEncode(bytes, sizeof(bytes));
 }
 
 std::string UserIdForName(const std::string& name) {
   Digest digest = Sha256("onezone-tokend user id\n" + name);
-  return HexEncode(digest.data(), kUserIdChars / 2);
+  return HexEncode(digest.data(), kOwnerIdChars / 2);
+}
+
+std::string AccessIdentifier(const AccessTokenId& id) {
+  return TokenIdentifier({TokenKind::kAccess, id.user_id, id.nonce});
+}
+
+bool ParseAccessIdentifier(const std::string& identifier, AccessTokenId* id) {
+  TokenRef ref;
+  if (!ParseTokenIdentifier(identifier, &ref) || ref.kind != TokenKind::kAccess) {
+    return false;
+  }
+  *id = AccessTokenId{ref.owner_id, ref.nonce};
+  return true;
+}
+
+std::string MintAccessToken(const TokenKeys& keys, const std::string& location,
+                            const AccessTokenId& id, int64_t expires_at) {
+  return MintToken(keys, location, {TokenKind::kAccess, id.user_id, id.nonce},
+                   expires_at);
 }
 
 }  // namespace tokend

@@ -13,7 +13,9 @@
 #include "tokend/crypto.h"
 #include "tokend/limits.h"
 #include "tokend/password_hash.h"
+#include "tokend/access_token.h"
 #include "tokend/redis_client.h"
+#include "tokend/space_store.h"
 #include "tokend/user_store.h"
 
 namespace {
@@ -78,9 +80,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (verb == "del" && args.size() == 5) {
-    status = users.Delete(name);
+    tokend::SpaceStore spaces(&redis);
+    status = spaces.LeaveAll(tokend::UserIdForName(name));
+    if (status.ok()) status = users.Delete(name);
     if (!status.ok()) return Fail(status);
-    std::printf("deleted user %s and revoked their tokens\n", name.c_str());
+    std::printf("deleted user %s, revoked their tokens and left their spaces\n", name.c_str());
     return 0;
   }
   if ((verb == "add" || verb == "passwd") && args.size() == 6 &&

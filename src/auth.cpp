@@ -6,9 +6,8 @@
 #include "tokend/base64.h"
 #include "tokend/crypto.h"
 #include "tokend/limits.h"
-#include "tokend/macaroon.h"
 #include "tokend/password_hash.h"
-#include "tokend/verifier.h"
+#include "tokend/token_check.h"
 
 namespace tokend {
 
@@ -77,41 +76,26 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
                 "Authentication error: no credentials were provided.");
 }
 
-Status Authenticator::CheckTokenSignature(const std::string& text,
-                                          AccessTokenId* id) {
-  Macaroon macaroon;
-  Status status = DecodeToken(text, &macaroon);
-  if (!status.ok()) return status;
-  if (!ParseAccessIdentifier(macaroon.identifier, id)) return RevokedOrUnknown();
-  // Every first-party caveat counts as understood and satisfied here: the
-  // owner may revoke a token through any attenuated or expired copy of it.
-  MacaroonVerifier verifier;
-  verifier.AddChecker([](std::string_view) { return CaveatResult::kSatisfied; });
-  return verifier.Verify(macaroon, keys_->ChainKeyFor(macaroon.identifier));
-}
-
 Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
                                         Caller* caller) {
-  Macaroon macaroon;
-  Status status = DecodeToken(text, &macaroon);
+  TokenRef ref;
+  Status status =
+      CheckIssuedToken(*keys_, text, now, CaveatPolicy::kEnforce, &ref);
   if (!status.ok()) return Status::Unauthorized(status);
-  AccessTokenId id;
-  if (!ParseAccessIdentifier(macaroon.identifier, &id)) {
-    return Status::Unauthorized(RevokedOrUnknown());
+  if (ref.kind != TokenKind::kAccess) {
+    return Status::Unauthorized(
+        Status(Code::kBadValueToken,
+               "An invitation token cannot authenticate a request; use an "
+               "access token.")
+            .AddDetail("tokenError", "notAnAccessToken"));
   }
-  MacaroonVerifier verifier;
-  verifier.AddChecker(
-      [now](std::string_view caveat) { return CheckTimeCaveat(caveat, now); });
-  status = verifier.Verify(macaroon, keys_->ChainKeyFor(macaroon.identifier));
-  if (!status.ok()) return Status::Unauthorized(status);
-
   bool live = false;
-  status = tokens_->IsLive(id.user_id, id.nonce, &live);
+  status = tokens_->IsLive(ref.owner_id, ref.nonce, &live);
   if (!status.ok()) return status;
   if (!live) return Status::Unauthorized(RevokedOrUnknown());
   UserRecord user;
   bool found = false;
-  status = users_->FindById(id.user_id, &user, &found);
+  status = users_->FindById(ref.owner_id, &user, &found);
   if (!status.ok()) return status;
   if (!found) return Status::Unauthorized(RevokedOrUnknown());
   *caller = Caller{user.id, user.name};

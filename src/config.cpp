@@ -106,6 +106,7 @@ const std::vector<KeySpec>& KeyTable() {
       StringKey("token_location", &Config::token_location),
       IntegerKey("token_default_ttl", &Config::token_default_ttl, 1, kTenYears),
       IntegerKey("token_max_ttl", &Config::token_max_ttl, 1, kTenYears),
+      IntegerKey("invite_ttl", &Config::invite_ttl, 1, kTenYears),
       IntegerKey("password_iterations", &Config::password_iterations, 1000,
                  100000000),
       IntegerKey("password_cache_seconds", &Config::password_cache_seconds, 0,

@@ -32,6 +32,7 @@ constexpr CodeInfo kCodeTable[] = {
     {Code::kBadValueTooLow, 400, "badValueTooLow"},
     {Code::kBadValueTooHigh, 400, "badValueTooHigh"},
     {Code::kBadValueToken, 400, "badValueToken"},
+    {Code::kBadValueName, 400, "badValueName"},
     {Code::kMissingRequiredValue, 400, "missingRequiredValue"},
     {Code::kPayloadTooLarge, 413, "payloadTooLarge"},
     {Code::kTooManyRequests, 429, "tooManyRequests"},

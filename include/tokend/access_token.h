@@ -1,8 +1,11 @@
-// Access tokens: what identifies one, and how one is minted.
+// Tokens this service issues: what identifies one, and how one is minted.
 //
-// Identifier: "acc.<userId>.<nonce>", the nonce 16 random bytes in
-// base64url. The user id in it lets a request find the token's Redis record
-// in its owner's hash slot without any global index.
+// Identifier: "<kind>.<ownerId>.<nonce>": kind "acc" (an access token, owner
+// = a user id) or "inv" (a space invitation, owner = a space id); both ids
+// are 32 hex digits, the nonce 16 random bytes in base64url. The owner id
+// lets a request find the token's Redis record in its owner's hash slot
+// without any global index, and the kind is part of what is signed, so an
+// invitation can never pass for an access token or the other way round.
 //
 // A token is a pure function of (identifier, expiry) and the master secret,
 // so Redis keeps only the nonce and the expiry, and the list endpoint
@@ -16,25 +19,41 @@
 
 namespace tokend {
 
-struct AccessTokenId {
-  std::string user_id;
+enum class TokenKind { kAccess, kInvite };
+
+struct TokenRef {
+  TokenKind kind = TokenKind::kAccess;
+  std::string owner_id;  // user id (access) or space id (invite)
   std::string nonce;
 };
 
-std::string AccessIdentifier(const AccessTokenId& id);
-// False unless `identifier` is a well-formed access-token identifier.
-bool ParseAccessIdentifier(const std::string& identifier, AccessTokenId* id);
+std::string TokenIdentifier(const TokenRef& ref);
+// False unless `identifier` is a well-formed identifier of either kind.
+bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref);
+
+// The serialized token (Onezone-escaped V1) with one caveat
+// "time < expires_at".
+std::string MintToken(const TokenKeys& keys, const std::string& location,
+                      const TokenRef& ref, int64_t expires_at);
 
 // A fresh random nonce; empty if the random generator fails.
 std::string NewTokenNonce();
 
-// The serialized token (Onezone-escaped V1) with one caveat
-// "time < expires_at".
-std::string MintAccessToken(const TokenKeys& keys, const std::string& location,
-                            const AccessTokenId& id, int64_t expires_at);
+// A fresh random 32-hex-digit id (for spaces); empty if the generator fails.
+std::string NewRandomId();
 
 // The stable user id of a user name: 32 hex digits of SHA-256, so basic auth
 // finds the user's hash slot from the name alone.
 std::string UserIdForName(const std::string& name);
+
+// Access-token shorthands (kind kAccess, owner = user id).
+struct AccessTokenId {
+  std::string user_id;
+  std::string nonce;
+};
+std::string AccessIdentifier(const AccessTokenId& id);
+bool ParseAccessIdentifier(const std::string& identifier, AccessTokenId* id);
+std::string MintAccessToken(const TokenKeys& keys, const std::string& location,
+                            const AccessTokenId& id, int64_t expires_at);
 
 }  // namespace tokend

@@ -1,56 +1,45 @@
-// Api: the Onezone user-token REST endpoints below /api/v3/onezone. Takes a
-// Request value, returns a Response value; never sees libfcgi. Every
-// failure, including an unexpected exception, becomes an Onezone JSON error.
+// Api: the REST endpoints below /api/v3/onezone. Takes a Request value,
+// returns an Outcome (response plus what the log needs); never sees
+// libfcgi. Routing, 404/405/413, authentication and the catch-all for the
+// unexpected are here; the endpoints themselves are in ClientTokensApi and
+// SpacesApi.
 //
 // Not thread-safe: one per worker (it owns the worker's stores and caches).
 #pragma once
 
-#include <string>
-
 #include "tokend/auth.h"
+#include "tokend/client_tokens_api.h"
 #include "tokend/config.h"
 #include "tokend/http.h"
+#include "tokend/outcome.h"
 #include "tokend/password_cache.h"
 #include "tokend/redis_client.h"
+#include "tokend/space_store.h"
+#include "tokend/spaces_api.h"
 #include "tokend/token_keys.h"
 #include "tokend/token_store.h"
 #include "tokend/user_store.h"
 
 namespace tokend {
 
-// What a request came to, for the request log.
-struct Outcome {
-  Response response;
-  const char* route = "unknown";  // never contains a token
-  std::string user_id;            // empty when not authenticated
-  std::string error_detail;       // an internal error's cause, for the log only
-};
-
 class Api {
  public:
-  // `config` and `keys` must outlive the Api; `redis` too.
+  // `config`, `keys` and `redis` must outlive the Api.
   Api(const Config& config, const TokenKeys& keys, RedisClient* redis);
 
   Outcome Handle(const Request& request);
 
  private:
   Outcome Dispatch(const Request& request);
-  Response CreateToken(const Caller& caller, int64_t ttl);
-  Response ListTokens(const Caller& caller);
-  Response DeleteToken(const Caller& caller, const std::string& parameter);
-  Response DescribeUser(const Caller& caller);
-  // Renders `status`; an internal error gets a generic description, and its
-  // cause is kept for the log instead of being sent to the client.
-  Response Error(const Status& status);
-
 
   const Config& config_;
-  const TokenKeys& keys_;
   UserStore users_;
   TokenStore tokens_;
+  SpaceStore spaces_;
   PasswordCache password_cache_;
   Authenticator authenticator_;
-  std::string internal_error_;  // the current request's, for the log
+  ClientTokensApi client_tokens_;
+  SpacesApi spaces_api_;
 };
 
 }  // namespace tokend

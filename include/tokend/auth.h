@@ -37,10 +37,6 @@ class Authenticator {
 
   Status Authenticate(const Request& request, int64_t now, Caller* caller);
 
-  // Parses and verifies an access token for its owner without the caveats
-  // that may have expired (for revocation): signature and identifier only.
-  Status CheckTokenSignature(const std::string& text, AccessTokenId* id);
-
  private:
   Status AuthenticateToken(const std::string& text, int64_t now, Caller* caller);
   Status AuthenticateBasic(const std::string& credentials, int64_t now,

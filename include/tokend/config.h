@@ -33,6 +33,8 @@ struct Config {
   // largest `ttl` a request may ask for (seconds).
   int64_t token_default_ttl = 31536000;
   int64_t token_max_ttl = 31536000;
+  // Lifetime of a space invitation token (seconds; 7 days).
+  int64_t invite_ttl = 604800;
   // PBKDF2-SHA256 iterations for new password hashes (OWASP 2023: 600000).
   int password_iterations = 600000;
   // How long a worker remembers a verified password, in memory only (s).

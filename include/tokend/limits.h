@@ -22,6 +22,8 @@ constexpr size_t kMaxHeaderBytes = 80 * 1024;
 // User names and passwords, in bytes.
 constexpr size_t kMaxUserNameBytes = 128;
 constexpr size_t kMaxPasswordBytes = 1024;
+// A space name, in bytes.
+constexpr size_t kMaxSpaceNameBytes = 128;
 // Nesting depth of a JSON request body.
 constexpr int kMaxJsonDepth = 16;
 

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "tokend/api.h"
+#include "tokend/outcome.h"
 #include "tokend/http.h"
 
 namespace tokend {

@@ -9,11 +9,18 @@
 namespace tokend {
 
 enum class Route {
-  kNone,               // unknown path: 404
-  kUser,               // /user
-  kClientTokenLegacy,  // /user/client_token (GET that creates, deprecated)
-  kClientTokens,       // /user/client_tokens
-  kClientTokenByValue, // /user/client_tokens/{token}
+  kNone,                // unknown path: 404
+  kUser,                // /user
+  kClientTokenLegacy,   // /user/client_token (GET that creates, deprecated)
+  kClientTokens,        // /user/client_tokens
+  kClientTokenByValue,  // /user/client_tokens/{token}
+  kUserSpaces,          // /user/spaces
+  kUserDefaultSpace,    // /user/spaces/default
+  kUserSpaceInvite,     // /user/spaces/token
+  kUserSpaceJoin,       // /user/spaces/join
+  kUserSpace,           // /user/spaces/{id}
+  kSpaceUsers,          // /spaces/{id}/users
+  kSpaceUserInvite,     // /spaces/{id}/users/token
 };
 
 struct RouteMatch {

@@ -34,6 +34,7 @@ enum class Code {
   kBadValueTooLow,
   kBadValueTooHigh,
   kBadValueToken,         // a token in a request value or path is not usable
+  kBadValueName,          // a name that breaks the naming rules
   kMissingRequiredValue,
   kPayloadTooLarge,
   kTooManyRequests,

@@ -5,7 +5,14 @@
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
 //   oz:{uid}:tokens      zset   token nonces, scored by creation time (ms)
 //   oz:{uid}:t:<nonce>   string the token's expiry (Unix s); EXPIREAT it
+//   oz:{uid}:spaces      set    ids of the spaces the user is in
 //   oz:users             set    all user names (admin listing only)
+//
+// A space's keys carry {s:<spaceId>} instead, so joining (invitation and
+// membership together) is one atomic script in one slot:
+//   oz:{s:sid}:space     hash   name, owner
+//   oz:{s:sid}:members   set    member user ids
+//   oz:{s:sid}:inv:<n>   string an invitation's expiry; EXPIREAT it
 #pragma once
 
 #include <string>
@@ -22,6 +29,20 @@ inline std::string TokenRecordKey(const std::string& user_id,
                                   const std::string& nonce) {
   return "oz:{" + user_id + "}:t:" + nonce;
 }
+inline std::string UserSpacesKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:spaces";
+}
 inline std::string UserNamesKey() { return "oz:users"; }
+
+inline std::string SpaceKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:space";
+}
+inline std::string SpaceMembersKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:members";
+}
+inline std::string InvitationKey(const std::string& space_id,
+                                 const std::string& nonce) {
+  return "oz:{s:" + space_id + "}:inv:" + nonce;
+}
 
 }  // namespace tokend

@@ -1,0 +1,39 @@
+// ClientTokensApi: the caller's access tokens: create (POST and the older
+// GET /user/client_token), list, and revoke by value.
+//
+// Not thread-safe: one per worker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/auth.h"
+#include "tokend/config.h"
+#include "tokend/outcome.h"
+#include "tokend/token_keys.h"
+#include "tokend/token_store.h"
+
+namespace tokend {
+
+class ClientTokensApi {
+ public:
+  ClientTokensApi(const Config& config, const TokenKeys& keys,
+                  TokenStore* tokens)
+      : config_(config), keys_(keys), tokens_(tokens) {}
+
+  // 200 {"token"} valid for `ttl` seconds.
+  void Create(const Caller& caller, int64_t ttl, Outcome* outcome);
+  // 200 {"tokens": [...]}, newest first.
+  void List(const Caller& caller, Outcome* outcome);
+  // 204; 404 for a token that is not the caller's or not live; 400
+  // badValueToken for a path that is not a token at all.
+  void Revoke(const Caller& caller, const std::string& raw_parameter,
+              Outcome* outcome);
+
+ private:
+  const Config& config_;
+  const TokenKeys& keys_;
+  TokenStore* tokens_;
+};
+
+}  // namespace tokend

@@ -1,0 +1,32 @@
+// Outcome: what one request came to: the response, plus what the request
+// log needs (route name, user id, the cause of an internal error). Handlers
+// fill it in; internal causes go to the log, never to the client.
+#pragma once
+
+#include <string>
+
+#include "tokend/http.h"
+#include "tokend/status.h"
+
+namespace Json {
+class Value;
+}
+
+namespace tokend {
+
+struct Outcome {
+  Response response;
+  const char* route = "unknown";  // the route's name, never the raw path
+  std::string user_id;            // empty when not authenticated
+  std::string error_detail;       // an internal error's cause, for the log
+
+  // A JSON body with `status`.
+  void Succeed(int status, const Json::Value& body);
+  // 204 No Content.
+  void SucceedEmpty();
+  // The Onezone error body of `status`; an internal error gets a generic
+  // description and its cause is kept in error_detail.
+  void Fail(const Status& status);
+};
+
+}  // namespace tokend

@@ -1,0 +1,27 @@
+// Checking a token this service issued: parse it, recognise its identifier,
+// and verify the signature chain (and, when asked, every caveat) against the
+// key derived for that identifier. The same check serves authentication,
+// revocation and joining a space.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/access_token.h"
+#include "tokend/status.h"
+#include "tokend/token_keys.h"
+
+namespace tokend {
+
+enum class CaveatPolicy {
+  kEnforce,  // every caveat must hold at `now` (time caveats are known)
+  kIgnore,   // signature only: the owner may revoke an expired copy
+};
+
+// On success fills `ref`. Errors: kBadToken (cannot be parsed),
+// kTokenInvalid (not an identifier of ours, or a bad signature),
+// kTokenCaveatUnverified, kTokenCaveatUnknown.
+Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
+                        int64_t now, CaveatPolicy policy, TokenRef* ref);
+
+}  // namespace tokend

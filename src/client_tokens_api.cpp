@@ -1,0 +1,84 @@
+// The access-token endpoints (see client_tokens_api.h).
+#include "tokend/client_tokens_api.h"
+
+#include <json/json.h>
+
+#include "tokend/access_token.h"
+#include "tokend/clock.h"
+#include "tokend/http.h"
+#include "tokend/token_check.h"
+
+namespace tokend {
+
+namespace {
+
+Status BadValueToken(const Status& inner) {
+  return Status(Code::kBadValueToken,
+                "Bad value: provided \"token\" is not a valid token.")
+      .AddDetail("key", "token")
+      .AddDetail("tokenError", inner.error_id());
+}
+
+}  // namespace
+
+void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
+                             Outcome* outcome) {
+  StoredToken token;
+  token.nonce = NewTokenNonce();
+  if (token.nonce.empty()) {
+    return outcome->Fail(Status(Code::kInternal, "random generator failed"));
+  }
+  token.expires_at = NowSeconds() + ttl;
+  Status status = tokens_->Add(caller.user_id, token, NowMilliseconds());
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value body(Json::objectValue);
+  body["token"] = MintAccessToken(keys_, config_.token_location,
+                                  {caller.user_id, token.nonce},
+                                  token.expires_at);
+  outcome->Succeed(200, body);
+}
+
+void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
+  std::vector<StoredToken> stored;
+  Status status = tokens_->List(caller.user_id, &stored);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value list(Json::arrayValue);
+  for (const StoredToken& token : stored) {
+    list.append(MintAccessToken(keys_, config_.token_location,
+                                {caller.user_id, token.nonce},
+                                token.expires_at));
+  }
+  Json::Value body(Json::objectValue);
+  body["tokens"] = list;
+  outcome->Succeed(200, body);
+}
+
+void ClientTokensApi::Revoke(const Caller& caller,
+                             const std::string& raw_parameter,
+                             Outcome* outcome) {
+  std::string text;
+  if (!PercentDecode(raw_parameter, &text)) {
+    return outcome->Fail(BadValueToken(
+        Status(Code::kBadToken, "The path is not validly percent-encoded.")));
+  }
+  TokenRef ref;
+  Status status =
+      CheckIssuedToken(keys_, text, NowSeconds(), CaveatPolicy::kIgnore, &ref);
+  if (status.code() == Code::kBadToken) {
+    return outcome->Fail(BadValueToken(status));
+  }
+  // Someone else's token, a forged one, an invitation and an unknown one
+  // all look alike.
+  Status not_found(Code::kNotFound, "The resource could not be found.");
+  if (!status.ok() || ref.kind != TokenKind::kAccess ||
+      ref.owner_id != caller.user_id) {
+    return outcome->Fail(not_found);
+  }
+  bool revoked = false;
+  status = tokens_->Revoke(caller.user_id, ref.nonce, &revoked);
+  if (!status.ok()) return outcome->Fail(status);
+  if (!revoked) return outcome->Fail(not_found);
+  outcome->SucceedEmpty();
+}
+
+}  // namespace tokend
