@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "tokend/clock.h"
+#include "tokend/metrics.h"
 #include "tokend/router.h"
 #include "tokend/token_options.h"
 
@@ -13,6 +14,7 @@ namespace tokend {
 
 Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
     : config_(config),
+      redis_(redis),
       users_(redis),
       tokens_(redis),
       spaces_(redis),
@@ -27,14 +29,25 @@ Outcome Api::Handle(const Request& request) {
   } catch (const std::exception& e) {
     // One catch-all per request: the worker keeps serving.
     Outcome outcome;
+    outcome.request_id = request.request_id;
     outcome.route = MatchRoute(request.path).name;
     outcome.Fail(Status(Code::kInternal, std::string("exception: ") + e.what()));
     return outcome;
   }
 }
 
+void Api::CheckHealth(Outcome* outcome) {
+  RedisReply reply;
+  Status status = redis_->Run({"PING"}, &reply);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value body(Json::objectValue);
+  body["status"] = "ok";
+  outcome->Succeed(200, body);
+}
+
 Outcome Api::Dispatch(const Request& request) {
   Outcome outcome;
+  outcome.request_id = request.request_id;
   RouteMatch match = MatchRoute(request.path);
   outcome.route = match.name;
   if (match.route == Route::kNone) {
@@ -54,9 +67,29 @@ Outcome Api::Dispatch(const Request& request) {
     return outcome;
   }
 
+  if (match.route == Route::kHealth) {
+    CheckHealth(&outcome);
+    return outcome;
+  }
+  if (match.route == Route::kMetrics) {
+    outcome.response.status = 200;
+    outcome.response.AddHeader("Content-Type", "text/plain; version=0.0.4");
+    outcome.response.body = RenderMetrics();
+    return outcome;
+  }
+
   Caller caller;
-  Status status = authenticator_.Authenticate(request, NowSeconds(), &caller);
+  std::string token_identifier;
+  Status status = authenticator_.Authenticate(request, NowSeconds(), &caller,
+                                              &token_identifier);
   if (!status.ok()) {
+    if (status.inner() != nullptr) CountAuthFailure(status.inner()->code());
+    if (!token_identifier.empty()) {
+      outcome.Audit("event=token.rejected token=" + token_identifier +
+                    " reason=" +
+                    (status.inner() ? status.inner()->error_id()
+                                    : status.error_id()));
+    }
     outcome.Fail(status);
     return outcome;
   }
@@ -130,6 +163,9 @@ Outcome Api::Dispatch(const Request& request) {
       spaces_api_.InviteTo(caller, match.parameter, &outcome);
       break;
     case Route::kNone:
+    case Route::kHealth:
+    case Route::kMetrics:
+    case Route::kRouteCountMarker:
       break;
   }
   return outcome;

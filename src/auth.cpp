@@ -52,17 +52,19 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
 }
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
-                                   Caller* caller) {
+                                   Caller* caller,
+                                   std::string* token_identifier) {
+  token_identifier->clear();
   const std::string* authorization = request.Header("authorization");
   std::string value;
   if (const std::string* token = request.Header("x-auth-token")) {
-    return AuthenticateToken(*token, now, caller);
+    return AuthenticateToken(*token, now, caller, token_identifier);
   }
   if (authorization != nullptr && StripScheme(*authorization, "bearer", &value)) {
-    return AuthenticateToken(value, now, caller);
+    return AuthenticateToken(value, now, caller, token_identifier);
   }
   if (const std::string* token = request.Header("macaroon")) {
-    return AuthenticateToken(*token, now, caller);
+    return AuthenticateToken(*token, now, caller, token_identifier);
   }
   if (authorization != nullptr && StripScheme(*authorization, "basic", &value)) {
     return AuthenticateBasic(value, now, caller);
@@ -77,10 +79,12 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
 }
 
 Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
-                                        Caller* caller) {
+                                        Caller* caller,
+                                        std::string* token_identifier) {
   TokenRef ref;
   Status status =
       CheckIssuedToken(*keys_, text, now, CaveatPolicy::kEnforce, &ref);
+  if (!ref.owner_id.empty()) *token_identifier = TokenIdentifier(ref);
   if (!status.ok()) return Status::Unauthorized(status);
   if (ref.kind != TokenKind::kAccess) {
     return Status::Unauthorized(

@@ -6,6 +6,7 @@
 #include "tokend/access_token.h"
 #include "tokend/clock.h"
 #include "tokend/http.h"
+#include "tokend/metrics.h"
 #include "tokend/token_check.h"
 
 namespace tokend {
@@ -36,6 +37,10 @@ void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
                                   {caller.user_id, token.nonce},
                                   token.expires_at);
   outcome->Succeed(200, body);
+  CountTokenCreated();
+  outcome->Audit("event=token.created user=" + caller.user_id + " token=" +
+                 AccessIdentifier({caller.user_id, token.nonce}) +
+                 " expires=" + std::to_string(token.expires_at));
 }
 
 void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
@@ -79,6 +84,9 @@ void ClientTokensApi::Revoke(const Caller& caller,
   if (!status.ok()) return outcome->Fail(status);
   if (!revoked) return outcome->Fail(not_found);
   outcome->SucceedEmpty();
+  CountTokenRevoked();
+  outcome->Audit("event=token.deleted user=" + caller.user_id +
+                 " token=" + TokenIdentifier(ref));
 }
 
 }  // namespace tokend

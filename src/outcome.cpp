@@ -15,13 +15,13 @@ void Outcome::SucceedEmpty() {
 }
 
 void Outcome::Fail(const Status& status) {
-  if (status.code() != Code::kInternal) {
-    response = ErrorResponse(status);
-    return;
+  Status shown = status;
+  if (status.code() == Code::kInternal) {
+    error_detail = status.description();
+    shown = Status(Code::kInternal, "The server encountered an internal error.");
   }
-  error_detail = status.description();
-  response = ErrorResponse(
-      Status(Code::kInternal, "The server encountered an internal error."));
+  if (!request_id.empty()) shown.AddDetail("requestId", request_id);
+  response = ErrorResponse(shown);
 }
 
 }  // namespace tokend

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "tokend/metrics.h"
+
 namespace tokend {
 
 namespace {
@@ -55,6 +57,7 @@ RedisReply CopyReply(const redisReply* reply) {
 }
 
 Status Unavailable() {
+  CountRedisError();
   return Status(Code::kServiceUnavailable,
                 "The token store is unavailable; try again shortly.");
 }

@@ -48,7 +48,12 @@ constexpr RouteSpec kRoutes[] = {
      "/spaces/{id}/users", "GET"},
     {Route::kSpaceUserInvite, "/spaces/", Parameter::kSegment, "/users/token",
      "/spaces/{id}/users/token", "POST"},
+    {Route::kHealth, "/health", Parameter::kNone, "", "/health", "GET"},
 };
+
+// Served at the server root, not below the API base path.
+constexpr RouteSpec kMetricsRoute = {Route::kMetrics, "/metrics", Parameter::kNone,
+                                     "", "/metrics", "GET"};
 
 bool EndsWith(const std::string& text, const char* suffix) {
   size_t length = std::strlen(suffix);
@@ -80,6 +85,13 @@ bool Matches(const RouteSpec& spec, const std::string& rest,
 
 RouteMatch MatchRoute(const std::string& raw_path) {
   RouteMatch match;
+  std::string unused;
+  if (Matches(kMetricsRoute, raw_path, &unused)) {
+    match.route = kMetricsRoute.route;
+    match.name = kMetricsRoute.name;
+    match.allow = kMetricsRoute.allow;
+    return match;
+  }
   const size_t base = std::strlen(kApiBasePath);
   if (raw_path.compare(0, base, kApiBasePath) != 0) return match;
   std::string rest = raw_path.substr(base);
@@ -94,6 +106,14 @@ RouteMatch MatchRoute(const std::string& raw_path) {
     }
   }
   return match;
+}
+
+const char* RouteName(Route route) {
+  if (route == kMetricsRoute.route) return kMetricsRoute.name;
+  for (const RouteSpec& spec : kRoutes) {
+    if (spec.route == route) return spec.name;
+  }
+  return "unknown";
 }
 
 bool RouteAllows(const RouteMatch& match, const std::string& method) {

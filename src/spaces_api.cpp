@@ -178,6 +178,8 @@ void SpacesApi::InviteTo(const Caller& caller, const std::string& space_id,
   Json::Value body(Json::objectValue);
   body["token"] = MintToken(keys_, config_.token_location, ref, expires_at);
   outcome->Succeed(200, body);
+  outcome->Audit("event=invite.created user=" + caller.user_id + " space=" +
+                 space_id + " token=" + TokenIdentifier(ref));
 }
 
 void SpacesApi::Join(const Caller& caller, const Request& request,
@@ -207,6 +209,8 @@ void SpacesApi::Join(const Caller& caller, const Request& request,
   if (!status.ok()) return outcome->Fail(status);
   switch (result) {
     case JoinResult::kJoined:
+      outcome->Audit("event=invite.used user=" + caller.user_id + " space=" +
+                     ref.owner_id + " token=" + TokenIdentifier(ref));
       return Created(ref.owner_id, outcome);
     case JoinResult::kAlreadyMember:
       return outcome->Fail(

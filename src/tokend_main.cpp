@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tokend/config.h"
+#include "tokend/metrics.h"
 #include "tokend/token_keys.h"
 #include "tokend/worker.h"
 #include "tokend/worker_pool.h"
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   tokend::TokenKeys keys(master);
+  if (!tokend::InitSharedMetrics()) {
+    std::fprintf(stderr, "onezone-tokend: shared metrics unavailable; "
+                         "each worker will count on its own\n");
+  }
   int listen_fd = tokend::OpenListenSocket(config, &status);
   if (listen_fd < 0) {
     std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());

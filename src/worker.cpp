@@ -8,6 +8,8 @@
 
 #include "tokend/api.h"
 #include "tokend/fcgi_adapter.h"
+#include "tokend/metrics.h"
+#include "tokend/router.h"
 #include "tokend/redis_client.h"
 #include "tokend/request_log.h"
 #include "tokend/worker_pool.h"
@@ -34,8 +36,14 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();
-    std::string line = FormatRequestLog(request, outcome, ms) + "\n";
-    std::fputs(line.c_str(), stderr);
+    CountRequest(static_cast<int>(MatchRoute(request.path).route),
+                 outcome.response.status, ms / 1000.0);
+    std::string lines = FormatRequestLog(request, outcome, ms) + "\n";
+    for (const std::string& event : outcome.audit) {
+      lines += "audit id=" + (request.request_id.empty() ? "-" : request.request_id) +
+               " " + event + "\n";
+    }
+    std::fputs(lines.c_str(), stderr);
     WorkerEndRequest();
   }
   return 0;

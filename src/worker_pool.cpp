@@ -14,6 +14,8 @@
 #include <cstring>
 #include <set>
 
+#include "tokend/metrics.h"
+
 namespace tokend {
 
 namespace {
@@ -32,8 +34,9 @@ void ParentSignal(int) { g_stop_requested = 1; }
 
 void WorkerSignal(int) {
   g_stop_requested = 1;
-  // Idle (blocked in accept): nothing to finish, leave now.
-  if (!g_in_request) _exit(0);
+  // Makes libfcgi give up a blocked accept (interrupted by this signal)
+  // instead of retrying it; a request already accepted is still served.
+  FCGX_ShutdownPending();
 }
 
 void Install(int signal_number, void (*handler)(int)) {
@@ -60,10 +63,7 @@ pid_t StartWorker(int listen_fd,
 
 bool WorkerShouldStop() { return g_stop_requested != 0; }
 void WorkerBeginRequest() { g_in_request = 1; }
-void WorkerEndRequest() {
-  g_in_request = 0;
-  if (g_stop_requested) _exit(0);
-}
+void WorkerEndRequest() { g_in_request = 0; }
 
 int OpenListenSocket(const Config& config, Status* status) {
   std::string unix_path, host;
@@ -107,6 +107,7 @@ int RunWorkerPool(const Config& config, int listen_fd,
     pid_t pid = StartWorker(listen_fd, worker_main);
     if (pid > 0) workers.insert(pid);
   }
+  SetWorkersAlive(static_cast<int>(workers.size()));
   std::fprintf(stderr, "onezone-tokend: %zu workers serving %s\n",
                workers.size(), config.listen.c_str());
 
@@ -118,6 +119,7 @@ int RunWorkerPool(const Config& config, int listen_fd,
       break;
     }
     if (workers.erase(pid) == 0 || g_stop_requested) continue;
+    SetWorkersAlive(static_cast<int>(workers.size()));
     std::fprintf(stderr, "onezone-tokend: worker %d %s %d; starting another\n",
                  static_cast<int>(pid),
                  WIFSIGNALED(wait_status) ? "killed by signal" : "exited with",
@@ -129,6 +131,7 @@ int RunWorkerPool(const Config& config, int listen_fd,
     last_start = time(nullptr);
     pid_t replacement = StartWorker(listen_fd, worker_main);
     if (replacement > 0) workers.insert(replacement);
+    SetWorkersAlive(static_cast<int>(workers.size()));
   }
 
   // Drain: every worker finishes its in-flight request, then exits.

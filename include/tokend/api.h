@@ -32,7 +32,11 @@ class Api {
  private:
   Outcome Dispatch(const Request& request);
 
+  // GET /health: 200 when Redis answers, else 503; no authentication.
+  void CheckHealth(Outcome* outcome);
+
   const Config& config_;
+  RedisClient* redis_;
   UserStore users_;
   TokenStore tokens_;
   SpaceStore spaces_;

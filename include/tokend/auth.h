@@ -35,10 +35,14 @@ class Authenticator {
   Authenticator(const Config& config, const TokenKeys* keys, UserStore* users,
                 TokenStore* tokens, PasswordCache* password_cache);
 
-  Status Authenticate(const Request& request, int64_t now, Caller* caller);
+  // `token_identifier` gets the identifier of a presented token whenever it
+  // could be read (for the audit log), accepted or not.
+  Status Authenticate(const Request& request, int64_t now, Caller* caller,
+                      std::string* token_identifier);
 
  private:
-  Status AuthenticateToken(const std::string& text, int64_t now, Caller* caller);
+  Status AuthenticateToken(const std::string& text, int64_t now, Caller* caller,
+                           std::string* token_identifier);
   Status AuthenticateBasic(const std::string& credentials, int64_t now,
                            Caller* caller);
 

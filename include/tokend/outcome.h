@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tokend/http.h"
 #include "tokend/status.h"
@@ -19,14 +20,20 @@ struct Outcome {
   const char* route = "unknown";  // the route's name, never the raw path
   std::string user_id;            // empty when not authenticated
   std::string error_detail;       // an internal error's cause, for the log
+  std::string request_id;         // nginx's id; error bodies repeat it
+  // Audit events, one line each ("event=token.created user=... token=<id>").
+  // They name token identifiers, never tokens.
+  std::vector<std::string> audit;
 
   // A JSON body with `status`.
   void Succeed(int status, const Json::Value& body);
   // 204 No Content.
   void SucceedEmpty();
-  // The Onezone error body of `status`; an internal error gets a generic
-  // description and its cause is kept in error_detail.
+  // The Onezone error body of `status`, with details.requestId when nginx
+  // gave one; an internal error gets a generic description and its cause
+  // is kept in error_detail.
   void Fail(const Status& status);
+  void Audit(std::string event) { audit.push_back(std::move(event)); }
 };
 
 }  // namespace tokend

@@ -21,7 +21,12 @@ enum class Route {
   kUserSpace,           // /user/spaces/{id}
   kSpaceUsers,          // /spaces/{id}/users
   kSpaceUserInvite,     // /spaces/{id}/users/token
+  kHealth,              // /health (no authentication)
+  kMetrics,             // /metrics at the server root (nginx: loopback only)
+  kRouteCountMarker,    // keep last: the number of routes
 };
+
+constexpr int kRouteCount = static_cast<int>(Route::kRouteCountMarker);
 
 struct RouteMatch {
   Route route = Route::kNone;
@@ -37,6 +42,9 @@ struct RouteMatch {
 constexpr char kApiBasePath[] = "/api/v3/onezone";
 
 RouteMatch MatchRoute(const std::string& raw_path);
+
+// The route's name for logs and metrics ("unknown" for kNone).
+const char* RouteName(Route route);
 
 // Whether `method` is in the route's Allow list.
 bool RouteAllows(const RouteMatch& match, const std::string& method);
