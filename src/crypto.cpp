@@ -77,6 +77,50 @@ HmacSha256& HmacSha256::ForThisThread() {
   return instance;
 }
 
+struct KeyedHmacSha256::Impl {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+};
+
+KeyedHmacSha256::KeyedHmacSha256(const uint8_t* key, size_t key_size)
+    : impl_(new Impl) {
+  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (impl_->mac == nullptr) CryptoFailure("EVP_MAC_fetch(HMAC)");
+  impl_->ctx = EVP_MAC_CTX_new(impl_->mac);
+  if (impl_->ctx == nullptr) CryptoFailure("EVP_MAC_CTX_new");
+  OSSL_PARAM params[2];
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                               const_cast<char*>("SHA256"), 0);
+  params[1] = OSSL_PARAM_construct_end();
+  if (EVP_MAC_init(impl_->ctx, key, key_size, params) != 1) {
+    CryptoFailure("EVP_MAC_init");
+  }
+}
+
+KeyedHmacSha256::~KeyedHmacSha256() {
+  EVP_MAC_CTX_free(impl_->ctx);  // OpenSSL cleanses the key schedule
+  EVP_MAC_free(impl_->mac);
+  delete impl_;
+}
+
+void KeyedHmacSha256::Compute(std::string_view message,
+                              uint8_t out[kSha256Bytes]) {
+  // A NULL key re-initialises with the key already set.
+  if (EVP_MAC_init(impl_->ctx, nullptr, 0, nullptr) != 1) {
+    CryptoFailure("EVP_MAC_init");
+  }
+  if (EVP_MAC_update(impl_->ctx,
+                     reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1) {
+    CryptoFailure("EVP_MAC_update");
+  }
+  size_t written = 0;
+  if (EVP_MAC_final(impl_->ctx, out, &written, kSha256Bytes) != 1 ||
+      written != kSha256Bytes) {
+    CryptoFailure("EVP_MAC_final");
+  }
+}
+
 Digest Sha256(std::string_view data) {
   Digest out;
   unsigned int written = 0;

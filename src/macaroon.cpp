@@ -250,12 +250,15 @@ std::string_view Trim(std::string_view text) {
 }  // namespace
 
 SecretKey DeriveMacaroonKey(std::string_view root_secret) {
-  static constexpr char kGenerator[] = "macaroons-key-generator";
-  uint8_t generator_key[kSha256Bytes] = {0};
-  std::memcpy(generator_key, kGenerator, sizeof(kGenerator) - 1);
+  // The generator key never changes, so each thread keys one context once.
+  thread_local KeyedHmacSha256 generator = [] {
+    static constexpr char kGenerator[] = "macaroons-key-generator";
+    uint8_t key[kSha256Bytes] = {0};
+    std::memcpy(key, kGenerator, sizeof(kGenerator) - 1);
+    return KeyedHmacSha256(key, sizeof(key));
+  }();
   SecretKey derived;
-  HmacSha256::ForThisThread().Compute(generator_key, sizeof(generator_key),
-                                      root_secret, derived.data());
+  generator.Compute(root_secret, derived.data());
   return derived;
 }
 
@@ -324,12 +327,21 @@ Status DecodeToken(std::string_view text, Macaroon* out) {
   std::string bytes;
   // Escaped first: an escaped token can also be valid plain base64, but
   // then its packets do not parse, and the plain reading is tried next.
-  if (OnezoneUnescape(text, &base64) && Base64DecodeLenient(base64, &bytes) &&
-      ParseMacaroonBytes(bytes, out).ok()) {
-    return Status::Ok();
+  // When both readings fail, the escaped reading's reason is the one to
+  // give, since that is the form Onezone clients send.
+  bool escaped_decoded =
+      OnezoneUnescape(text, &base64) && Base64DecodeLenient(base64, &bytes);
+  Status escaped;
+  if (escaped_decoded) {
+    escaped = ParseMacaroonBytes(bytes, out);
+    if (escaped.ok()) return escaped;
   }
-  if (!Base64DecodeLenient(text, &bytes)) return BadToken("not base64");
-  return ParseMacaroonBytes(bytes, out);
+  if (Base64DecodeLenient(text, &bytes)) {
+    Status plain = ParseMacaroonBytes(bytes, out);
+    if (plain.ok() || !escaped_decoded) return plain;
+  }
+  *out = Macaroon();
+  return escaped_decoded ? escaped : BadToken("not base64");
 }
 
 }  // namespace tokend

@@ -71,8 +71,7 @@ SecretKey TokenKeys::RootSecretFor(const std::string& identifier) const {
   std::string message(kRootLabel, sizeof(kRootLabel));  // includes the NUL
   message += identifier;
   SecretKey root;
-  HmacSha256::ForThisThread().Compute(master_.data(), master_.size(), message,
-                                      root.data());
+  master_hmac_.Compute(message, root.data());
   return root;
 }
 

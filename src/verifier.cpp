@@ -7,7 +7,7 @@ namespace tokend {
 namespace {
 
 constexpr std::string_view kTimePrefix = "time < ";
-// Longest N we read: 19 digits always fits in int64_t.
+// Longest N we read: 18 digits always fit in int64_t (19 may overflow).
 constexpr size_t kMaxTimeDigits = 18;
 
 }  // namespace
@@ -47,17 +47,28 @@ Status MacaroonVerifier::Verify(const Macaroon& macaroon,
 
   const Caveat* first_unknown = nullptr;
   const Caveat* first_unverified = nullptr;
-  bool has_third_party = false;
+  const Caveat* first_third_party = nullptr;
   for (const Caveat& caveat : macaroon.caveats) {
     Digest next;
+    if (caveat.third_party()) {
+      // libmacaroons signs these as HMAC(sig, HMAC(sig, vid) || HMAC(sig,
+      // cid)); following it keeps a genuine third-party token's signature
+      // valid, so the rejection names the real reason.
+      uint8_t pair[2 * kSha256Bytes];
+      hmac.Compute(signature.data(), signature.size(), caveat.verification_id,
+                   pair);
+      hmac.Compute(signature.data(), signature.size(), caveat.id,
+                   pair + kSha256Bytes);
+      hmac.Compute(signature.data(), signature.size(),
+                   std::string_view(reinterpret_cast<char*>(pair), sizeof(pair)),
+                   next.data());
+      signature = next;
+      if (first_third_party == nullptr) first_third_party = &caveat;
+      continue;
+    }
     hmac.Compute(signature.data(), signature.size(), caveat.id, next.data());
     signature = next;
 
-    if (caveat.third_party()) {
-      has_third_party = true;
-      if (first_unknown == nullptr) first_unknown = &caveat;
-      continue;
-    }
     bool understood = false;
     bool satisfied = true;
     for (const CaveatChecker& checker : checkers_) {
@@ -78,10 +89,10 @@ Status MacaroonVerifier::Verify(const Macaroon& macaroon,
   if (!signature_ok) {
     return Status(Code::kTokenInvalid, "Provided token is not valid.");
   }
-  if (has_third_party) {
+  if (first_third_party != nullptr) {
     return Status(Code::kTokenCaveatUnknown,
                   "Third-party caveats are not supported.")
-        .AddDetail("caveat", first_unknown->id);
+        .AddDetail("caveat", first_third_party->id);
   }
   if (first_unknown != nullptr) {
     return Status(Code::kTokenCaveatUnknown,

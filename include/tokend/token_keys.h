@@ -6,7 +6,8 @@
 //   chain key               = libmacaroons' derivation of that root secret.
 // The root secret is what pymacaroons or libmacaroons would be given.
 //
-// Immutable after construction; thread-safe for reads.
+// Not thread-safe (it keeps a keyed HMAC context): one per worker process,
+// which it is, being made before the workers fork.
 #pragma once
 
 #include <string>
@@ -18,7 +19,8 @@ namespace tokend {
 
 class TokenKeys {
  public:
-  explicit TokenKeys(const SecretKey& master) : master_(master) {}
+  explicit TokenKeys(const SecretKey& master)
+      : master_hmac_(master.data(), master.size()) {}
 
   // The per-token root secret (32 bytes) for `identifier`.
   SecretKey RootSecretFor(const std::string& identifier) const;
@@ -26,7 +28,8 @@ class TokenKeys {
   SecretKey ChainKeyFor(const std::string& identifier) const;
 
  private:
-  SecretKey master_;
+  // The master secret lives only inside this keyed context.
+  mutable KeyedHmacSha256 master_hmac_;
 };
 
 // Reads the master secret from `path`, creating it (32 random bytes, mode
