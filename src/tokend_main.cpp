@@ -60,7 +60,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());
     return 1;
   }
-  return tokend::RunWorkerPool(config, listen_fd, [&](int fd) {
-    return tokend::RunWorker(fd, config, keys);
-  });
+  tokend::WorkerPoolHooks hooks;
+  hooks.reload_config = [&config_path](tokend::Config* next) {
+    *next = tokend::Config();
+    return tokend::LoadConfig(config_path, next);
+  };
+  hooks.worker_main = [&keys](int fd, const tokend::Config& worker_config) {
+    return tokend::RunWorker(fd, worker_config, keys);
+  };
+  return tokend::RunWorkerPool(config, listen_fd, hooks);
 }

@@ -22,12 +22,10 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
   FCGX_Request fcgi;
   if (FCGX_InitRequest(&fcgi, listen_fd, 0) != 0) return 1;
 
-  while (!WorkerShouldStop()) {
-    if (FCGX_Accept_r(&fcgi) < 0) {
-      if (WorkerShouldStop()) break;
-      continue;  // a connection that failed during the handshake
-    }
-    WorkerBeginRequest();
+  while (WorkerWaitForConnection(listen_fd)) {
+    // Negative when another worker took the connection first (EAGAIN) or
+    // it failed during the FastCGI handshake: back to waiting either way.
+    if (FCGX_Accept_r(&fcgi) < 0) continue;
     auto start = std::chrono::steady_clock::now();
     Request request = ReadFcgiRequest(&fcgi);
     Outcome outcome = api.Handle(request);
@@ -44,7 +42,6 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
                " " + event + "\n";
     }
     std::fputs(lines.c_str(), stderr);
-    WorkerEndRequest();
   }
   return 0;
 }

@@ -1,8 +1,10 @@
-// Pre-forked worker processes with respawn and graceful stop (see
+// Pre-forked worker processes with respawn, reload and graceful stop (see
 // worker_pool.h).
 #include "tokend/worker_pool.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,9 +22,6 @@ namespace tokend {
 
 namespace {
 
-volatile sig_atomic_t g_stop_requested = 0;   // parent and workers
-volatile sig_atomic_t g_in_request = 0;       // workers
-
 // Connections nginx may queue before a worker accepts them.
 constexpr int kListenBacklog = 1024;
 // A worker that dies sooner than this after starting is crashing on start;
@@ -30,14 +29,10 @@ constexpr int kListenBacklog = 1024;
 constexpr int kRespawnBackoffMs = 1000;
 constexpr time_t kCrashWindowSeconds = 1;
 
-void ParentSignal(int) { g_stop_requested = 1; }
+volatile sig_atomic_t g_worker_stop = 0;  // in workers
+sigset_t g_wait_mask;  // workers: the signal mask while waiting to accept
 
-void WorkerSignal(int) {
-  g_stop_requested = 1;
-  // Makes libfcgi give up a blocked accept (interrupted by this signal)
-  // instead of retrying it; a request already accepted is still served.
-  FCGX_ShutdownPending();
-}
+void WorkerSignal(int) { g_worker_stop = 1; }
 
 void Install(int signal_number, void (*handler)(int)) {
   struct sigaction action;
@@ -47,23 +42,140 @@ void Install(int signal_number, void (*handler)(int)) {
   sigaction(signal_number, &action, nullptr);
 }
 
-pid_t StartWorker(int listen_fd,
-                  const std::function<int(int)>& worker_main) {
+// The signals the parent takes synchronously with sigwaitinfo.
+sigset_t ParentSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal_number : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+    sigaddset(&set, signal_number);
+  }
+  return set;
+}
+
+pid_t StartWorker(int listen_fd, const Config& config,
+                  const WorkerPoolHooks& hooks) {
   pid_t pid = fork();
   if (pid == 0) {
     Install(SIGTERM, WorkerSignal);
+    Install(SIGHUP, SIG_IGN);
     Install(SIGINT, SIG_IGN);  // Ctrl-C reaches the parent, which drains us
     Install(SIGPIPE, SIG_IGN);
-    _exit(worker_main(listen_fd));
+    Install(SIGCHLD, SIG_DFL);
+    // SIGTERM stays blocked except inside WorkerWaitForConnection's ppoll.
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_SETMASK, &term, nullptr);
+    sigemptyset(&g_wait_mask);
+    _exit(hooks.worker_main(listen_fd, config));
+  }
+  if (pid < 0) {
+    std::fprintf(stderr, "onezone-tokend: fork failed: %s\n", std::strerror(errno));
   }
   return pid;
 }
 
+class Pool {
+ public:
+  Pool(const Config& config, int listen_fd, const WorkerPoolHooks& hooks)
+      : config_(config), listen_fd_(listen_fd), hooks_(hooks) {}
+
+  void StartAll() {
+    for (int i = 0; i < config_.workers; ++i) StartOne();
+    Publish();
+  }
+
+  // Reaps every dead worker; replaces those of the current set.
+  void ReapAndReplace() {
+    int wait_status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+      if (retiring_.erase(pid) > 0) continue;  // an old worker, done
+      if (workers_.erase(pid) == 0) continue;
+      std::fprintf(stderr, "onezone-tokend: worker %d %s %d; starting another\n",
+                   static_cast<int>(pid),
+                   WIFSIGNALED(wait_status) ? "killed by signal" : "exited with",
+                   WIFSIGNALED(wait_status) ? WTERMSIG(wait_status)
+                                            : WEXITSTATUS(wait_status));
+      if (time(nullptr) - last_start_ < kCrashWindowSeconds) {
+        usleep(kRespawnBackoffMs * 1000);
+      }
+      StartOne();
+    }
+    Publish();
+  }
+
+  void Reload() {
+    Config next = config_;
+    Status status = hooks_.reload_config(&next);
+    if (!status.ok()) {
+      std::fprintf(stderr, "onezone-tokend: reload refused, keeping the running "
+                           "configuration: %s\n", status.description().c_str());
+      return;
+    }
+    if (next.listen != config_.listen) {
+      std::fprintf(stderr, "onezone-tokend: `listen` changes only with a "
+                           "restart; keeping %s\n", config_.listen.c_str());
+      next.listen = config_.listen;
+    }
+    config_ = next;
+    // New workers first, so the socket always has someone accepting; then
+    // the old ones finish what they hold and exit.
+    std::set<pid_t> old = workers_;
+    workers_.clear();
+    StartAll();
+    for (pid_t pid : old) {
+      kill(pid, SIGTERM);
+      retiring_.insert(pid);
+    }
+    std::fprintf(stderr, "onezone-tokend: reloaded; %zu workers started, %zu "
+                         "finishing\n", workers_.size(), old.size());
+  }
+
+  void Drain() {
+    for (pid_t pid : workers_) kill(pid, SIGTERM);
+    for (pid_t pid : retiring_) kill(pid, SIGTERM);
+    while (!workers_.empty() || !retiring_.empty()) {
+      int wait_status = 0;
+      pid_t pid = waitpid(-1, &wait_status, 0);
+      if (pid < 0 && errno != EINTR) break;
+      if (pid > 0) {
+        workers_.erase(pid);
+        retiring_.erase(pid);
+      }
+    }
+    Publish();
+  }
+
+ private:
+  void StartOne() {
+    last_start_ = time(nullptr);
+    pid_t pid = StartWorker(listen_fd_, config_, hooks_);
+    if (pid > 0) workers_.insert(pid);
+  }
+
+  void Publish() { SetWorkersAlive(static_cast<int>(workers_.size())); }
+
+  Config config_;
+  int listen_fd_;
+  const WorkerPoolHooks& hooks_;
+  std::set<pid_t> workers_;   // the current set
+  std::set<pid_t> retiring_;  // an older set, finishing after a reload
+  time_t last_start_ = 0;
+};
+
 }  // namespace
 
-bool WorkerShouldStop() { return g_stop_requested != 0; }
-void WorkerBeginRequest() { g_in_request = 1; }
-void WorkerEndRequest() { g_in_request = 0; }
+bool WorkerWaitForConnection(int listen_fd) {
+  while (!g_worker_stop) {
+    pollfd ready = {listen_fd, POLLIN, 0};
+    // ppoll unblocks SIGTERM atomically for the wait only: a stop signal
+    // either arrives here (EINTR) or waits for the next call.
+    int result = ppoll(&ready, 1, nullptr, &g_wait_mask);
+    if (result > 0) return true;
+  }
+  return false;
+}
 
 int OpenListenSocket(const Config& config, Status* status) {
   std::string unix_path, host;
@@ -80,7 +192,6 @@ int OpenListenSocket(const Config& config, Status* status) {
     *status = Status(Code::kInternal, "FCGX_Init failed");
     return -1;
   }
-  // The socket is created with the process umask; tighten it right after.
   int fd = FCGX_OpenSocket(address.c_str(), kListenBacklog);
   if (fd < 0) {
     *status = Status(Code::kInternal, "cannot listen on " + config.listen + ": " +
@@ -91,57 +202,35 @@ int OpenListenSocket(const Config& config, Status* status) {
     *status = Status(Code::kInternal, "cannot chmod " + unix_path);
     return -1;
   }
+  // Non-blocking, so a worker that loses the race for a connection gets
+  // EAGAIN from accept and goes back to waiting, where it can be stopped.
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
 
 int RunWorkerPool(const Config& config, int listen_fd,
-                  const std::function<int(int)>& worker_main) {
-  Install(SIGTERM, ParentSignal);
-  Install(SIGINT, ParentSignal);
+                  const WorkerPoolHooks& hooks) {
   Install(SIGPIPE, SIG_IGN);
+  sigset_t signals = ParentSignals();
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
 
-  std::set<pid_t> workers;
-  std::set<pid_t> started_recently;
-  time_t last_start = time(nullptr);
-  for (int i = 0; i < config.workers; ++i) {
-    pid_t pid = StartWorker(listen_fd, worker_main);
-    if (pid > 0) workers.insert(pid);
-  }
-  SetWorkersAlive(static_cast<int>(workers.size()));
-  std::fprintf(stderr, "onezone-tokend: %zu workers serving %s\n",
-               workers.size(), config.listen.c_str());
-
-  while (!g_stop_requested) {
-    int wait_status = 0;
-    pid_t pid = waitpid(-1, &wait_status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
+  Pool pool(config, listen_fd, hooks);
+  pool.StartAll();
+  std::fprintf(stderr, "onezone-tokend: %d workers serving %s\n",
+               config.workers, config.listen.c_str());
+  while (true) {
+    siginfo_t info;
+    int signal_number = sigwaitinfo(&signals, &info);
+    if (signal_number == SIGCHLD) {
+      pool.ReapAndReplace();
+    } else if (signal_number == SIGHUP) {
+      pool.Reload();
+    } else if (signal_number == SIGTERM || signal_number == SIGINT) {
       break;
     }
-    if (workers.erase(pid) == 0 || g_stop_requested) continue;
-    SetWorkersAlive(static_cast<int>(workers.size()));
-    std::fprintf(stderr, "onezone-tokend: worker %d %s %d; starting another\n",
-                 static_cast<int>(pid),
-                 WIFSIGNALED(wait_status) ? "killed by signal" : "exited with",
-                 WIFSIGNALED(wait_status) ? WTERMSIG(wait_status)
-                                          : WEXITSTATUS(wait_status));
-    if (time(nullptr) - last_start < kCrashWindowSeconds) {
-      usleep(kRespawnBackoffMs * 1000);
-    }
-    last_start = time(nullptr);
-    pid_t replacement = StartWorker(listen_fd, worker_main);
-    if (replacement > 0) workers.insert(replacement);
-    SetWorkersAlive(static_cast<int>(workers.size()));
   }
-
-  // Drain: every worker finishes its in-flight request, then exits.
-  for (pid_t pid : workers) kill(pid, SIGTERM);
-  while (!workers.empty()) {
-    int wait_status = 0;
-    pid_t pid = waitpid(-1, &wait_status, 0);
-    if (pid < 0 && errno != EINTR) break;
-    if (pid > 0) workers.erase(pid);
-  }
+  std::fprintf(stderr, "onezone-tokend: stopping; workers finish their requests\n");
+  pool.Drain();
   std::string unix_path, host;
   int port = 0;
   ParseEndpoint(config.listen, &unix_path, &host, &port);

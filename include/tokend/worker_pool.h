@@ -1,7 +1,11 @@
 // WorkerPool: the daemon's process model. The parent opens the FastCGI
-// socket, forks the workers, replaces any that die, and on SIGTERM or
-// SIGINT tells them to finish their in-flight request and exit. Each worker
-// is single-threaded with its own Redis connection.
+// socket, forks the workers and then only handles signals:
+//   SIGCHLD         a worker died: start another in its place;
+//   SIGHUP          re-read the configuration, start a new set of workers
+//                   with it, and let the old set finish its requests and go;
+//   SIGTERM/SIGINT  let every worker finish its in-flight request, then exit.
+// Each worker is single-threaded with its own Redis connection; all of them
+// accept from the one shared socket, so a reload drops nothing.
 #pragma once
 
 #include <functional>
@@ -15,17 +19,21 @@ namespace tokend {
 // `config.socket_mode`, or TCP). Returns the fd, or -1 with `status` set.
 int OpenListenSocket(const Config& config, Status* status);
 
-// Runs `config.workers` processes of `worker_main(listen_fd)` until SIGTERM
-// or SIGINT; returns the parent's exit code.
-int RunWorkerPool(const Config& config, int listen_fd,
-                  const std::function<int(int listen_fd)>& worker_main);
+struct WorkerPoolHooks {
+  // Reads the configuration again (SIGHUP); on error the old one stays.
+  std::function<Status(Config* config)> reload_config;
+  // One worker's life: serve `listen_fd` until stopped; the exit code.
+  std::function<int(int listen_fd, const Config& config)> worker_main;
+};
 
-// For workers: true once the parent asked this worker to stop. A worker
-// checks it between requests.
-bool WorkerShouldStop();
-// For workers: brackets request handling, so a stop signal that arrives
-// while idle exits at once and one that arrives mid-request waits for it.
-void WorkerBeginRequest();
-void WorkerEndRequest();
+// Runs the pool until SIGTERM or SIGINT; returns the parent's exit code.
+int RunWorkerPool(const Config& config, int listen_fd,
+                  const WorkerPoolHooks& hooks);
+
+// For workers: waits until the listening socket has a connection to accept
+// (true) or the parent asked this worker to stop (false). The stop signal
+// is blocked everywhere else in a worker, so it never interrupts a request:
+// a worker finishes the request in hand and exits at its next wait.
+bool WorkerWaitForConnection(int listen_fd);
 
 }  // namespace tokend
