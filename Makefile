@@ -42,6 +42,7 @@ DAEMON    := $(BUILD)/bin/onezone-tokend
 ADMIN     := $(BUILD)/bin/onezone-admin
 UNIT      := $(BUILD)/tests/unit_tests
 MACAROON_BENCH := $(BUILD)/bench/macaroon_bench
+CEILING   := $(BUILD)/bench/ceiling_responder
 
 .PHONY: all deps test unit run start stop bench clean format
 all: $(DAEMON) $(ADMIN) $(UNIT)
@@ -74,6 +75,11 @@ $(MACAROON_BENCH): bench/macaroon_bench.cpp $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $< $(LIB) -o $@ $(LIBS) -lbenchmark -lmacaroons
 
+# The benchmark's ceiling: a FastCGI responder that answers a fixed body.
+$(CEILING): bench/ceiling_responder.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $< -o $@ -lfcgi -lpthread
+
 # Installs the Debian packages the build, the tests and `make run` need
 # (only the missing ones; a no-op when all are present).
 deps:
@@ -95,7 +101,7 @@ start: deps
 	@BUILD=$(BUILD) bash scripts/stack start
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(MACAROON_BENCH)
+	@$(MAKE) --no-print-directory all $(MACAROON_BENCH) $(CEILING)
 	@BUILD=$(BUILD) bash scripts/bench
 
 stop:
