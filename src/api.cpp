@@ -19,7 +19,9 @@ Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
       tokens_(redis),
       spaces_(redis),
       password_cache_(config.password_cache_seconds),
-      authenticator_(config, &keys, &users_, &tokens_, &password_cache_),
+      login_limiter_(config, redis),
+      authenticator_(config, &keys, &users_, &tokens_, &password_cache_,
+                     &login_limiter_),
       client_tokens_(config, keys, &tokens_),
       spaces_api_(config, keys, &spaces_) {}
 

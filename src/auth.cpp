@@ -39,12 +39,14 @@ bool StripScheme(const std::string& header, const std::string& scheme,
 
 Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
                              UserStore* users, TokenStore* tokens,
-                             PasswordCache* password_cache)
+                             PasswordCache* password_cache,
+                             LoginLimiter* login_limiter)
     : config_(config),
       keys_(keys),
       users_(users),
       tokens_(tokens),
-      password_cache_(password_cache) {
+      password_cache_(password_cache),
+      login_limiter_(login_limiter) {
   uint8_t random[16];
   RandomBytes(random, sizeof(random));
   decoy_hash_ = HashPassword(
@@ -67,7 +69,7 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
     return AuthenticateToken(*token, now, caller, token_identifier);
   }
   if (authorization != nullptr && StripScheme(*authorization, "basic", &value)) {
-    return AuthenticateBasic(value, now, caller);
+    return AuthenticateBasic(value, request.remote_addr, now, caller);
   }
   if (authorization != nullptr) {
     return Status(Code::kUnauthorized,
@@ -107,6 +109,7 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
 }
 
 Status Authenticator::AuthenticateBasic(const std::string& credentials,
+                                        const std::string& address,
                                         int64_t now, Caller* caller) {
   std::string decoded;
   if (credentials.size() > kMaxHeaderBytes ||
@@ -123,9 +126,11 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
   std::string password = decoded.substr(colon + 1);
   Wipe(&decoded);
 
+  std::string user_id = UserIdForName(name);
+  Status status = login_limiter_->Check(user_id, address);
   UserRecord user;
   bool found = false;
-  Status status = users_->FindByName(name, &user, &found);
+  if (status.ok()) status = users_->FindByName(name, &user, &found);
   if (!status.ok()) {
     Wipe(&password);
     return status;
@@ -140,7 +145,10 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
     verified = true;
   }
   Wipe(&password);
-  if (!verified) return BadBasicCredentials();
+  if (!verified) {
+    login_limiter_->RecordFailure(user_id, address);
+    return BadBasicCredentials();
+  }
   *caller = Caller{user.id, user.name};
   return Status::Ok();
 }

@@ -30,7 +30,8 @@ void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
   token.expires_at = NowSeconds() + ttl;
-  Status status = tokens_->Add(caller.user_id, token, NowMilliseconds());
+  Status status = tokens_->Add(caller.user_id, token, NowMilliseconds(),
+                               config_.max_tokens_per_user);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
   body["token"] = MintAccessToken(keys_, config_.token_location,

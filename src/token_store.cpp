@@ -7,19 +7,48 @@
 
 namespace tokend {
 
+namespace {
+
+// KEYS: record, list. ARGV: expiry, created ms, nonce, limit.
+// The list lives as long as its longest-lived token: NX sets a first
+// expiry, GT only ever extends it. Returns 0 when the list is full.
+constexpr char kAddScript[] = R"lua(
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIREAT', KEYS[2], ARGV[1], 'NX')
+redis.call('EXPIREAT', KEYS[2], ARGV[1], 'GT')
+return 1
+)lua";
+
+}  // namespace
+
+Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
+                          int64_t created_ms, int max_tokens, bool* added) {
+  RedisReply reply;
+  Status status = redis_->Run(
+      {"EVAL", kAddScript, "2", TokenRecordKey(user_id, token.nonce),
+       TokenListKey(user_id), std::to_string(token.expires_at),
+       std::to_string(created_ms), token.nonce, std::to_string(max_tokens)},
+      &reply);
+  *added = status.ok() && reply.integer == 1;
+  return status;
+}
+
 Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
-                       int64_t created_ms) {
-  std::string expiry = std::to_string(token.expires_at);
-  std::string list = TokenListKey(user_id);
-  std::vector<RedisReply> replies;
-  // The list itself lives as long as its longest-lived token: NX sets a
-  // first expiry, GT only ever extends it.
-  return redis_->Transaction(
-      {{"SET", TokenRecordKey(user_id, token.nonce), expiry, "EXAT", expiry},
-       {"ZADD", list, std::to_string(created_ms), token.nonce},
-       {"EXPIREAT", list, expiry, "NX"},
-       {"EXPIREAT", list, expiry, "GT"}},
-      &replies);
+                       int64_t created_ms, int max_tokens) {
+  bool added = false;
+  Status status = TryAdd(user_id, token, created_ms, max_tokens, &added);
+  if (!status.ok() || added) return status;
+  // The list may still hold tokens that expired: prune it, then try again.
+  std::vector<StoredToken> live;
+  status = List(user_id, &live);
+  if (status.ok()) status = TryAdd(user_id, token, created_ms, max_tokens, &added);
+  if (!status.ok() || added) return status;
+  return Status(Code::kForbidden,
+                "You hold the most live access tokens allowed (" +
+                    std::to_string(max_tokens) + "); delete some first.")
+      .AddNumberDetail("limit", max_tokens);
 }
 
 Status TokenStore::IsLive(const std::string& user_id, const std::string& nonce,

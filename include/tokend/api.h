@@ -41,6 +41,7 @@ class Api {
   TokenStore tokens_;
   SpaceStore spaces_;
   PasswordCache password_cache_;
+  LoginLimiter login_limiter_;
   Authenticator authenticator_;
   ClientTokensApi client_tokens_;
   SpacesApi spaces_api_;

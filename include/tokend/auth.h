@@ -6,7 +6,8 @@
 // still in Redis (not deleted, not expired) and every caveat holds,
 // including caveats the client appended. Failures are kUnauthorized with
 // the inner reason (badToken, tokenInvalid, tokenCaveatUnverified, ...);
-// no credentials at all is kUnauthorized without one.
+// no credentials at all is kUnauthorized without one. Basic auth past the
+// failed-login limits is kTooManyRequests, checked before any hashing.
 //
 // Not thread-safe: one per worker.
 #pragma once
@@ -17,6 +18,7 @@
 #include "tokend/access_token.h"
 #include "tokend/config.h"
 #include "tokend/http.h"
+#include "tokend/login_limiter.h"
 #include "tokend/password_cache.h"
 #include "tokend/status.h"
 #include "tokend/token_keys.h"
@@ -33,7 +35,8 @@ struct Caller {
 class Authenticator {
  public:
   Authenticator(const Config& config, const TokenKeys* keys, UserStore* users,
-                TokenStore* tokens, PasswordCache* password_cache);
+                TokenStore* tokens, PasswordCache* password_cache,
+                LoginLimiter* login_limiter);
 
   // `token_identifier` gets the identifier of a presented token whenever it
   // could be read (for the audit log), accepted or not.
@@ -43,7 +46,8 @@ class Authenticator {
  private:
   Status AuthenticateToken(const std::string& text, int64_t now, Caller* caller,
                            std::string* token_identifier);
-  Status AuthenticateBasic(const std::string& credentials, int64_t now,
+  Status AuthenticateBasic(const std::string& credentials,
+                           const std::string& address, int64_t now,
                            Caller* caller);
 
   const Config& config_;
@@ -51,6 +55,7 @@ class Authenticator {
   UserStore* users_;
   TokenStore* tokens_;
   PasswordCache* password_cache_;
+  LoginLimiter* login_limiter_;
   // A real hash of a random password, checked for unknown users so they cost
   // what known users cost (no user-name oracle).
   std::string decoy_hash_;

@@ -37,6 +37,13 @@ struct Config {
   int64_t invite_ttl = 604800;
   // PBKDF2-SHA256 iterations for new password hashes (OWASP 2023: 600000).
   int password_iterations = 600000;
+  // Failed basic-auth attempts allowed per user and per client address in
+  // one window (seconds) before requests get 429 without a password check.
+  int login_failures_per_user = 10;
+  int login_failures_per_address = 100;
+  int login_failure_window = 300;
+  // Live access tokens one user may hold.
+  int max_tokens_per_user = 1000;
   // How long a worker remembers a verified password, in memory only (s).
   int password_cache_seconds = 300;
 };

@@ -7,6 +7,8 @@
 //   oz:{uid}:t:<nonce>   string the token's expiry (Unix s); EXPIREAT it
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
 //   oz:users             set    all user names (admin listing only)
+//   oz:{uid}:fails       string failed logins in the current window
+//   oz:{ip:addr}:fails   string failed logins from one client address
 //
 // A space's keys carry {s:<spaceId>} instead, so joining (invitation and
 // membership together) is one atomic script in one slot:
@@ -33,6 +35,13 @@ inline std::string UserSpacesKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:spaces";
 }
 inline std::string UserNamesKey() { return "oz:users"; }
+
+inline std::string LoginFailuresKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:fails";
+}
+inline std::string AddressFailuresKey(const std::string& address) {
+  return "oz:{ip:" + address + "}:fails";
+}
 
 inline std::string SpaceKey(const std::string& space_id) {
   return "oz:{s:" + space_id + "}:space";

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,11 @@ class TokenStore {
  public:
   explicit TokenStore(RedisClient* redis) : redis_(redis) {}
 
-  // Records a new token; atomic (MULTI/EXEC).
+  // Records a new token atomically, unless the user already holds
+  // `max_tokens` live ones: then kForbidden, naming the limit.
   Status Add(const std::string& user_id, const StoredToken& token,
-             int64_t created_ms);
+             int64_t created_ms,
+             int max_tokens = std::numeric_limits<int>::max());
 
   // Whether the token's record exists (not revoked, not expired).
   Status IsLive(const std::string& user_id, const std::string& nonce,
@@ -40,6 +43,10 @@ class TokenStore {
                 bool* revoked);
 
  private:
+  // One attempt at Add; `*added` false when the list is full.
+  Status TryAdd(const std::string& user_id, const StoredToken& token,
+                int64_t created_ms, int max_tokens, bool* added);
+
   RedisClient* redis_;
 };
 
