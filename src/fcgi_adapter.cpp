@@ -13,9 +13,15 @@ namespace tokend {
 
 namespace {
 
-std::string Param(FCGX_Request* fcgi, const char* name) {
-  const char* value = FCGX_GetParam(name, fcgi->envp);
-  return value == nullptr ? std::string() : std::string(value);
+// The value of parameter `name`, or "".
+std::string Param(const char* const* params, const char* name) {
+  size_t length = std::strlen(name);
+  for (const char* const* entry = params; entry && *entry; ++entry) {
+    if (std::strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') {
+      return std::string(*entry + length + 1);
+    }
+  }
+  return std::string();
 }
 
 // "HTTP_X_AUTH_TOKEN" -> "x-auth-token".
@@ -29,41 +35,45 @@ std::string HeaderName(const char* cgi_name, size_t length) {
 
 }  // namespace
 
-Request ReadFcgiRequest(FCGX_Request* fcgi) {
+Request RequestFromParams(const char* const* params,
+                          const std::function<int(char*, int)>& read_body) {
   Request request;
-  request.method = Param(fcgi, "REQUEST_METHOD");
-  std::string uri = Param(fcgi, "REQUEST_URI");
+  request.method = Param(params, "REQUEST_METHOD");
+  std::string uri = Param(params, "REQUEST_URI");
   size_t question = uri.find('?');
   request.path = uri.substr(0, question);
   if (question != std::string::npos) request.query = uri.substr(question + 1);
-  request.remote_addr = Param(fcgi, "REMOTE_ADDR");
-  request.request_id = Param(fcgi, "REQUEST_ID").substr(0, 64);
+  request.remote_addr = Param(params, "REMOTE_ADDR").substr(0, 64);
+  request.request_id = Param(params, "REQUEST_ID").substr(0, 64);
 
-  for (char** env = fcgi->envp; env != nullptr && *env != nullptr; ++env) {
-    const char* entry = *env;
-    if (std::strncmp(entry, "HTTP_", 5) != 0) continue;
-    const char* equals = std::strchr(entry, '=');
+  for (const char* const* entry = params; entry && *entry; ++entry) {
+    if (std::strncmp(*entry, "HTTP_", 5) != 0) continue;
+    const char* equals = std::strchr(*entry, '=');
     if (equals == nullptr) continue;
-    request.headers[HeaderName(entry + 5, equals - entry - 5)] = equals + 1;
+    request.headers[HeaderName(*entry + 5, equals - *entry - 5)] = equals + 1;
   }
-  std::string content_type = Param(fcgi, "CONTENT_TYPE");
+  std::string content_type = Param(params, "CONTENT_TYPE");
   if (!content_type.empty()) request.headers["content-type"] = content_type;
 
   // Read one byte past the cap to tell "exactly at the cap" from "over it".
-  std::string length_text = Param(fcgi, "CONTENT_LENGTH");
-  long long declared = std::atoll(length_text.c_str());
+  long long declared = std::atoll(Param(params, "CONTENT_LENGTH").c_str());
   if (declared > static_cast<long long>(kMaxBodyBytes)) {
     request.body_too_large = true;
     return request;
   }
   if (declared > 0) {
     request.body.resize(static_cast<size_t>(declared) + 1);
-    int read = FCGX_GetStr(&request.body[0], static_cast<int>(declared) + 1,
-                           fcgi->in);
+    int read = read_body(&request.body[0], static_cast<int>(declared) + 1);
     request.body.resize(read > 0 ? static_cast<size_t>(read) : 0);
     if (request.body.size() > kMaxBodyBytes) request.body_too_large = true;
   }
   return request;
+}
+
+Request ReadFcgiRequest(FCGX_Request* fcgi) {
+  return RequestFromParams(fcgi->envp, [fcgi](char* buffer, int size) {
+    return FCGX_GetStr(buffer, size, fcgi->in);
+  });
 }
 
 void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi) {
