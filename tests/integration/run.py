@@ -1,0 +1,151 @@
+"""Integration tests: starts one real stack (Redis, onezone-tokend, nginx with
+TLS) with scripts/stack in a temporary directory on a free loopback port,
+adds users with onezone-admin, runs every `test_*` function of the modules
+below in order, stops the stack and removes the directory.
+
+  /usr/bin/python3 tests/integration/run.py [-k SUBSTRING]... [--keep]
+
+  -k SUBSTRING  run only tests whose name contains it (repeatable)
+  --keep        keep the state directory (logs, Redis data) for inspection
+
+Env BUILD (default `build`) is the build directory with bin/onezone-tokend
+and bin/onezone-admin. Ends with `integration: N passed, N failed` and exits
+1 if any test failed.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+import test_auth  # noqa: E402
+import test_client_tokens  # noqa: E402
+import test_http  # noqa: E402
+import test_redis_outage  # noqa: E402
+import test_seeds  # noqa: E402
+import test_storage  # noqa: E402
+
+# Order matters: storage checks look at what earlier tests issued, and the
+# Redis outage comes last.
+MODULES = [test_client_tokens, test_auth, test_http, test_seeds, test_storage,
+           test_redis_outage]
+
+# alice and bob: general use; carol: exact list contents; seeduser: the seed
+# documents' commands only.
+USERS = ["alice", "bob", "carol", test_seeds.SEED_USER]
+
+
+def collect(filters):
+    tests = []
+    for module in MODULES:
+        for name, value in vars(module).items():  # definition order
+            if name.startswith("test_") and callable(value):
+                if not filters or any(f in name for f in filters):
+                    tests.append((name, value))
+    return tests
+
+
+def set_up(ctx):
+    """Users, one session token each and their ids. A failure here is
+    reported, and the tests that need what is missing fail with it."""
+    problems = []
+    for name in USERS:
+        try:
+            ctx.add_user(name)
+        except Exception as error:  # noqa: BLE001 - reported below
+            problems.append(str(error))
+            continue
+        if name == test_seeds.SEED_USER:
+            continue  # its tokens come from the seed commands only
+        try:
+            ctx.session[name] = ctx.create_token(name, use_basic=True)
+            response = ctx.get("/user", name)
+            harness.expect_status(response, 200)
+            ctx.user_ids[name] = response.json()["userId"]
+        except Exception as error:  # noqa: BLE001 - reported below
+            ctx.session.pop(name, None)
+            ctx.setup_problems[name] = str(error)
+            problems.append("session for %s: %s" % (name, error))
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", dest="filters", action="append", default=[])
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    build = os.environ.get("BUILD", "build")
+    if not os.path.isabs(build):
+        build = os.path.join(os.getcwd(), build)
+    for program in ("onezone-tokend", "onezone-admin"):
+        path = os.path.join(build, "bin", program)
+        if not os.access(path, os.X_OK):
+            print("integration: no %s (build first, or set BUILD)" % path)
+            print("integration: 0 passed, 1 failed")
+            return 1
+
+    # SIGTERM ends the run like Ctrl-C does: through the finally below.
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
+
+    stack = harness.Stack(ROOT, build)
+    passed = failed = 0
+    try:
+        print("integration: state %s, %s" % (stack.state, stack.base))
+        try:
+            stack.start()
+        except Exception as error:  # noqa: BLE001
+            print("FAIL the stack starts: %s" % error)
+            failed += 1
+            return 1
+        ctx = harness.Context(stack)
+        started = time.monotonic()
+        for problem in set_up(ctx):
+            print("setup: %s" % problem)
+        print("setup: %d users in %.1f s" % (len(ctx.passwords),
+                                            time.monotonic() - started))
+        for name, test in collect(args.filters):
+            started = time.monotonic()
+            try:
+                test(ctx)
+            except harness.TestFailure as failure:
+                failed += 1
+                print("FAIL %s: %s" % (name, failure), flush=True)
+                continue
+            except KeyboardInterrupt:
+                raise
+            except Exception:  # noqa: BLE001 - a test's own bug is a failure
+                failed += 1
+                lines = traceback.format_exc().rstrip().split("\n")
+                print("FAIL %s: %s" % (name, "\n    ".join(lines[-3:])),
+                      flush=True)
+                continue
+            passed += 1
+            print("PASS %s (%.1f s)" % (name, time.monotonic() - started),
+                  flush=True)
+    except KeyboardInterrupt:
+        print("integration: interrupted")
+        failed += 1
+    finally:
+        try:
+            stack.stop()
+        finally:
+            if args.keep or failed and os.environ.get("KEEP_ON_FAILURE"):
+                print("integration: kept %s" % stack.state)
+            else:
+                stack.remove()
+        print("integration: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

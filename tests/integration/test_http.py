@@ -1,0 +1,129 @@
+"""HTTP in front of the API: routing errors, and what nginx itself does (TLS,
+keep-alive, size caps and its JSON error bodies)."""
+
+import os
+import subprocess
+
+from harness import API, check, check_equal, expect_error, expect_status
+
+
+def test_an_unknown_path_is_not_found(ctx):
+    for path in (API + "/user/nothing", API + "/users", API + "/user/clients",
+                 "/", "/api/v3/other/user", "/api/v2/onezone/user"):
+        response = ctx.stack.curl("GET", path,
+                                  headers=ctx.auth_headers("alice"))
+        expect_error(response, 404, "notFound")
+
+
+def test_a_known_path_with_a_wrong_method_is_not_supported_with_an_allow_header(ctx):
+    cases = [("PUT", "/user/client_tokens", {"GET", "POST"}),
+             ("PATCH", "/user/client_tokens", {"GET", "POST"}),
+             ("DELETE", "/user", {"GET"}),
+             ("POST", "/user/client_token", {"GET"}),
+             ("GET", "/user/client_tokens/" + ctx.session["alice"], {"DELETE"})]
+    for method, path, allowed in cases:
+        response = ctx.request(method, path, "alice")
+        expect_error(response, 405, "notSupported")
+        allow = response.header("allow")
+        check(allow is not None, "%s %s: no Allow header" % (method, path))
+        methods = {m.strip() for m in allow.split(",")}
+        check(allowed <= methods and method not in methods,
+              "%s %s: Allow %r should list %s" % (method, path, allow,
+                                                  sorted(allowed)))
+    # The token named in the path is untouched by a GET on it.
+    check(ctx.session["alice"] in ctx.token_list("alice"), "token disappeared")
+
+
+def test_every_response_has_hsts_and_a_request_id(ctx):
+    for response in (ctx.get("/user", "alice"), ctx.get("/user"),
+                     ctx.get("/nothing", "alice")):
+        check_equal(response.header("strict-transport-security"),
+                    "max-age=63072000", "Strict-Transport-Security")
+        request_id = response.header("x-request-id") or ""
+        check(len(request_id) == 32 and all(c in "0123456789abcdef"
+                                            for c in request_id),
+              "X-Request-Id should be 32 hex digits: %r" % request_id)
+
+
+def test_a_body_over_64k_is_payload_too_large(ctx):
+    body = b'{"ttl": 100, "pad": "' + b"a" * (64 * 1024) + b'"}'
+    response = ctx.request("POST", "/user/client_tokens", "alice",
+                           headers=["Content-Type: application/json"],
+                           body=body)
+    expect_error(response, 413, "payloadTooLarge")
+    # A body just under the cap reaches the daemon (which refuses the key).
+    body = b'{"pad": "' + b"a" * (60 * 1024) + b'"}'
+    response = ctx.request("POST", "/user/client_tokens", "alice",
+                           headers=["Content-Type: application/json"],
+                           body=body)
+    expect_error(response, 400, "badData", {"key": "pad"})
+
+
+def test_a_header_over_16k_is_request_header_too_large(ctx):
+    response = ctx.stack.curl("GET", API + "/user",
+                              headers=["X-Padding: " + "a" * (17 * 1024)] +
+                              ctx.auth_headers("alice"))
+    expect_error(response, 431, "requestHeaderTooLarge")
+
+
+def test_a_uri_over_16k_is_uri_too_long(ctx):
+    response = ctx.stack.curl("DELETE", API + "/user/client_tokens/" +
+                              "a" * (17 * 1024), headers=ctx.auth_headers("alice"))
+    expect_error(response, 414, "uriTooLong")
+
+
+def test_a_request_without_host_is_malformed_data(ctx):
+    response = ctx.stack.curl("GET", API + "/user",
+                              headers=["Host:"] + ctx.auth_headers("alice"))
+    expect_error(response, 400, "malformedData")
+
+
+def test_nginx_internal_error_locations_are_not_reachable_from_outside(ctx):
+    response = ctx.stack.curl("GET", "/_onezone_tokend_error/503")
+    expect_error(response, 404, "notFound")
+
+
+def _tls_handshake(ctx, *args):
+    result = subprocess.run(
+        ["curl", "-sk", "-o", os.devnull, "-w", "%{http_code}", "--max-time",
+         "10"] + list(args) + [ctx.stack.base + API + "/user"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, timeout=20)
+    return result.returncode, result.stdout.decode()
+
+
+def test_tls_1_2_and_1_3_are_served_and_tls_1_1_is_refused(ctx):
+    check_equal(_tls_handshake(ctx, "--tlsv1.3"), (0, "401"), "TLS 1.3")
+    check_equal(_tls_handshake(ctx, "--tlsv1.2", "--tls-max", "1.2"), (0, "401"),
+                "TLS 1.2")
+    code, status = _tls_handshake(ctx, "--tlsv1.1", "--tls-max", "1.1")
+    check(code != 0 and status == "000",
+          "TLS 1.1 handshake should fail, got curl exit %d status %s"
+          % (code, status))
+
+
+def test_the_certificate_names_localhost_and_127_0_0_1(ctx):
+    result = subprocess.run(
+        ["openssl", "x509", "-noout", "-text", "-in",
+         os.path.join(ctx.stack.state, "tls.crt")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+    text = result.stdout.decode()
+    check("DNS:localhost" in text and "IP Address:127.0.0.1" in text,
+          "subjectAltName lacks localhost/127.0.0.1")
+    check("prime256v1" in text or "P-256" in text, "key is not ECDSA P-256")
+    # And curl verifies it when told to trust it.
+    code, status = _tls_handshake(ctx, "--cacert",
+                                  os.path.join(ctx.stack.state, "tls.crt"))
+    check_equal((code, status), (0, "401"), "verified TLS to 127.0.0.1")
+
+
+def test_connections_are_kept_alive_across_requests(ctx):
+    url = ctx.stack.base + API + "/user"
+    result = subprocess.run(
+        ["curl", "-sk", "-o", os.devnull, "-o", os.devnull, "-o", os.devnull,
+         "-w", "%{http_code} %{num_connects}\n", "--max-time", "20",
+         "-H", ctx.auth_headers("alice")[0], url, url, url],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=30)
+    check_equal(result.stdout.decode().split("\n")[:3],
+                ["200 1", "200 0", "200 0"],
+                "three requests: status and new connections each")

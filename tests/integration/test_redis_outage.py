@@ -1,0 +1,53 @@
+"""Redis going away and coming back under the running service (run last:
+it stops and restarts the stack's Redis)."""
+
+import time
+
+from harness import API, check, check_equal, expect_error, expect_status
+
+# Redis timeouts of the rendered config are 500 ms (connect) and 2000 ms
+# (command); a request must fail well within this.
+FAIL_FAST_SECONDS = 5
+RECOVERY_SECONDS = 10
+
+_before_outage = {}
+
+
+def test_requests_fail_fast_with_service_unavailable_while_redis_is_down(ctx):
+    _before_outage["token"] = ctx.create_token("alice")
+    ctx.stack.redis_stop()
+    for method, path, body in (("GET", "/user", None),
+                               ("POST", "/user/client_tokens", b""),
+                               ("GET", "/user/client_tokens", None)):
+        started = time.monotonic()
+        response = ctx.request(method, path, "alice", body=body,
+                               headers=["Content-Type: application/json"])
+        elapsed = time.monotonic() - started
+        expect_error(response, 503, "serviceUnavailable")
+        check(elapsed < FAIL_FAST_SECONDS,
+              "%s %s took %.1f s with Redis down" % (method, path, elapsed))
+    # Basic auth needs the user record: the same.
+    response = ctx.stack.curl("GET", API + "/user", basic=ctx.basic("bob"))
+    expect_error(response, 503, "serviceUnavailable")
+
+
+def test_service_recovers_when_redis_returns_and_old_tokens_stay_valid(ctx):
+    ctx.stack.redis_start()
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    while True:
+        response = ctx.get("/user", "alice")
+        if response.status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    expect_status(response, 200)
+    token = _before_outage.get("token")
+    check(token is not None, "no token from before the outage")
+    response = ctx.stack.curl("GET", API + "/user",
+                              headers=["X-Auth-Token: " + token])
+    expect_status(response, 200)
+    check_equal(response.json().get("name"), "alice", "user of the old token")
+    tokens = ctx.token_list("alice")
+    check(token in tokens and ctx.session["alice"] in tokens,
+          "tokens from before the restart are missing from the list")
+    new = ctx.create_token("alice")
+    check_equal(ctx.token_list("alice")[0], new, "newest token after restart")

@@ -1,0 +1,184 @@
+"""What ends up in Redis, its append-only file and the logs; and the admin
+tool that manages users."""
+
+import base64
+import os
+
+import token_codec
+from harness import (API, ANY, check, check_equal, expect_error, expect_status,
+                     expect_token, now)
+
+
+def test_a_token_record_expires_in_redis_when_its_time_caveat_does(ctx):
+    before_nonces = ctx.nonces("alice")
+    before = now()
+    token = ctx.create_token("alice", body=b'{"ttl": 5000}')
+    limit = expect_token(token, 5000, before, now())
+    new = ctx.nonces("alice") - before_nonces
+    check_equal(len(new), 1, "new nonces in oz:{uid}:tokens")
+    nonce = new.pop()
+    key = "oz:{%s}:t:%s" % (ctx.user_ids["alice"], nonce)
+    ttl = int(ctx.stack.redis("TTL", key).strip())
+    expected = limit - now()
+    check(abs(ttl - expected) <= 2,
+          "TTL of %s is %d, expected %d (+-2)" % (key, ttl, expected))
+
+
+def test_the_token_index_is_a_sorted_set_of_nonces(ctx):
+    key = "oz:{%s}:tokens" % ctx.user_ids["bob"]
+    check_equal(ctx.stack.redis("TYPE", key).strip(), b"zset", "type of " + key)
+    before_nonces = ctx.nonces("bob")
+    token = ctx.create_token("bob")
+    new = ctx.nonces("bob") - before_nonces
+    check_equal(len(new), 1, "nonces added by one token")
+    nonce = new.pop()
+    record = "oz:{%s}:t:%s" % (ctx.user_ids["bob"], nonce)
+    check_equal(ctx.stack.redis("EXISTS", record).strip(), b"1", "record exists")
+    response = ctx.request("DELETE", "/user/client_tokens/" + token, "bob")
+    expect_status(response, 204)
+    check(nonce not in ctx.nonces("bob"), "deleted nonce still indexed")
+    check_equal(ctx.stack.redis("EXISTS", record).strip(), b"0",
+                "record of a deleted token")
+
+
+# --- onezone-admin ---------------------------------------------------------
+
+
+def test_onezone_admin_lists_the_users_one_per_line(ctx):
+    code, out, err = ctx.stack.admin("user", "list")
+    check_equal(code, 0, "exit code (%s)" % err.strip())
+    check_equal(sorted(out.split()), sorted(ctx.passwords), "user list")
+    check_equal(out.count("\n"), len(ctx.passwords), "one name per line")
+
+
+def test_onezone_admin_refuses_to_add_an_existing_user(ctx):
+    code, out, err = ctx.stack.admin("user", "add", "alice", "--password-stdin",
+                                     stdin="another-password\n")
+    check(code != 0, "adding alice twice should fail")
+    check(err.strip(), "no message on stderr")
+    response = ctx.stack.curl("GET", API + "/user", basic=ctx.basic("alice"))
+    expect_status(response, 200)
+
+
+def test_onezone_admin_passwd_changes_the_password(ctx):
+    ctx.add_user("erin")
+    old = ctx.passwords["erin"]
+    new = old + "-changed"
+    code, out, err = ctx.stack.admin("user", "passwd", "erin",
+                                     "--password-stdin", stdin=new + "\n")
+    check_equal(code, 0, "passwd exit code (%s)" % err.strip())
+    ctx.passwords["erin"] = new
+    ctx.secret_extras["old password of erin"] = old.encode()
+    response = ctx.stack.curl("GET", API + "/user", basic=("erin", new))
+    expect_status(response, 200)
+    response = ctx.stack.curl("GET", API + "/user", basic=("erin", old))
+    expect_error(response, 401, "unauthorized",
+                 auth_error=("badBasicCredentials", ANY))
+
+
+def test_onezone_admin_user_del_revokes_the_users_tokens(ctx):
+    ctx.add_user("frank")
+    response = ctx.stack.curl("POST", API + "/user/client_tokens",
+                              headers=["Content-Type: application/json"],
+                              body=b"", basic=ctx.basic("frank"))
+    ctx.record(response)
+    expect_status(response, 200)
+    token = response.json()["token"]
+    response = ctx.stack.curl("GET", API + "/user",
+                              headers=["X-Auth-Token: " + token])
+    expect_status(response, 200)
+    user_id = response.json()["userId"]
+    code, out, err = ctx.stack.admin("user", "del", "frank")
+    check_equal(code, 0, "user del exit code (%s)" % err.strip())
+    ctx.secret_extras["password of deleted frank"] = (
+        ctx.passwords.pop("frank").encode())
+    response = ctx.stack.curl("GET", API + "/user",
+                              headers=["X-Auth-Token: " + token])
+    expect_error(response, 401, "unauthorized", auth_error=("tokenInvalid", ANY))
+    code, out, err = ctx.stack.admin("user", "list")
+    check("frank" not in out.split(), "frank still listed")
+    check_equal(ctx.stack.redis_lines("--scan", "--pattern",
+                                      "oz:{%s}:*" % user_id), [],
+                "keys left of a deleted user")
+
+
+# --- secrets at rest --------------------------------------------------------
+
+
+def _secrets(ctx):
+    """Byte strings that must never be stored or logged: every issued token
+    in its encodings, every signature, every password."""
+    found = {}
+    for token in set(ctx.issued):
+        found["token " + token[:24]] = token.encode()
+        plain = token_codec.plain_base64url(token)
+        found["token (base64url) " + plain[:24]] = plain.encode()
+        signature = token_codec.decode_token(token).signature
+        label = "signature of " + token[:24]
+        found[label + " (raw)"] = signature
+        found[label + " (hex)"] = signature.hex().encode()
+        found[label + " (HEX)"] = signature.hex().upper().encode()
+        found[label + " (base64)"] = base64.b64encode(signature).rstrip(b"=")
+        found[label + " (base64url)"] = (base64.urlsafe_b64encode(signature)
+                                         .rstrip(b"="))
+    for name, password in ctx.passwords.items():
+        found["password of " + name] = password.encode()
+    found.update(ctx.secret_extras)
+    return found
+
+
+def _redis_dump(ctx):
+    blob = bytearray()
+    keys = ctx.stack.redis("--scan").split(b"\n")
+    readers = {b"string": ["GET"], b"hash": ["HGETALL"], b"set": ["SMEMBERS"],
+               b"zset": ["ZRANGE", "0", "-1", "WITHSCORES"],
+               b"list": ["LRANGE", "0", "-1"], b"stream": ["XRANGE", "-", "+"]}
+    for key in filter(None, keys):
+        name = key.decode()
+        kind = ctx.stack.redis("TYPE", name).strip()
+        blob += key + b"\n"
+        if kind == b"none":
+            continue  # expired since the scan
+        check(kind in readers, "unexpected Redis type %r of %s" % (kind, name))
+        blob += ctx.stack.redis(*(readers[kind][:1] + [name] + readers[kind][1:]))
+    return bytes(blob), len(list(filter(None, keys)))
+
+
+def test_redis_holds_no_token_signature_or_password(ctx):
+    dump, key_count = _redis_dump(ctx)
+    check(key_count >= 2 * len(ctx.passwords),
+          "suspiciously few keys in Redis: %d" % key_count)
+    check(len(ctx.issued) >= 10, "too few tokens issued to make this test "
+          "meaningful: %d" % len(ctx.issued))
+    leaks = [label for label, secret in _secrets(ctx).items() if secret in dump]
+    check(not leaks, "Redis holds: %s" % ", ".join(sorted(leaks)[:10]))
+
+
+def test_the_redis_append_only_file_holds_no_token_or_password(ctx):
+    aof_dir = os.path.join(ctx.stack.state, "appendonlydir")
+    check(os.path.isdir(aof_dir), "no appendonlydir: is AOF on?")
+    data = b""
+    for name in sorted(os.listdir(aof_dir)):
+        with open(os.path.join(aof_dir, name), "rb") as f:
+            data += f.read()
+    check(len(data) > 0, "AOF is empty")
+    leaks = [label for label, secret in _secrets(ctx).items() if secret in data]
+    check(not leaks, "the AOF holds: %s" % ", ".join(sorted(leaks)[:10]))
+
+
+def test_no_log_file_holds_a_token_or_a_password(ctx):
+    logs = ["tokend.log", "nginx-access.log", "nginx-error.log", "redis.log"]
+    secrets = _secrets(ctx)
+    # Signatures in raw/base64 form are too short to rule out chance matches
+    # in large logs; tokens and passwords are what would leak.
+    secrets = {k: v for k, v in secrets.items() if not k.startswith("signature")}
+    leaks = []
+    for log in logs:
+        path = os.path.join(ctx.stack.state, log)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        leaks += ["%s in %s" % (label, log)
+                  for label, secret in secrets.items() if secret in data]
+    check(not leaks, "logs hold secrets: %s" % ", ".join(sorted(leaks)[:10]))
