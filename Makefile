@@ -113,4 +113,6 @@ clean:
 format:
 	clang-format -i include/tokend/*.h src/*.cpp tests/unit/*.cpp
 
+include mk/install.mk
+
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tokend_main.d $(BUILD)/obj/admin_main.d
