@@ -1,0 +1,33 @@
+"""Limits the daemon puts on callers: failed-login counting (defaults of the
+rendered config: 10 failures per user in a 300 s window)."""
+
+from harness import API, ANY, check, check_equal, expect_error, expect_status
+
+LOGIN_FAILURES_PER_USER = 10
+LOGIN_FAILURE_WINDOW = 300
+
+
+def test_repeated_wrong_passwords_lock_basic_auth_for_that_user_with_429(ctx):
+    ctx.add_user("target")
+    wrong = ("target", "not-" + ctx.passwords["target"])
+    for attempt in range(LOGIN_FAILURES_PER_USER):
+        response = ctx.stack.curl("GET", API + "/user", basic=wrong)
+        expect_error(response, 401, "unauthorized",
+                     auth_error=("badBasicCredentials", ANY))
+    # Past the limit: refused before any password check, right password too.
+    for credentials in (wrong, ctx.basic("target")):
+        response = ctx.stack.curl("GET", API + "/user", basic=credentials)
+        error = expect_error(response, 429, "tooManyRequests", ANY)
+        retry_after = response.header("retry-after")
+        check(retry_after is not None and retry_after.isdigit()
+              and 1 <= int(retry_after) <= LOGIN_FAILURE_WINDOW,
+              "Retry-After should be 1..%d seconds: %r"
+              % (LOGIN_FAILURE_WINDOW, retry_after))
+        details = {k: v for k, v in (error.get("details") or {}).items()
+                   if k != "requestId"}
+        if "retryAfter" in details:
+            check_equal(details["retryAfter"], int(retry_after),
+                        "details.retryAfter and Retry-After")
+    # Other users are not affected.
+    response = ctx.stack.curl("GET", API + "/user", basic=ctx.basic("bob"))
+    expect_status(response, 200)
