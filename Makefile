@@ -5,6 +5,7 @@
 #   make run        serve the whole stack on https://localhost:8443 (foreground)
 #   make start/stop the same, in the background
 #   make bench      benchmarks that print figures
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make SANITIZER=address ...   build and test with ASan and UBSan
 
 CXX      ?= g++
@@ -44,7 +45,7 @@ UNIT      := $(BUILD)/tests/unit_tests
 MACAROON_BENCH := $(BUILD)/bench/macaroon_bench
 CEILING   := $(BUILD)/bench/ceiling_responder
 
-.PHONY: all deps test unit run start stop bench clean format
+.PHONY: all deps test unit run start stop bench clean format fuzz
 all: $(DAEMON) $(ADMIN) $(UNIT)
 
 $(BUILD)/obj/%.o: src/%.cpp
@@ -108,11 +109,32 @@ stop:
 	@BUILD=$(BUILD) bash scripts/stack stop
 
 clean:
-	rm -rf build build-asan build-ubsan
+	rm -rf build build-asan build-ubsan build-fuzz
 
 format:
 	clang-format -i include/tokend/*.h src/*.cpp tests/unit/*.cpp
 
+# Fuzzing: libFuzzer targets built with clang, ASan and UBSan, each run for
+# FUZZ_SECONDS on a scratch copy of its seed corpus in fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build-fuzz
+FUZZ_CXX     := clang++
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS   := $(STD) -g -O1 $(INCLUDES) $(FUZZ_SAN)
+FUZZ_OBJS    := $(LIB_SRCS:src/%.cpp=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_TARGETS := $(patsubst fuzz/%_fuzzer.cpp,$(FUZZ_BUILD)/%_fuzzer,$(wildcard fuzz/*_fuzzer.cpp))
+
+$(FUZZ_BUILD)/obj/%.o: src/%.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/%_fuzzer: fuzz/%_fuzzer.cpp $(FUZZ_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) bash scripts/fuzz
+
 include mk/install.mk
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tokend_main.d $(BUILD)/obj/admin_main.d
+-include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tokend_main.d $(BUILD)/obj/admin_main.d
