@@ -127,3 +127,21 @@ def test_connections_are_kept_alive_across_requests(ctx):
     check_equal(result.stdout.decode().split("\n")[:3],
                 ["200 1", "200 0", "200 0"],
                 "three requests: status and new connections each")
+
+
+def test_metrics_are_served_to_127_0_0_1_only(ctx):
+    response = ctx.stack.curl("GET", "/metrics")
+    expect_status(response, 200)
+    check((response.header("content-type") or "").startswith("text/plain"),
+          "metrics Content-Type: %r" % response.header("content-type"))
+    # Any other address (127.0.0.2 is another loopback address here, standing
+    # in for a remote client) is refused by nginx, however it spells the path.
+    for path in ("/metrics", "/metrics/", "/%6detrics", "//metrics"):
+        response = ctx.stack.curl("GET", path, extra_args=["--interface",
+                                                           "127.0.0.2"],
+                                  headers=["X-Padding: 1"])
+        expect_error(response, 403, "forbidden")
+    response = ctx.stack.curl("GET", API + "/user", extra_args=["--interface",
+                                                               "127.0.0.2"],
+                              headers=ctx.auth_headers("alice"))
+    expect_status(response, 200)
