@@ -15,6 +15,8 @@ OPT      := -O2
 DEBUG    := -g
 INCLUDES := -Iinclude -I/usr/include/jsoncpp
 LIBS     := -lfcgi -ljsoncpp -lhiredis -lssl -lcrypto -lpthread
+# Parallel jobs for the builds that `make test`, `run` and `bench` start.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 SANITIZER ?=
 ifeq ($(SANITIZER),address)
@@ -87,22 +89,22 @@ deps:
 	@bash scripts/install-deps
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@BUILD=$(BUILD) bash tests/run-all
 
 unit: $(UNIT)
 	$(UNIT)
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@BUILD=$(BUILD) bash scripts/stack run
 
 start: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@BUILD=$(BUILD) bash scripts/stack start
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(MACAROON_BENCH) $(CEILING)
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(MACAROON_BENCH) $(CEILING)
 	@BUILD=$(BUILD) bash scripts/bench
 
 stop:
@@ -132,7 +134,7 @@ $(FUZZ_BUILD)/%_fuzzer: fuzz/%_fuzzer.cpp $(FUZZ_OBJS)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LIBS)
 
 fuzz: deps
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) bash scripts/fuzz
 
 include mk/install.mk
