@@ -5,6 +5,7 @@
 #   make run        serve the whole stack on https://localhost:8443 (foreground)
 #   make start/stop the same, in the background
 #   make bench      benchmarks that print figures
+#   make soak       a bounded mixed-load soak that prints its figures
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make SANITIZER=address ...   build and test with ASan and UBSan
 
@@ -47,7 +48,7 @@ UNIT      := $(BUILD)/tests/unit_tests
 MACAROON_BENCH := $(BUILD)/bench/macaroon_bench
 CEILING   := $(BUILD)/bench/ceiling_responder
 
-.PHONY: all deps test unit run start stop bench clean format fuzz
+.PHONY: all deps test unit run start stop bench soak clean format fuzz
 all: $(DAEMON) $(ADMIN) $(UNIT)
 
 $(BUILD)/obj/%.o: src/%.cpp
@@ -106,6 +107,12 @@ start: deps
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all $(MACAROON_BENCH) $(CEILING)
 	@BUILD=$(BUILD) bash scripts/bench
+
+# A bounded soak through nginx TLS (SOAK_SECONDS, default 60) that prints
+# its figures; not part of `make test`.
+soak: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@BUILD=$(BUILD) bash scripts/soak
 
 stop:
 	@BUILD=$(BUILD) bash scripts/stack stop
