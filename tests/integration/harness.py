@@ -80,9 +80,10 @@ def _parse_headers(raw):
 class Stack:
     """The stack under test and the ways tests reach into it."""
 
-    def __init__(self, root, build):
+    def __init__(self, root, build, settings=()):
         self.root = root
         self.build = build
+        self.settings = list(settings)  # daemon config KEY=VALUE overrides
         self.state = tempfile.mkdtemp(prefix="oztokend-it-")
         self.port = free_loopback_port()
         self.base = "https://127.0.0.1:%d" % self.port
@@ -91,15 +92,20 @@ class Stack:
         self.admin_bin = os.path.join(build, "bin", "onezone-admin")
         self.scratch = os.path.join(self.state, "curl")
         os.mkdir(self.scratch, 0o700)
-        self.started = False
+        self.started = False  # start was attempted: stop is needed
+        self.came_up = False  # start succeeded
 
     # --- lifecycle ---------------------------------------------------------
 
     def _stack(self, command, timeout=120):
         env = dict(os.environ, BUILD=self.build)
+        args = []
+        if command == "start":
+            for setting in self.settings:
+                args += ["--set", setting]
         return subprocess.run(
             ["bash", os.path.join(self.root, "scripts", "stack"), command,
-             "--state", self.state, "--port", str(self.port)],
+             "--state", self.state, "--port", str(self.port)] + args,
             cwd=self.root, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
 
@@ -109,6 +115,7 @@ class Stack:
         if result.returncode != 0:
             raise RuntimeError("scripts/stack start failed:\n" +
                                result.stdout.decode("utf-8", "replace"))
+        self.came_up = True
 
     def stop(self):
         if self.started:

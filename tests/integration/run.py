@@ -43,6 +43,21 @@ MODULES = [test_client_tokens, test_auth, test_http, test_seeds, test_limits,
 # documents' commands only.
 USERS = ["alice", "bob", "carol", test_seeds.SEED_USER]
 
+# Lines in the daemon's log that mean a worker crashed or a sanitizer
+# (make test SANITIZER=address) found a bug; checked after the stack stops,
+# because LeakSanitizer reports at exit.
+CRASH_MARKS = ("; starting another", "Sanitizer", "runtime error:",
+               "terminate called", "Segmentation fault", "Aborted")
+
+
+def crash_lines(stack):
+    path = os.path.join(stack.state, "tokend.log")
+    if not os.path.exists(path):
+        return ["no tokend.log"]
+    with open(path, "rb") as f:
+        lines = f.read().decode("utf-8", "replace").split("\n")
+    return [line for line in lines if any(mark in line for mark in CRASH_MARKS)]
+
 
 def collect(filters):
     tests = []
@@ -99,7 +114,7 @@ def main():
         raise KeyboardInterrupt("signal %d" % signum)
     signal.signal(signal.SIGTERM, interrupted)
 
-    stack = harness.Stack(ROOT, build)
+    stack = harness.Stack(ROOT, build, settings=test_limits.SETTINGS)
     passed = failed = 0
     try:
         print("integration: state %s, %s" % (stack.state, stack.base))
@@ -140,6 +155,15 @@ def main():
     finally:
         try:
             stack.stop()
+            if stack.came_up:
+                name = "test_the_daemon_logged_no_worker_crash_or_sanitizer_report"
+                found = crash_lines(stack)
+                if found:
+                    failed += 1
+                    print("FAIL %s: %s" % (name, "\n    ".join(found[:10])))
+                else:
+                    passed += 1
+                    print("PASS %s" % name)
         finally:
             if args.keep or failed and os.environ.get("KEEP_ON_FAILURE"):
                 print("integration: kept %s" % stack.state)
