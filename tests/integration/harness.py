@@ -127,6 +127,11 @@ class Stack:
     def remove(self):
         shutil.rmtree(self.state, ignore_errors=True)
 
+    def status(self):
+        """(exit code, output) of scripts/stack status."""
+        result = self._stack("status")
+        return result.returncode, result.stdout.decode("utf-8", "replace")
+
     def redis_stop(self):
         result = self._stack("redis-stop")
         check(result.returncode == 0, "scripts/stack redis-stop failed: %s"

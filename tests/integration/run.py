@@ -30,14 +30,14 @@ import test_client_tokens  # noqa: E402
 import test_config  # noqa: E402
 import test_http  # noqa: E402
 import test_limits  # noqa: E402
-import test_redis_outage  # noqa: E402
+import test_outages  # noqa: E402
 import test_seeds  # noqa: E402
 import test_storage  # noqa: E402
 
 # Order matters: storage checks look at what earlier tests issued, and the
-# Redis outage comes last.
+# outages (Redis, then the daemon) come last.
 MODULES = [test_client_tokens, test_auth, test_http, test_seeds, test_limits,
-           test_config, test_storage, test_redis_outage]
+           test_config, test_storage, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed
 # documents' commands only.

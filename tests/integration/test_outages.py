@@ -1,6 +1,8 @@
-"""Redis going away and coming back under the running service (run last:
-it stops and restarts the stack's Redis)."""
+"""Parts of the stack going away and coming back under the running service:
+Redis, then the daemon (run last: these stop and restart parts)."""
 
+import os
+import signal
 import time
 
 from harness import API, check, check_equal, expect_error, expect_status
@@ -16,6 +18,9 @@ _before_outage = {}
 def test_requests_fail_fast_with_service_unavailable_while_redis_is_down(ctx):
     _before_outage["token"] = ctx.create_token("alice")
     ctx.stack.redis_stop()
+    code, out = ctx.stack.status()
+    check(code == 3 and "redis: stopped" in out,
+          "scripts/stack status with Redis down: exit %d, %r" % (code, out))
     for method, path, body in (("GET", "/user", None),
                                ("POST", "/user/client_tokens", b""),
                                ("GET", "/user/client_tokens", None)):
@@ -51,3 +56,25 @@ def test_service_recovers_when_redis_returns_and_old_tokens_stay_valid(ctx):
           "tokens from before the restart are missing from the list")
     new = ctx.create_token("alice")
     check_equal(ctx.token_list("alice")[0], new, "newest token after restart")
+
+
+def test_nginx_answers_service_unavailable_while_the_daemon_is_down(ctx):
+    code, out = ctx.stack.status()
+    check_equal(code, 0, "scripts/stack status exit code (%s)" % out)
+    with open(os.path.join(ctx.stack.state, "tokend.pid")) as f:
+        pid = int(f.read().split()[0])
+    os.kill(pid, signal.SIGTERM)  # the daemon this run's stack started
+    deadline = time.monotonic() + 15
+    while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check(not os.path.exists("/proc/%d" % pid), "daemon did not stop on SIGTERM")
+    for method, path in (("GET", "/user"), ("POST", "/user/client_tokens")):
+        response = ctx.request(method, path, "alice", body=b"",
+                               headers=["Content-Type: application/json"])
+        expect_error(response, 503, "serviceUnavailable")
+    # `start` brings back only what is missing.
+    ctx.stack.start()
+    response = ctx.get("/user", "alice")
+    expect_status(response, 200)
+    check(_before_outage["token"] in ctx.token_list("alice"),
+          "tokens lost across a daemon restart")
