@@ -20,8 +20,7 @@ Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
       spaces_(redis),
       password_cache_(config.password_cache_seconds),
       login_limiter_(config, redis),
-      authenticator_(config, &keys, &users_, &tokens_, &password_cache_,
-                     &login_limiter_),
+      authenticator_(config, &keys, &users_, &password_cache_, &login_limiter_),
       client_tokens_(config, keys, &tokens_),
       spaces_api_(config, keys, &spaces_) {}
 

@@ -38,13 +38,10 @@ bool StripScheme(const std::string& header, const std::string& scheme,
 }  // namespace
 
 Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
-                             UserStore* users, TokenStore* tokens,
-                             PasswordCache* password_cache,
+                             UserStore* users, PasswordCache* password_cache,
                              LoginLimiter* login_limiter)
-    : config_(config),
-      keys_(keys),
+    : keys_(keys),
       users_(users),
-      tokens_(tokens),
       password_cache_(password_cache),
       login_limiter_(login_limiter) {
   uint8_t random[16];
@@ -95,13 +92,9 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
                "access token.")
             .AddDetail("tokenError", "notAnAccessToken"));
   }
-  bool live = false;
-  status = tokens_->IsLive(ref.owner_id, ref.nonce, &live);
-  if (!status.ok()) return status;
-  if (!live) return Status::Unauthorized(RevokedOrUnknown());
   UserRecord user;
   bool found = false;
-  status = users_->FindById(ref.owner_id, &user, &found);
+  status = users_->FindTokenOwner(ref.owner_id, ref.nonce, &user, &found);
   if (!status.ok()) return status;
   if (!found) return Status::Unauthorized(RevokedOrUnknown());
   *caller = Caller{user.id, user.name};

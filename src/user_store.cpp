@@ -60,6 +60,26 @@ Status UserStore::FindById(const std::string& user_id, UserRecord* user,
   return Status::Ok();
 }
 
+Status UserStore::FindTokenOwner(const std::string& user_id,
+                                 const std::string& nonce, UserRecord* user,
+                                 bool* found) {
+  *found = false;
+  std::vector<RedisReply> replies;
+  Status status = redis_->Pipeline(
+      {{"EXISTS", TokenRecordKey(user_id, nonce)},
+       {"HMGET", UserKey(user_id), "name", "pw"}},
+      &replies);
+  if (!status.ok()) return status;
+  const RedisReply& fields = replies[1];
+  if (replies[0].integer != 1 || fields.elements.size() != 2 ||
+      fields.elements[0].is_nil() || fields.elements[1].is_nil()) {
+    return Status::Ok();
+  }
+  *user = UserRecord{user_id, fields.elements[0].text, fields.elements[1].text};
+  *found = true;
+  return Status::Ok();
+}
+
 Status UserStore::FindByName(const std::string& name, UserRecord* user,
                              bool* found) {
   Status status = FindById(UserIdForName(name), user, found);

@@ -22,7 +22,6 @@
 #include "tokend/password_cache.h"
 #include "tokend/status.h"
 #include "tokend/token_keys.h"
-#include "tokend/token_store.h"
 #include "tokend/user_store.h"
 
 namespace tokend {
@@ -35,8 +34,7 @@ struct Caller {
 class Authenticator {
  public:
   Authenticator(const Config& config, const TokenKeys* keys, UserStore* users,
-                TokenStore* tokens, PasswordCache* password_cache,
-                LoginLimiter* login_limiter);
+                PasswordCache* password_cache, LoginLimiter* login_limiter);
 
   // `token_identifier` gets the identifier of a presented token whenever it
   // could be read (for the audit log), accepted or not.
@@ -50,10 +48,8 @@ class Authenticator {
                            const std::string& address, int64_t now,
                            Caller* caller);
 
-  const Config& config_;
   const TokenKeys* keys_;
   UserStore* users_;
-  TokenStore* tokens_;
   PasswordCache* password_cache_;
   LoginLimiter* login_limiter_;
   // A real hash of a random password, checked for unknown users so they cost

@@ -30,6 +30,10 @@ class UserStore {
   // `*found` false (and OK) when there is no such user.
   Status FindByName(const std::string& name, UserRecord* user, bool* found);
   Status FindById(const std::string& user_id, UserRecord* user, bool* found);
+  // The owner of a live access token, in one round trip: `*found` is false
+  // when the token's record is gone (revoked or expired) or the user is.
+  Status FindTokenOwner(const std::string& user_id, const std::string& nonce,
+                        UserRecord* user, bool* found);
   // Deletes the user and revokes all of their tokens. kNotFound if absent.
   Status Delete(const std::string& name);
   Status ListNames(std::vector<std::string>* names);
