@@ -21,6 +21,24 @@ redis.call('EXPIREAT', KEYS[2], ARGV[1], 'GT')
 return 1
 )lua";
 
+// KEYS: list. ARGV: the record keys' prefix (same hash slot as the list).
+// Returns nonce, expiry, nonce, expiry, ... newest first, and drops the
+// entries whose record Redis already expired, in one round trip.
+constexpr char kListScript[] = R"lua(
+local nonces = redis.call('ZREVRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, nonce in ipairs(nonces) do
+  local expiry = redis.call('GET', ARGV[1] .. nonce)
+  if expiry then
+    out[#out + 1] = nonce
+    out[#out + 1] = expiry
+  else
+    redis.call('ZREM', KEYS[1], nonce)
+  end
+end
+return out
+)lua";
+
 }  // namespace
 
 Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
@@ -62,35 +80,15 @@ Status TokenStore::IsLive(const std::string& user_id, const std::string& nonce,
 Status TokenStore::List(const std::string& user_id,
                         std::vector<StoredToken>* tokens) {
   tokens->clear();
-  std::string list = TokenListKey(user_id);
-  RedisReply nonces;
-  Status status = redis_->Run({"ZREVRANGE", list, "0", "-1"}, &nonces);
-  if (!status.ok() || nonces.elements.empty()) return status;
-
-  RedisCommand mget = {"MGET"};
-  for (const RedisReply& nonce : nonces.elements) {
-    mget.push_back(TokenRecordKey(user_id, nonce.text));
-  }
-  RedisReply records;
-  status = redis_->Run(mget, &records);
+  RedisReply reply;
+  Status status = redis_->Run({"EVAL", kListScript, "1", TokenListKey(user_id),
+                               TokenRecordKey(user_id, "")},
+                              &reply);
   if (!status.ok()) return status;
-  if (records.elements.size() != nonces.elements.size()) {
-    return Status(Code::kInternal, "Redis MGET answered the wrong count");
-  }
-  RedisCommand prune = {"ZREM", list};
-  for (size_t i = 0; i < nonces.elements.size(); ++i) {
-    if (records.elements[i].is_nil()) {
-      prune.push_back(nonces.elements[i].text);  // expired: Redis forgot it
-      continue;
-    }
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     tokens->push_back(StoredToken{
-        nonces.elements[i].text,
-        std::strtoll(records.elements[i].text.c_str(), nullptr, 10)});
-  }
-  if (prune.size() > 2) {
-    RedisReply ignored;
-    // Best effort: a failure only leaves a dead entry for the next read.
-    redis_->Run(prune, &ignored);
+        reply.elements[i].text,
+        std::strtoll(reply.elements[i + 1].text.c_str(), nullptr, 10)});
   }
   return Status::Ok();
 }
