@@ -20,7 +20,7 @@ struct Config {
   // Worker processes, each with its own Redis connection.
   int workers = 4;
   // Redis: "unix:/path/to.sock" or "host:port".
-  std::string redis = "unix:/run/redis/onezone-tokend.sock";
+  std::string redis = "unix:/run/redis-onezone-tokend/redis-server.sock";
   // Bounds so that no worker hangs on a dead Redis (milliseconds).
   int redis_connect_timeout_ms = 500;
   int redis_command_timeout_ms = 2000;
