@@ -50,3 +50,18 @@ def test_a_config_value_out_of_bounds_stops_the_daemon(ctx):
     check(result.returncode != 0, "workers = 0 was accepted")
     check("bounds.conf:1" in result.stderr.decode(),
           "should name bounds.conf:1, said %r" % result.stderr.decode()[:200])
+
+
+def test_the_example_config_values_are_the_daemons_defaults(ctx):
+    with open(os.path.join(ctx.stack.root, "include", "tokend",
+                           "config.h")) as f:
+        defaults = dict(re.findall(
+            r'^\s*(?:std::string|int|int64_t)\s+(\w+)\s*=\s*"?([^";]*)"?;',
+            f.read(), re.M))
+    check(len(defaults) >= 12, "could not read the defaults of config.h")
+    path = os.path.join(ctx.stack.root, "config", "onezone-tokend.conf.example")
+    with open(path) as f:
+        example = dict(re.findall(r"^(\w+) = (\S+)", f.read(), re.M))
+    differ = {key: (example.get(key), value) for key, value in defaults.items()
+              if example.get(key) != value}
+    check_equal(differ, {}, "example value vs config.h default")
