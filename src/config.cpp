@@ -1,6 +1,8 @@
 // Config file reading: one table of keys with their bounds (see config.h).
 #include "tokend/config.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -147,6 +149,12 @@ bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
 }
 
 Status LoadConfig(const std::string& path, Config* config) {
+  // ifstream happily "reads" a directory as empty, which would start the
+  // daemon on defaults: insist on a regular file.
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return Status(Code::kInternal, "config " + path + " is not a readable file");
+  }
   std::ifstream in(path);
   if (!in) return Status(Code::kInternal, "cannot read config file " + path);
   size_t slash = path.rfind('/');

@@ -16,6 +16,27 @@ bool IsBlank(const std::string& text) {
   return text.find_first_not_of(" \t\r\n") == std::string::npos;
 }
 
+// jsoncpp 1.9.5 skips comments after a value even with allowComments off,
+// so a '/' outside string literals is refused before it parses anything.
+bool HasSlashOutsideStrings(const std::string& text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Status ParseJsonObject(const std::string& body, bool allow_empty,
@@ -36,6 +57,10 @@ Status ParseJsonObject(const std::string& body, bool allow_empty,
   std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   std::string errors;
   bool parsed = false;
+  if (HasSlashOutsideStrings(body)) {
+    return Status(Code::kMalformedData,
+                  "Provided data could not be understood by the server.");
+  }
   try {
     parsed = reader->parse(body.data(), body.data() + body.size(), object,
                            &errors);

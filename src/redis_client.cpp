@@ -4,6 +4,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cerrno>
 #include <memory>
 
 #include "tokend/metrics.h"
@@ -56,6 +57,14 @@ RedisReply CopyReply(const redisReply* reply) {
   return out;
 }
 
+// Whether the failure was the server side going away (EOF, reset, broken
+// pipe) rather than a timeout.
+bool PeerClosed(const redisContext* context) {
+  if (context->err == REDIS_ERR_EOF) return true;
+  return context->err == REDIS_ERR_IO &&
+         (errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN);
+}
+
 Status Unavailable() {
   CountRedisError();
   return Status(Code::kServiceUnavailable,
@@ -94,14 +103,14 @@ Status RedisClient::Connect() {
 Status RedisClient::Pipeline(const std::vector<RedisCommand>& commands,
                              std::vector<RedisReply>* replies) {
   // A connection kept from an earlier request may have died with a Redis
-  // restart; that shows only when it is used. Such a failure gets one retry
-  // on a fresh connection. Every command this service sends has the same
-  // effect when repeated, so a retry after a half-done first try is safe.
+  // restart; that shows only when it is used, as the peer having closed it.
+  // Only that case gets one retry on a fresh connection: a timeout means
+  // Redis is alive but slow and may still run the command, so resending
+  // could run it twice (and would double the wait).
   bool reused = context_ != nullptr;
+  peer_closed_ = false;
   Status status = PipelineOnce(commands, replies);
-  if (reused && status.code() == Code::kServiceUnavailable) {
-    status = PipelineOnce(commands, replies);
-  }
+  if (reused && peer_closed_) status = PipelineOnce(commands, replies);
   return status;
 }
 
@@ -130,6 +139,7 @@ Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
       // I/O error or timeout: the stream is out of step, start afresh.
+      peer_closed_ = PeerClosed(context_);
       Disconnect();
       replies->clear();
       return Unavailable();

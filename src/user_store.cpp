@@ -10,6 +10,16 @@ namespace tokend {
 
 namespace {
 
+// KEYS: user record. ARGV: name, password hash, the names set's key (an
+// admin-only index outside the user's slot). Returns 0 when the name is
+// taken.
+constexpr char kAddUserScript[] = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'name', ARGV[1], 'pw', ARGV[2])
+redis.call('SADD', ARGV[3], ARGV[1])
+return 1
+)lua";
+
 Status NoSuchUser(const std::string& name) {
   return Status(Code::kNotFound, "No user named \"" + name + "\".");
 }
@@ -20,16 +30,14 @@ Status UserStore::Add(const std::string& name, const std::string& password_hash,
                       UserRecord* created) {
   std::string user_id = UserIdForName(name);
   RedisReply reply;
-  // HSETNX claims the name atomically; the hash follows in the same slot.
-  Status status = redis_->Run({"HSETNX", UserKey(user_id), "name", name}, &reply);
+  // One script, so a user is never left half-made (a name without a hash).
+  Status status = redis_->Run({"EVAL", kAddUserScript, "1", UserKey(user_id),
+                               name, password_hash, UserNamesKey()},
+                              &reply);
   if (!status.ok()) return status;
   if (reply.integer == 0) {
     return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
   }
-  status = redis_->Run({"HSET", UserKey(user_id), "pw", password_hash}, &reply);
-  if (!status.ok()) return status;
-  status = redis_->Run({"SADD", UserNamesKey(), name}, &reply);
-  if (!status.ok()) return status;
   *created = UserRecord{user_id, name, password_hash};
   return Status::Ok();
 }

@@ -53,7 +53,8 @@ struct Config {
 // the directory of `path`.
 Status LoadConfig(const std::string& path, Config* config);
 
-// "unix:/x" -> true and "/x"; "host:port" -> false and host, port.
+// Splits an endpoint: "unix:/x" sets `unix_path` = "/x"; "host:port" sets
+// `host` and `port`. False when it is neither (or the port is not 1-65535).
 bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
                    std::string* host, int* port);
 

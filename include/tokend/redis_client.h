@@ -63,6 +63,7 @@ class RedisClient {
   int connect_timeout_ms_;
   int command_timeout_ms_;
   redisContext* context_ = nullptr;
+  bool peer_closed_ = false;  // the last failure was Redis closing on us
 };
 
 }  // namespace tokend
