@@ -89,6 +89,19 @@ int main(int argc, char** argv) {
   }
   if ((verb == "add" || verb == "passwd") && args.size() == 6 &&
       args[5] == "--password-stdin") {
+    // Refuse a taken name or a missing user before paying for the hash.
+    tokend::UserRecord existing;
+    bool found = false;
+    status = users.FindByName(name, &existing, &found);
+    if (!status.ok()) return Fail(status);
+    if (verb == "add" && found) {
+      return Fail(tokend::Status(tokend::Code::kAlreadyExists,
+                                 "User \"" + name + "\" already exists."));
+    }
+    if (verb == "passwd" && !found) {
+      return Fail(tokend::Status(tokend::Code::kNotFound,
+                                 "No user named \"" + name + "\"."));
+    }
     std::string password;
     if (!ReadPassword(&password)) {
       std::fprintf(stderr, "onezone-admin: expected a password (1-%zu bytes) on "

@@ -29,13 +29,42 @@ namespace {
   std::abort();
 }
 
+// Feeds `message` to an initialised MAC context and writes the digest.
+void UpdateAndFinal(EVP_MAC_CTX* ctx, std::string_view message,
+                    uint8_t out[kSha256Bytes]) {
+  if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1) {
+    CryptoFailure("EVP_MAC_update");
+  }
+  size_t written = 0;
+  if (EVP_MAC_final(ctx, out, &written, kSha256Bytes) != 1 ||
+      written != kSha256Bytes) {
+    CryptoFailure("EVP_MAC_final");
+  }
+}
+
+// A fresh HMAC context; `mac` receives the fetched algorithm to free later.
+EVP_MAC_CTX* NewHmacContext(EVP_MAC** mac) {
+  *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (*mac == nullptr) CryptoFailure("EVP_MAC_fetch(HMAC)");
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(*mac);
+  if (ctx == nullptr) CryptoFailure("EVP_MAC_CTX_new");
+  return ctx;
+}
+
+// The parameter list selecting SHA-256, passed on a context's first init.
+const OSSL_PARAM* Sha256Params() {
+  static const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                       const_cast<char*>("SHA256"), 0),
+      OSSL_PARAM_construct_end()};
+  return params;
+}
+
 }  // namespace
 
 HmacSha256::HmacSha256() : impl_(new Impl) {
-  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (impl_->mac == nullptr) CryptoFailure("EVP_MAC_fetch(HMAC)");
-  impl_->ctx = EVP_MAC_CTX_new(impl_->mac);
-  if (impl_->ctx == nullptr) CryptoFailure("EVP_MAC_CTX_new");
+  impl_->ctx = NewHmacContext(&impl_->mac);
 }
 
 HmacSha256::~HmacSha256() {
@@ -48,28 +77,12 @@ void HmacSha256::Compute(const uint8_t* key, size_t key_size,
                          std::string_view message, uint8_t out[kSha256Bytes]) {
   // The digest parameter sticks to the context, so it is passed only once;
   // later calls just re-key, which is the cheap path in OpenSSL 3.
-  OSSL_PARAM params[2];
-  const OSSL_PARAM* init_params = nullptr;
-  if (!impl_->digest_set) {
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 const_cast<char*>("SHA256"), 0);
-    params[1] = OSSL_PARAM_construct_end();
-    init_params = params;
-  }
-  if (EVP_MAC_init(impl_->ctx, key, key_size, init_params) != 1) {
+  if (EVP_MAC_init(impl_->ctx, key, key_size,
+                   impl_->digest_set ? nullptr : Sha256Params()) != 1) {
     CryptoFailure("EVP_MAC_init");
   }
   impl_->digest_set = true;
-  if (EVP_MAC_update(impl_->ctx,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1) {
-    CryptoFailure("EVP_MAC_update");
-  }
-  size_t written = 0;
-  if (EVP_MAC_final(impl_->ctx, out, &written, kSha256Bytes) != 1 ||
-      written != kSha256Bytes) {
-    CryptoFailure("EVP_MAC_final");
-  }
+  UpdateAndFinal(impl_->ctx, message, out);
 }
 
 HmacSha256& HmacSha256::ForThisThread() {
@@ -84,15 +97,8 @@ struct KeyedHmacSha256::Impl {
 
 KeyedHmacSha256::KeyedHmacSha256(const uint8_t* key, size_t key_size)
     : impl_(new Impl) {
-  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (impl_->mac == nullptr) CryptoFailure("EVP_MAC_fetch(HMAC)");
-  impl_->ctx = EVP_MAC_CTX_new(impl_->mac);
-  if (impl_->ctx == nullptr) CryptoFailure("EVP_MAC_CTX_new");
-  OSSL_PARAM params[2];
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                               const_cast<char*>("SHA256"), 0);
-  params[1] = OSSL_PARAM_construct_end();
-  if (EVP_MAC_init(impl_->ctx, key, key_size, params) != 1) {
+  impl_->ctx = NewHmacContext(&impl_->mac);
+  if (EVP_MAC_init(impl_->ctx, key, key_size, Sha256Params()) != 1) {
     CryptoFailure("EVP_MAC_init");
   }
 }
@@ -109,16 +115,7 @@ void KeyedHmacSha256::Compute(std::string_view message,
   if (EVP_MAC_init(impl_->ctx, nullptr, 0, nullptr) != 1) {
     CryptoFailure("EVP_MAC_init");
   }
-  if (EVP_MAC_update(impl_->ctx,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1) {
-    CryptoFailure("EVP_MAC_update");
-  }
-  size_t written = 0;
-  if (EVP_MAC_final(impl_->ctx, out, &written, kSha256Bytes) != 1 ||
-      written != kSha256Bytes) {
-    CryptoFailure("EVP_MAC_final");
-  }
+  UpdateAndFinal(impl_->ctx, message, out);
 }
 
 Digest Sha256(std::string_view data) {

@@ -92,14 +92,21 @@ void SpacesApi::List(const Caller& caller, Outcome* outcome) {
   outcome->Succeed(200, body);
 }
 
+Status SpacesApi::FindForMember(const Caller& caller,
+                               const std::string& space_id,
+                               SpaceRecord* space) {
+  if (!IsSpaceId(space_id)) return SpaceNotFound();
+  bool found = false;
+  Status status = spaces_->GetForMember(space_id, caller.user_id, space, &found);
+  if (!status.ok()) return status;
+  return found ? Status::Ok() : SpaceNotFound();
+}
+
 void SpacesApi::Get(const Caller& caller, const std::string& space_id,
                     Outcome* outcome) {
-  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
   SpaceRecord space;
-  bool found = false;
-  Status status = spaces_->GetForMember(space_id, caller.user_id, &space, &found);
+  Status status = FindForMember(caller, space_id, &space);
   if (!status.ok()) return outcome->Fail(status);
-  if (!found) return outcome->Fail(SpaceNotFound());
   Json::Value body(Json::objectValue);
   body["spaceId"] = space.id;
   body["name"] = space.name;
@@ -158,12 +165,9 @@ void SpacesApi::InviteToDefault(const Caller& caller, Outcome* outcome) {
 
 void SpacesApi::InviteTo(const Caller& caller, const std::string& space_id,
                          Outcome* outcome) {
-  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
   SpaceRecord space;
-  bool found = false;
-  Status status = spaces_->GetForMember(space_id, caller.user_id, &space, &found);
+  Status status = FindForMember(caller, space_id, &space);
   if (!status.ok()) return outcome->Fail(status);
-  if (!found) return outcome->Fail(SpaceNotFound());
   if (space.owner != caller.user_id) {
     return outcome->Fail(Status(
         Code::kForbidden, "Only the owner of a space may invite users to it."));

@@ -20,6 +20,23 @@ redis.call('SADD', ARGV[3], ARGV[1])
 return 1
 )lua";
 
+// The user record's fields that ReadUser reads back.
+RedisCommand UserFieldsCommand(const std::string& user_id) {
+  return {"HMGET", UserKey(user_id), "name", "pw"};
+}
+
+// Fills `user` from the reply to UserFieldsCommand; false when the user
+// does not exist (or is half-made).
+bool ReadUser(const std::string& user_id, const RedisReply& fields,
+              UserRecord* user) {
+  if (fields.elements.size() != 2 || fields.elements[0].is_nil() ||
+      fields.elements[1].is_nil()) {
+    return false;
+  }
+  *user = UserRecord{user_id, fields.elements[0].text, fields.elements[1].text};
+  return true;
+}
+
 Status NoSuchUser(const std::string& name) {
   return Status(Code::kNotFound, "No user named \"" + name + "\".");
 }
@@ -56,16 +73,9 @@ Status UserStore::SetPasswordHash(const std::string& name,
 Status UserStore::FindById(const std::string& user_id, UserRecord* user,
                            bool* found) {
   RedisReply reply;
-  Status status = redis_->Run({"HMGET", UserKey(user_id), "name", "pw"}, &reply);
-  *found = false;
-  if (!status.ok()) return status;
-  if (reply.elements.size() != 2 || reply.elements[0].is_nil() ||
-      reply.elements[1].is_nil()) {
-    return Status::Ok();
-  }
-  *user = UserRecord{user_id, reply.elements[0].text, reply.elements[1].text};
-  *found = true;
-  return Status::Ok();
+  Status status = redis_->Run(UserFieldsCommand(user_id), &reply);
+  *found = status.ok() && ReadUser(user_id, reply, user);
+  return status;
 }
 
 Status UserStore::FindTokenOwner(const std::string& user_id,
@@ -75,16 +85,10 @@ Status UserStore::FindTokenOwner(const std::string& user_id,
   std::vector<RedisReply> replies;
   Status status = redis_->Pipeline(
       {{"EXISTS", TokenRecordKey(user_id, nonce)},
-       {"HMGET", UserKey(user_id), "name", "pw"}},
+       UserFieldsCommand(user_id)},
       &replies);
   if (!status.ok()) return status;
-  const RedisReply& fields = replies[1];
-  if (replies[0].integer != 1 || fields.elements.size() != 2 ||
-      fields.elements[0].is_nil() || fields.elements[1].is_nil()) {
-    return Status::Ok();
-  }
-  *user = UserRecord{user_id, fields.elements[0].text, fields.elements[1].text};
-  *found = true;
+  *found = replies[0].integer == 1 && ReadUser(user_id, replies[1], user);
   return Status::Ok();
 }
 

@@ -42,6 +42,10 @@ class SpacesApi {
                Outcome* outcome);
 
  private:
+  // The space if the caller is a member; kNotFound otherwise (including
+  // for a malformed id).
+  Status FindForMember(const Caller& caller, const std::string& space_id,
+                       SpaceRecord* space);
   // 201 with Location /user/spaces/{id} and {"spaceId"}.
   void Created(const std::string& space_id, Outcome* outcome);
 
