@@ -65,10 +65,34 @@ bool PeerClosed(const redisContext* context) {
          (errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN);
 }
 
+// Error replies that mean "Redis cannot serve right now" rather than "this
+// command is wrong": loading its data after a restart, busy in a script,
+// refusing writes it cannot persist, out of memory under noeviction, a
+// read-only replica, a cluster in transition.
+bool IsTransientError(const std::string& text) {
+  static const char* const kPrefixes[] = {"LOADING", "BUSY", "MISCONF", "OOM",
+                                          "READONLY", "MASTERDOWN", "TRYAGAIN",
+                                          "CLUSTERDOWN"};
+  for (const char* prefix : kPrefixes) {
+    if (text.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
 Status Unavailable() {
   CountRedisError();
   return Status(Code::kServiceUnavailable,
                 "The token store is unavailable; try again shortly.");
+}
+
+// The Status of an error reply: 503 for a transient state, else internal.
+Status ErrorReply(const std::string& text) {
+  CountRedisError();
+  if (IsTransientError(text)) {
+    return Status(Code::kServiceUnavailable,
+                  "The token store is unavailable; try again shortly.");
+  }
+  return Status(Code::kInternal, "Redis error: " + text.substr(0, 200));
 }
 
 }  // namespace
@@ -147,8 +171,7 @@ Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
     ReplyPtr reply(static_cast<redisReply*>(raw));
     replies->push_back(CopyReply(reply.get()));
     if (replies->back().type == RedisReply::Type::kError && first_error.ok()) {
-      first_error = Status(Code::kInternal,
-                           "Redis error: " + replies->back().text.substr(0, 200));
+      first_error = ErrorReply(replies->back().text);
     }
   }
   return first_error;
@@ -180,9 +203,7 @@ Status RedisClient::Transaction(const std::vector<RedisCommand>& commands,
   }
   *replies = std::move(exec.elements);
   for (const RedisReply& reply : *replies) {
-    if (reply.type == RedisReply::Type::kError) {
-      return Status(Code::kInternal, "Redis error: " + reply.text.substr(0, 200));
-    }
+    if (reply.type == RedisReply::Type::kError) return ErrorReply(reply.text);
   }
   return Status::Ok();
 }
