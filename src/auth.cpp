@@ -43,12 +43,8 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
     : keys_(keys),
       users_(users),
       password_cache_(password_cache),
-      login_limiter_(login_limiter) {
-  uint8_t random[16];
-  RandomBytes(random, sizeof(random));
-  decoy_hash_ = HashPassword(
-      HexEncode(random, sizeof(random)), config.password_iterations);
-}
+      login_limiter_(login_limiter),
+      decoy_hash_(DecoyPasswordHash(config.password_iterations)) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
                                    Caller* caller,

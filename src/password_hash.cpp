@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <vector>
 
 #include "tokend/base64.h"
@@ -55,6 +56,18 @@ std::string HashPassword(const std::string& password, int iterations) {
       Base64UrlEncode(std::string(reinterpret_cast<char*>(hash), sizeof(hash)));
   Wipe(hash, sizeof(hash));
   return encoded;
+}
+
+const std::string& DecoyPasswordHash(int iterations) {
+  static std::map<int, std::string> decoys;
+  std::string& decoy = decoys[iterations];
+  if (decoy.empty()) {
+    uint8_t random[kSaltBytes];
+    RandomBytes(random, sizeof(random));
+    decoy = HashPassword(HexEncode(random, sizeof(random)), iterations);
+    Wipe(random, sizeof(random));
+  }
+  return decoy;
 }
 
 bool VerifyPassword(const std::string& password, const std::string& stored) {

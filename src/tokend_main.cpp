@@ -6,6 +6,7 @@
 
 #include "tokend/config.h"
 #include "tokend/metrics.h"
+#include "tokend/password_hash.h"
 #include "tokend/token_keys.h"
 #include "tokend/worker.h"
 #include "tokend/worker_pool.h"
@@ -60,10 +61,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());
     return 1;
   }
+  // Made here, before forking, so no worker pays the slow hash at start
+  // (a reload would otherwise stall while the new workers hash).
+  tokend::DecoyPasswordHash(config.password_iterations);
   tokend::WorkerPoolHooks hooks;
   hooks.reload_config = [&config_path](tokend::Config* next) {
     *next = tokend::Config();
-    return tokend::LoadConfig(config_path, next);
+    tokend::Status loaded = tokend::LoadConfig(config_path, next);
+    if (loaded.ok()) tokend::DecoyPasswordHash(next->password_iterations);
+    return loaded;
   };
   hooks.worker_main = [&keys](int fd, const tokend::Config& worker_config) {
     return tokend::RunWorker(fd, worker_config, keys);

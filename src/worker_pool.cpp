@@ -172,6 +172,9 @@ bool WorkerWaitForConnection(int listen_fd) {
     // ppoll unblocks SIGTERM atomically for the wait only: a stop signal
     // either arrives here (EINTR) or waits for the next call.
     int result = ppoll(&ready, 1, nullptr, &g_wait_mask);
+    // The stop signal may land in the same ppoll that saw a connection:
+    // stopping wins, and the connection waits for another worker.
+    if (g_worker_stop) return false;
     if (result > 0) return true;
   }
   return false;

@@ -52,8 +52,7 @@ class Authenticator {
   UserStore* users_;
   PasswordCache* password_cache_;
   LoginLimiter* login_limiter_;
-  // A real hash of a random password, checked for unknown users so they cost
-  // what known users cost (no user-name oracle).
+  // Checked for unknown users (see DecoyPasswordHash).
   std::string decoy_hash_;
 };
 

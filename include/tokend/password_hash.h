@@ -13,6 +13,13 @@ namespace tokend {
 // random generator fails.
 std::string HashPassword(const std::string& password, int iterations);
 
+// A hash of a random password at `iterations`: what unknown users are
+// checked against, so they cost what known users cost (no user-name oracle).
+// Made once per process and iteration count; processes forked after the
+// first call inherit it, so the daemon's parent makes it before forking and
+// workers start without paying for it. Not thread-safe.
+const std::string& DecoyPasswordHash(int iterations);
+
 // True when `password` matches `stored` (constant-time comparison). False
 // for a malformed stored string.
 bool VerifyPassword(const std::string& password, const std::string& stored);
