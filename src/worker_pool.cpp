@@ -4,7 +4,7 @@
 
 #include <fcgiapp.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -167,12 +167,27 @@ class Pool {
 }  // namespace
 
 bool WorkerWaitForConnection(int listen_fd) {
+  // One epoll set per worker, registered EPOLLEXCLUSIVE: a new connection
+  // wakes one idle worker, not all of them (plain poll would wake every
+  // worker, and all but one would find nothing to accept).
+  static int epoll_fd = -1;
+  if (epoll_fd < 0) {
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event interest = {};
+    interest.events = EPOLLIN | EPOLLEXCLUSIVE;
+    interest.data.fd = listen_fd;
+    if (epoll_fd < 0 ||
+        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &interest) != 0) {
+      std::fprintf(stderr, "onezone-tokend: epoll: %s\n", std::strerror(errno));
+      return false;
+    }
+  }
   while (!g_worker_stop) {
-    pollfd ready = {listen_fd, POLLIN, 0};
-    // ppoll unblocks SIGTERM atomically for the wait only: a stop signal
-    // either arrives here (EINTR) or waits for the next call.
-    int result = ppoll(&ready, 1, nullptr, &g_wait_mask);
-    // The stop signal may land in the same ppoll that saw a connection:
+    epoll_event event;
+    // epoll_pwait unblocks SIGTERM atomically for the wait only: a stop
+    // signal either arrives here (EINTR) or waits for the next call.
+    int result = epoll_pwait(epoll_fd, &event, 1, -1, &g_wait_mask);
+    // The stop signal may land in the same wait that saw a connection:
     // stopping wins, and the connection waits for another worker.
     if (g_worker_stop) return false;
     if (result > 0) return true;
