@@ -13,6 +13,9 @@ namespace tokend {
 
 namespace {
 
+// Verified tokens one worker remembers (about 0.5 KiB each).
+constexpr size_t kMaxVerifiedTokens = 4096;
+
 Status BadBasicCredentials() {
   return Status::Unauthorized(
       Status(Code::kBadBasicCredentials, "Invalid username or password."));
@@ -44,6 +47,7 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
       users_(users),
       password_cache_(password_cache),
       login_limiter_(login_limiter),
+      verified_tokens_(kMaxVerifiedTokens),
       decoy_hash_(DecoyPasswordHash(config.password_iterations)) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
@@ -77,8 +81,16 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
                                         Caller* caller,
                                         std::string* token_identifier) {
   TokenRef ref;
-  Status status =
-      CheckIssuedToken(*keys_, text, now, CaveatPolicy::kEnforce, &ref);
+  Status status;
+  const VerifiedToken* verified = verified_tokens_.Find(text);
+  if (verified != nullptr && now < verified->expires_at) {
+    ref = verified->ref;
+  } else {
+    int64_t expires_at = 0;
+    status = CheckIssuedToken(*keys_, text, now, CaveatPolicy::kEnforce, &ref,
+                              &expires_at);
+    if (status.ok()) verified_tokens_.Put(text, {ref, expires_at});
+  }
   if (!ref.owner_id.empty()) *token_identifier = TokenIdentifier(ref);
   if (!status.ok()) return Status::Unauthorized(status);
   if (ref.kind != TokenKind::kAccess) {
@@ -116,19 +128,24 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
   Wipe(&decoded);
 
   std::string user_id = UserIdForName(name);
-  Status status = login_limiter_->Check(user_id, address);
   UserRecord user;
   bool found = false;
-  if (status.ok()) status = users_->FindByName(name, &user, &found);
+  Status status = users_->FindByName(name, &user, &found);
+  bool verified = status.ok() && found &&
+                  password_cache_->Contains(name, password, user.password_hash,
+                                            now);
+  // The limits guard the slow hash: a password this worker has already
+  // verified costs nothing to accept, so it skips them (and a correct
+  // password is never slowed by someone else's guessing).
+  if (status.ok() && !verified) status = login_limiter_->Check(user_id, address);
   if (!status.ok()) {
     Wipe(&password);
     return status;
   }
-  bool verified = false;
-  if (!found) {
+  if (verified) {
+    // Remembered above.
+  } else if (!found) {
     VerifyPassword(password, decoy_hash_);  // same cost as a real user
-  } else if (password_cache_->Contains(name, password, user.password_hash, now)) {
-    verified = true;
   } else if (VerifyPassword(password, user.password_hash)) {
     password_cache_->Remember(name, password, user.password_hash, now);
     verified = true;

@@ -22,6 +22,17 @@ Status BadValueToken(const Status& inner) {
 
 }  // namespace
 
+std::string ClientTokensApi::Serialize(const std::string& user_id,
+                                       const StoredToken& token) {
+  std::string key =
+      user_id + "." + token.nonce + "." + std::to_string(token.expires_at);
+  if (const std::string* cached = minted_.Find(key)) return *cached;
+  std::string minted = MintAccessToken(keys_, config_.token_location,
+                                       {user_id, token.nonce}, token.expires_at);
+  minted_.Put(key, minted);
+  return minted;
+}
+
 void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
                              Outcome* outcome) {
   StoredToken token;
@@ -34,9 +45,7 @@ void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
                                config_.max_tokens_per_user);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
-  body["token"] = MintAccessToken(keys_, config_.token_location,
-                                  {caller.user_id, token.nonce},
-                                  token.expires_at);
+  body["token"] = Serialize(caller.user_id, token);
   outcome->Succeed(200, body);
   CountTokenCreated();
   outcome->Audit("event=token.created user=" + caller.user_id + " token=" +
@@ -50,9 +59,7 @@ void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
   if (!status.ok()) return outcome->Fail(status);
   Json::Value list(Json::arrayValue);
   for (const StoredToken& token : stored) {
-    list.append(MintAccessToken(keys_, config_.token_location,
-                                {caller.user_id, token.nonce},
-                                token.expires_at));
+    list.append(Serialize(caller.user_id, token));
   }
   Json::Value body(Json::objectValue);
   body["tokens"] = list;

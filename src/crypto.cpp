@@ -128,6 +128,16 @@ Digest Sha256(std::string_view data) {
   return out;
 }
 
+std::string Sha1Hex(std::string_view data) {
+  uint8_t out[20];
+  unsigned int written = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &written, EVP_sha1(),
+                 nullptr) != 1) {
+    CryptoFailure("EVP_Digest(SHA1)");
+  }
+  return HexEncode(out, written);
+}
+
 bool RandomBytes(uint8_t* out, size_t size) {
   return RAND_bytes(out, static_cast<int>(size)) == 1;
 }

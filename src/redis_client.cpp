@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <memory>
 
+#include "tokend/crypto.h"
 #include "tokend/metrics.h"
 
 namespace tokend {
@@ -87,7 +88,8 @@ Status Unavailable() {
 
 // The Status of an error reply: 503 for a transient state, else internal.
 Status ErrorReply(const std::string& text) {
-  CountRedisError();
+  // NOSCRIPT is the normal first answer to EVALSHA (see Run), not a fault.
+  if (text.rfind("NOSCRIPT", 0) != 0) CountRedisError();
   if (IsTransientError(text)) {
     return Status(Code::kServiceUnavailable,
                   "The token store is unavailable; try again shortly.");
@@ -179,10 +181,31 @@ Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
 
 Status RedisClient::Run(const RedisCommand& command, RedisReply* reply) {
   std::vector<RedisReply> replies;
-  Status status = Pipeline({command}, &replies);
+  Status status;
+  if (command.size() >= 2 && command[0] == "EVAL") {
+    // Scripts go by their SHA1 (EVALSHA), so Redis neither receives nor
+    // hashes the script text on every call; the text follows only when
+    // Redis does not know the script yet (first use, or after a restart).
+    RedisCommand by_hash = command;
+    by_hash[0] = "EVALSHA";
+    by_hash[1] = ScriptSha1(command[1]);
+    status = Pipeline({by_hash}, &replies);
+    if (!replies.empty() && replies[0].type == RedisReply::Type::kError &&
+        replies[0].text.rfind("NOSCRIPT", 0) == 0) {
+      status = Pipeline({command}, &replies);
+    }
+  } else {
+    status = Pipeline({command}, &replies);
+  }
   if (!status.ok()) return status;
   *reply = std::move(replies[0]);
   return Status::Ok();
+}
+
+const std::string& RedisClient::ScriptSha1(const std::string& script) {
+  std::string& sha1 = script_sha1_[script];
+  if (sha1.empty()) sha1 = Sha1Hex(script);
+  return sha1;
 }
 
 Status RedisClient::Transaction(const std::vector<RedisCommand>& commands,

@@ -4,10 +4,13 @@
 #include "tokend/macaroon.h"
 #include "tokend/verifier.h"
 
+#include <cstdint>
+
 namespace tokend {
 
 Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
-                        int64_t now, CaveatPolicy policy, TokenRef* ref) {
+                        int64_t now, CaveatPolicy policy, TokenRef* ref,
+                        int64_t* expires_at) {
   Macaroon macaroon;
   Status status = DecodeToken(text, &macaroon);
   if (!status.ok()) return status;
@@ -21,7 +24,17 @@ Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
   } else {
     verifier.AddChecker([](std::string_view) { return CaveatResult::kSatisfied; });
   }
-  return verifier.Verify(macaroon, keys.ChainKeyFor(macaroon.identifier));
+  status = verifier.Verify(macaroon, keys.ChainKeyFor(macaroon.identifier));
+  if (status.ok() && expires_at != nullptr) {
+    *expires_at = INT64_MAX;
+    for (const Caveat& caveat : macaroon.caveats) {
+      int64_t deadline = 0;
+      if (ParseTimeCaveat(caveat.id, &deadline) && deadline < *expires_at) {
+        *expires_at = deadline;
+      }
+    }
+  }
+  return status;
 }
 
 }  // namespace tokend

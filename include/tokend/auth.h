@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tokend/access_token.h"
+#include "tokend/bounded_cache.h"
 #include "tokend/config.h"
 #include "tokend/http.h"
 #include "tokend/login_limiter.h"
@@ -52,6 +53,15 @@ class Authenticator {
   UserStore* users_;
   PasswordCache* password_cache_;
   LoginLimiter* login_limiter_;
+  // Tokens whose signature and caveats this worker verified, with the
+  // earliest time caveat: a client that sends the same token on every call
+  // skips the HMAC chain until then. Revocation is still checked in Redis
+  // on every request.
+  struct VerifiedToken {
+    TokenRef ref;
+    int64_t expires_at;
+  };
+  BoundedCache<VerifiedToken> verified_tokens_;
   // Checked for unknown users (see DecoyPasswordHash).
   std::string decoy_hash_;
 };

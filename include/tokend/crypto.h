@@ -77,6 +77,10 @@ class KeyedHmacSha256 {
 // SHA-256 of `data`.
 Digest Sha256(std::string_view data);
 
+// Lowercase hex SHA-1 of `data` (Redis names scripts by it; not for
+// security).
+std::string Sha1Hex(std::string_view data);
+
 // Fills `out` with `size` bytes from OpenSSL's CSPRNG; false if it fails.
 bool RandomBytes(uint8_t* out, size_t size);
 

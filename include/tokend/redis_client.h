@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tokend/config.h"
@@ -43,7 +44,8 @@ class RedisClient {
   Status Pipeline(const std::vector<RedisCommand>& commands,
                   std::vector<RedisReply>* replies);
 
-  // One command, one reply.
+  // One command, one reply. An EVAL is sent as EVALSHA, with the script
+  // text only when Redis does not have it yet.
   Status Run(const RedisCommand& command, RedisReply* reply);
 
   // Runs `commands` inside MULTI/EXEC in one round trip; `replies` gets the
@@ -55,6 +57,7 @@ class RedisClient {
   Status PipelineOnce(const std::vector<RedisCommand>& commands,
                       std::vector<RedisReply>* replies);
   Status Connect();
+  const std::string& ScriptSha1(const std::string& script);
   void Disconnect();
 
   std::string unix_path_;
@@ -64,6 +67,7 @@ class RedisClient {
   int command_timeout_ms_;
   redisContext* context_ = nullptr;
   bool peer_closed_ = false;  // the last failure was Redis closing on us
+  std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
 };
 
 }  // namespace tokend

@@ -18,10 +18,12 @@ enum class CaveatPolicy {
   kIgnore,   // signature only: the owner may revoke an expired copy
 };
 
-// On success fills `ref`. Errors: kBadToken (cannot be parsed),
-// kTokenInvalid (not an identifier of ours, or a bad signature),
-// kTokenCaveatUnverified, kTokenCaveatUnknown.
+// On success fills `ref` and, with kEnforce, `expires_at` with the earliest
+// `time` caveat (every caveat that holds is one). Errors: kBadToken (cannot
+// be parsed), kTokenInvalid (not an identifier of ours, or a bad
+// signature), kTokenCaveatUnverified, kTokenCaveatUnknown.
 Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
-                        int64_t now, CaveatPolicy policy, TokenRef* ref);
+                        int64_t now, CaveatPolicy policy, TokenRef* ref,
+                        int64_t* expires_at = nullptr);
 
 }  // namespace tokend

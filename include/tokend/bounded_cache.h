@@ -1,0 +1,41 @@
+// BoundedCache: a small in-process map with a size bound, for values a
+// worker can recompute but would rather not on every request (a verified
+// token, a minted token string). On overflow it starts afresh: simpler than
+// LRU and, for a per-worker cache that refills in microseconds, as good.
+//
+// Not thread-safe: one per worker.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+
+namespace tokend {
+
+template <typename Value>
+class BoundedCache {
+ public:
+  explicit BoundedCache(size_t max_entries) : max_entries_(max_entries) {}
+
+  // The cached value, or nullptr.
+  const Value* Find(const std::string& key) const {
+    auto it = entries_.find(key);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+
+  void Put(const std::string& key, Value value) {
+    if (entries_.size() >= max_entries_ && entries_.count(key) == 0) {
+      entries_.clear();
+    }
+    entries_[key] = std::move(value);
+  }
+
+  void Erase(const std::string& key) { entries_.erase(key); }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  size_t max_entries_;
+  std::unordered_map<std::string, Value> entries_;
+};
+
+}  // namespace tokend
