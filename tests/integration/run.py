@@ -26,6 +26,7 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
 import test_auth  # noqa: E402
+import test_bad_input  # noqa: E402
 import test_client_tokens  # noqa: E402
 import test_config  # noqa: E402
 import test_http  # noqa: E402
@@ -34,10 +35,11 @@ import test_outages  # noqa: E402
 import test_seeds  # noqa: E402
 import test_storage  # noqa: E402
 
-# Order matters: storage checks look at what earlier tests issued, and the
-# outages (Redis, then the daemon) come last.
+# Order matters: storage checks look at what earlier tests issued, the
+# hostile-input suite checks that no worker was replaced while it ran, and
+# the outages (Redis, then the daemon) come last.
 MODULES = [test_client_tokens, test_auth, test_http, test_seeds, test_limits,
-           test_config, test_storage, test_outages]
+           test_config, test_storage, test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed
 # documents' commands only.
