@@ -25,16 +25,18 @@ Status RevokedOrUnknown() {
   return Status(Code::kTokenInvalid, "Provided token is not valid.");
 }
 
-// "Bearer abc" -> "abc" when `header` starts with `scheme` (any case).
+// "Bearer abc" -> "abc" when `header` starts with `scheme` (any case); a
+// bare "Bearer" gives "" (an empty, hence bad, token).
 bool StripScheme(const std::string& header, const std::string& scheme,
                  std::string* rest) {
-  if (header.size() <= scheme.size() || header[scheme.size()] != ' ') return false;
+  if (header.size() < scheme.size()) return false;
+  if (header.size() > scheme.size() && header[scheme.size()] != ' ') return false;
   for (size_t i = 0; i < scheme.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) {
       return false;
     }
   }
-  *rest = header.substr(scheme.size() + 1);
+  *rest = header.size() > scheme.size() ? header.substr(scheme.size() + 1) : "";
   return true;
 }
 

@@ -50,7 +50,12 @@ Request RequestFromParams(const char* const* params,
     if (std::strncmp(*entry, "HTTP_", 5) != 0) continue;
     const char* equals = std::strchr(*entry, '=');
     if (equals == nullptr) continue;
-    request.headers[HeaderName(*entry + 5, equals - *entry - 5)] = equals + 1;
+    // A repeated header keeps every copy, joined as HTTP joins list
+    // headers: two X-Auth-Token copies then fail as one bad token instead
+    // of the last one silently winning.
+    std::string& value = request.headers[HeaderName(*entry + 5, equals - *entry - 5)];
+    if (!value.empty()) value += ", ";
+    value += equals + 1;
   }
   std::string content_type = Param(params, "CONTENT_TYPE");
   if (!content_type.empty()) request.headers["content-type"] = content_type;

@@ -6,9 +6,14 @@
 #include <memory>
 #include <sstream>
 
+#include "tokend/utf8.h"
+
 namespace tokend {
 
 namespace {
+
+// The most of one echoed value an error body repeats, in bytes.
+constexpr size_t kMaxEchoedBytes = 512;
 
 Json::Value DetailsOf(const Status& status) {
   Json::Value details(Json::objectValue);
@@ -16,7 +21,9 @@ Json::Value DetailsOf(const Status& status) {
     if (detail.number) {
       details[detail.key] = Json::Int64(std::stoll(detail.value));
     } else {
-      details[detail.key] = detail.value;
+      // Details may echo what a client sent (a key, a caveat it appended):
+      // never let invalid UTF-8 make the error body unparsable.
+      details[detail.key] = ToValidUtf8(detail.value, kMaxEchoedBytes);
     }
   }
   return details;
@@ -56,7 +63,7 @@ Response JsonResponse(int status, const Json::Value& body) {
 Response ErrorResponse(const Status& status) {
   Json::Value error(Json::objectValue);
   error["id"] = status.error_id();
-  error["description"] = status.description();
+  error["description"] = ToValidUtf8(status.description());
   Json::Value details = DetailsOf(status);
   if (status.inner() != nullptr) {
     details["authError"] = InnerError(*status.inner());

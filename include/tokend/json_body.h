@@ -18,9 +18,12 @@ class Value;
 namespace tokend {
 
 // Parses `body` into `object`. A blank body is an empty object when
-// `allow_empty` (the seeds send -d ''), else missing data.
+// `allow_empty` (the seeds send -d ''), else missing data. `parsed_text`,
+// when given, receives the text the values' offsets refer to (the body,
+// with numbers too large to represent replaced by large representable
+// ones of the same sign and kind).
 Status ParseJsonObject(const std::string& body, bool allow_empty,
-                       Json::Value* object);
+                       Json::Value* object, std::string* parsed_text = nullptr);
 
 // badData naming the first key of `object` not in `allowed`.
 Status RejectUnknownKeys(const Json::Value& object,
