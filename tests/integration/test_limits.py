@@ -34,3 +34,32 @@ def test_repeated_wrong_passwords_lock_basic_auth_for_that_user_with_429(ctx):
     # Other users are not affected.
     response = ctx.stack.curl("GET", API + "/user", basic=ctx.basic("bob"))
     expect_status(response, 200)
+
+
+def test_an_unknown_user_costs_as_much_as_a_known_one_with_a_wrong_password(ctx):
+    """No user-name oracle: an unknown name is checked against a decoy hash
+    of the same strength. Without it an unknown name would answer in about a
+    millisecond and a known one in about half a second; the bound below is
+    loose on purpose (shared machine), the gap it guards is hundreds-fold."""
+    import time
+    ctx.add_user("timing")
+    attempts = 2  # below the per-user limit of 3
+
+    def fastest_of(credentials_list):
+        times = []
+        for credentials in credentials_list:
+            started = time.monotonic()
+            response = ctx.stack.curl("GET", API + "/user", basic=credentials)
+            times.append(time.monotonic() - started)
+            expect_error(response, 401, "unauthorized",
+                         auth_error=("badBasicCredentials", ANY))
+        return min(times)
+
+    known = fastest_of([("timing", "wrong-%d" % i) for i in range(attempts)])
+    unknown = fastest_of([("nobody-%d" % i, "wrong") for i in range(attempts)])
+    ratio = unknown / known
+    print("    timing: known user %.3f s, unknown user %.3f s, ratio %.2f"
+          % (known, unknown, ratio))
+    check(0.3 <= ratio <= 3.0,
+          "an unknown user took %.3f s and a known one %.3f s: a user-name "
+          "oracle" % (unknown, known))
