@@ -27,7 +27,7 @@ Settings (environment):
   BENCH_WARMUP_SECONDS=2  seconds of warm-up per scenario and target
   BENCH_CONNECTIONS=16    wrk connections
   BENCH_THREADS=2         wrk threads
-  BENCH_WORKERS=4         service workers (scripts/stack's default) = ceiling
+  BENCH_WORKERS=16        service workers (scripts/stack's default) = ceiling
                           processes
   BENCH_MEMORY_TOKENS=100000   first preload step: Redis bytes per token over
                                this many records
@@ -96,7 +96,7 @@ SECONDS = max(1, setting("BENCH_SECONDS", 5))
 WARMUP_SECONDS = max(1, setting("BENCH_WARMUP_SECONDS", 2))
 CONNECTIONS = max(1, setting("BENCH_CONNECTIONS", 16))
 THREADS = max(1, min(setting("BENCH_THREADS", 2), CONNECTIONS))
-WORKERS = max(1, setting("BENCH_WORKERS", 4))
+WORKERS = max(1, setting("BENCH_WORKERS", 16))
 MEMORY_TOKENS = setting("BENCH_MEMORY_TOKENS", 100000)
 CREATE_USERS = max(1, setting("BENCH_CREATE_USERS", 100))
 PRELOAD_USERS = setting("BENCH_PRELOAD_USERS", 10000)

@@ -17,8 +17,10 @@ struct Config {
   std::string listen = "unix:/run/onezone-tokend/fcgi.sock";
   // Permissions of the unix socket, so nginx's user can connect.
   int socket_mode = 0660;
-  // Worker processes, each with its own Redis connection.
-  int workers = 4;
+  // Worker processes, each with its own Redis connection. Mostly they
+  // wait on Redis, and writes wait for its fsync: more workers let Redis
+  // put more writes under one fsync.
+  int workers = 16;
   // Redis: "unix:/path/to.sock" or "host:port".
   std::string redis = "unix:/run/redis-onezone-tokend/redis-server.sock";
   // Bounds so that no worker hangs on a dead Redis (milliseconds).
