@@ -1,0 +1,752 @@
+"""Spaces and invitation tokens (issue 4): the whole story on the real stack.
+
+alice creates the space "lab" and gets an invitation with seed 003's own curl
+command; bob joins with it; a second use, an expired (client-attenuated)
+invitation and tokens of the wrong kind fail with clear errors; two users
+racing with one invitation produce exactly one membership; defaults, owner
+rights and leaving; every key a join touches stays within one Redis Cluster
+hash slot per command.
+
+The module has users of its own (space-alice, space-bob, ...), made on first
+use, so that other modules' users keep their state. Every test name contains
+"space" (run.py -k space runs exactly this module). The tests build on each
+other in definition order; a test whose prerequisite failed says so.
+"""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import threading
+import time
+
+import harness
+import token_codec
+from harness import (API, check, check_equal, expect_error, expect_json_type,
+                     expect_status, expect_token, now)
+
+INVITE_TTL = 604800  # invite_ttl of the rendered config (the default)
+JSON = ["Content-Type: application/json"]
+RACE_ROUNDS = 5
+
+# Seed 003 (GET /user/spaces/token), verbatim: its `-i`, its `-k`, its
+# line continuation. `$HOST:8443` becomes `$HOST` (set to the test host and
+# port) and `admin:password` the inviting user's credentials.
+SEED_003 = ("curl -i -k -u admin:password -X GET \\\n"
+            "https://$HOST:8443/api/v3/onezone/user/spaces/token")
+
+NAMES = ("alice", "bob", "carol", "dave", "erin")
+
+
+class _State:
+    users_made = False
+    lab = None           # alice's space "lab"
+    seed_invite = None   # from seed 003's command; bob joins with it
+    post_invite = None   # from POST /spaces/{lab}/users/token; carol joins
+    bench = None         # bob's own space (defaults, the last one out)
+    bench_invite = None  # an invitation to bench left pending
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+# --- users and requests -------------------------------------------------------
+
+
+def _user(name):
+    return "space-" + name
+
+
+def _users(ctx):
+    """Adds the module's users once: onezone-admin (in parallel, it is
+    process-bound), then one basic-auth call each for a session token and
+    the user id; everything after that authenticates with tokens."""
+    with _lock:
+        if _state.users_made:
+            return
+        missing = [n for n in NAMES if _user(n) not in ctx.passwords]
+        errors = []
+
+        def add(name):
+            try:
+                ctx.add_user(_user(name))
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(str(error))
+        threads = [threading.Thread(target=add, args=(n,)) for n in missing]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        check(not errors, "adding users: %s" % "; ".join(errors))
+        for name in NAMES:
+            user = _user(name)
+            if user not in ctx.session:
+                ctx.session[user] = ctx.create_token(user, use_basic=True)
+            response = ctx.get("/user", user)
+            expect_status(response, 200)
+            ctx.user_ids[user] = response.json()["userId"]
+        _state.users_made = True
+
+
+def _uid(ctx, name):
+    return ctx.user_ids[_user(name)]
+
+
+def _req(ctx, name, method, path, body=None, headers=()):
+    """A request as the module user `name`, with its session token."""
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    return ctx.request(method, path, _user(name),
+                       headers=list(headers) + (JSON if body is not None else []),
+                       body=body)
+
+
+def _json_exact(response, status, keys):
+    expect_status(response, status)
+    expect_json_type(response)
+    body = response.json()
+    check(isinstance(body, dict) and set(body) == set(keys),
+          "expected exactly the keys %s, got %r" % (sorted(keys), body))
+    return body
+
+
+def _expect_created(response, space_id=None):
+    """201, Location /api/v3/onezone/user/spaces/{id}, {"spaceId": id}."""
+    body = _json_exact(response, 201, {"spaceId"})
+    sid = body["spaceId"]
+    check(isinstance(sid, str) and re.fullmatch(r"[0-9a-f]{32}", sid),
+          "spaceId should be 32 hex digits: %r" % (sid,))
+    if space_id is not None:
+        check_equal(sid, space_id, "spaceId")
+    check_equal(response.header("location"), API + "/user/spaces/" + sid,
+                "Location header")
+    return sid
+
+
+def _expect_no_content(response):
+    expect_status(response, 204)
+    check_equal(response.body, b"", "204 body")
+
+
+def _create_space(ctx, name, space_name):
+    response = _req(ctx, name, "POST", "/user/spaces", {"name": space_name})
+    return _expect_created(response)
+
+
+def _spaces(ctx, name):
+    """GET /user/spaces as `name`: (spaces, default)."""
+    body = _json_exact(_req(ctx, name, "GET", "/user/spaces"), 200,
+                       {"spaces", "default"})
+    check(isinstance(body["spaces"], list), "spaces: %r" % body)
+    return body["spaces"], body["default"]
+
+
+def _default(ctx, name):
+    body = _json_exact(_req(ctx, name, "GET", "/user/spaces/default"), 200,
+                       {"spaceId"})
+    return body["spaceId"]
+
+
+def _space(ctx, name, sid):
+    return _json_exact(_req(ctx, name, "GET", "/user/spaces/" + sid), 200,
+                       {"spaceId", "name", "owner", "members"})
+
+
+def _members(ctx, name, sid):
+    body = _json_exact(_req(ctx, name, "GET", "/spaces/%s/users" % sid), 200,
+                       {"users"})
+    return body["users"]
+
+
+def _count(ctx, sid):
+    return _space(ctx, "alice", sid)["members"]
+
+
+def _expect_space(ctx, name, sid, space_name, owner, members):
+    check_equal(_space(ctx, name, sid),
+                {"spaceId": sid, "name": space_name, "owner": _uid(ctx, owner),
+                 "members": members},
+                "GET /user/spaces/%s as %s" % (sid, name))
+
+
+def _invite(ctx, name, sid):
+    """POST /spaces/{sid}/users/token as `name`: a new invitation."""
+    before = now()
+    response = _req(ctx, name, "POST", "/spaces/%s/users/token" % sid)
+    ctx.record(response)
+    body = _json_exact(response, 200, {"token"})
+    _expect_invitation(body["token"], sid, before, now())
+    return body["token"]
+
+
+def _expect_invitation(token, sid, before, after):
+    """An invitation: seed-001 form with a 7-day time caveat and the
+    identifier inv.<spaceId>.<nonce>; returns (nonce, time limit)."""
+    limit = expect_token(token, INVITE_TTL, before, after)
+    identifier = token_codec.decode_token(token).identifier.decode()
+    match = re.fullmatch(r"inv\.([0-9a-f]{32})\.([A-Za-z0-9_-]{22})", identifier)
+    check(match is not None,
+          "identifier should be inv.<spaceId>.<nonce>: %r" % identifier)
+    check_equal(match.group(1), sid, "space id in the invitation identifier")
+    return match.group(2), limit
+
+
+def _nonce(token):
+    return token_codec.decode_token(token).identifier.decode().split(".")[2]
+
+
+def _invitation_key(sid, token):
+    return "oz:{s:%s}:inv:%s" % (sid, _nonce(token))
+
+
+def _join(ctx, name, token):
+    return _req(ctx, name, "POST", "/user/spaces/join", {"token": token})
+
+
+def _expect_bad_invitation(response, token_error):
+    expect_error(response, 400, "badValueToken",
+                 {"key": "token", "tokenError": token_error})
+
+
+def _space_keys(ctx, sid):
+    return sorted(ctx.stack.redis_lines("--scan", "--pattern",
+                                        "oz:{s:%s}:*" % sid))
+
+
+def _need(value, what):
+    check(value is not None, "needs %s from an earlier test, which failed"
+          % what)
+    return value
+
+
+# --- concurrent requests (the harness's curl shares one set of files) -------
+
+
+def _curl_alone(ctx, method, path, token, body):
+    """One request with files of its own, safe to run from several threads:
+    (status, body bytes)."""
+    tag = secrets.token_hex(8)
+    body_file = os.path.join(ctx.stack.scratch, "race-body-" + tag)
+    data_file = os.path.join(ctx.stack.scratch, "race-data-" + tag)
+    with open(data_file, "wb") as f:
+        f.write(body)
+    command = ["curl", "-sk", "--max-time", str(harness.CURL_TIMEOUT_SECONDS),
+               "-o", body_file, "-w", "%{http_code}", "-X", method,
+               "-H", "X-Auth-Token: " + token, "-H", JSON[0],
+               "--data-binary", "@" + data_file, ctx.stack.base + API + path]
+    try:
+        result = subprocess.run(command, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                timeout=harness.CURL_TIMEOUT_SECONDS + 10)
+        code = result.stdout.decode().strip()
+        data = b""
+        if os.path.exists(body_file):
+            with open(body_file, "rb") as f:
+                data = f.read()
+        return (int(code) if code.isdigit() else 0), data
+    finally:
+        for name in (body_file, data_file):
+            if os.path.exists(name):
+                os.unlink(name)
+
+
+# --- Redis Cluster hash slots -------------------------------------------------
+
+
+def crc16_xmodem(data):
+    """CRC16-CCITT (XMODEM): polynomial 0x1021, initial value 0, as Redis
+    Cluster uses it."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+            crc &= 0xFFFF
+    return crc
+
+
+def hash_slot(key):
+    """The Redis Cluster slot of a key: only the hash tag counts, i.e. what
+    is between the first `{` and the first `}` after it, if not empty."""
+    key = key.encode() if isinstance(key, str) else key
+    start = key.find(b"{")
+    if start >= 0:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    return crc16_xmodem(key) % 16384
+
+
+# === the story =================================================================
+
+
+def test_space_hash_slot_function_matches_redis_cluster_reference_values(ctx):
+    # The check value of CRC16/XMODEM and slots from the Redis Cluster spec.
+    check_equal(crc16_xmodem(b"123456789"), 0x31C3, "CRC16 of 123456789")
+    check_equal(hash_slot("foo"), 12182, "slot of foo")
+    check_equal(hash_slot("{user1000}.following"),
+                hash_slot("{user1000}.followers"), "tagged slots")
+    check_equal(hash_slot("{user1000}.following"), hash_slot("user1000"),
+                "a tag's slot is that of its content")
+    check_equal(hash_slot("foo{}{bar}"), crc16_xmodem(b"foo{}{bar}") % 16384,
+                "an empty tag means the whole key")
+    check_equal(hash_slot("foo{{bar}}zap"), hash_slot("{bar"),
+                "the tag ends at the first }")
+
+
+def test_space_created_by_alice_becomes_her_default_space(ctx):
+    _users(ctx)
+    check_equal(_spaces(ctx, "alice"), ([], None), "alice's spaces before")
+    expect_error(_req(ctx, "alice", "GET", "/user/spaces/default"), 404,
+                 "notFound")
+    sid = _create_space(ctx, "alice", "lab")
+    _state.lab = sid
+    check_equal(_spaces(ctx, "alice"), ([sid], sid), "alice's spaces")
+    response = _req(ctx, "alice", "GET", "/user/spaces")
+    check_equal(response.json(), {"spaces": [sid], "default": sid},
+                "GET /user/spaces body")
+    check_equal(_default(ctx, "alice"), sid, "GET /user/spaces/default")
+    _expect_space(ctx, "alice", sid, "lab", "alice", 1)
+    check_equal(_members(ctx, "alice", sid), [_uid(ctx, "alice")],
+                "members of a new space")
+
+
+def test_space_invitation_from_the_seed_003_curl_command(ctx):
+    sid = _need(_state.lab, "the space lab")
+    command = SEED_003.replace("$HOST:8443", "$HOST").replace(
+        "admin:password", "%s:%s" % (_user("alice"),
+                                     ctx.passwords[_user("alice")]))
+    env = dict(os.environ, HOST="127.0.0.1:%d" % ctx.stack.port)
+    before = now()
+    result = subprocess.run(["bash", "-c", command + " -w '\\n%{http_code}'"],
+                            env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            timeout=60)
+    after = now()
+    check_equal(result.returncode, 0, "curl exit code (%s)"
+                % result.stderr.decode().strip())
+    output, _, status = result.stdout.decode().rpartition("\n")
+    head, separator, body = output.partition("\r\n\r\n")
+    check(separator, "no header block in the -i output: %r" % output[:300])
+    status_line = head.split("\r\n")[0]
+    check(re.fullmatch(r"HTTP/[0-9.]+ 200( .*)?", status_line),
+          "status line: %r" % status_line)
+    check_equal(status, "200", "HTTP status (body %r)" % body[:300])
+    check(re.search(r"(?im)^content-type: *application/json", head),
+          "no Content-Type: application/json in %r" % head)
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise harness.TestFailure("response is not JSON: %r" % body[:300])
+    check(isinstance(parsed, dict) and set(parsed) == {"token"},
+          "expected {\"token\": ...}, got %r" % parsed)
+    token = parsed["token"]
+    check(token.startswith("MDAxNWxvY2F00aW9u"),
+          "token should start with MDAxNWxvY2F00aW9u: %r" % token[:40])
+    _expect_invitation(token, sid, before, after)
+    ctx.issued.append(token)
+    _state.seed_invite = token
+    # The other way to invite, to a named space.
+    _state.post_invite = _invite(ctx, "alice", sid)
+    check(_nonce(_state.post_invite) != _nonce(token), "two invitations, one nonce")
+
+
+def test_space_invitation_redis_record_expires_with_its_time_caveat(ctx):
+    sid = _need(_state.lab, "the space lab")
+    for token in (_need(_state.seed_invite, "the seed invitation"),
+                  _need(_state.post_invite, "the POST invitation")):
+        key = _invitation_key(sid, token)
+        limit = token_codec.decode_token(token).time_caveats()[0]
+        ttl = int(ctx.stack.redis("TTL", key).strip())
+        check(INVITE_TTL - 5 <= ttl <= INVITE_TTL + 5,
+              "TTL of %s: %d, expected %d +- 5" % (key, ttl, INVITE_TTL))
+        check(abs(limit - now() - ttl) <= 2,
+              "TTL %d does not follow the time caveat %d (now %d)"
+              % (ttl, limit, now()))
+        check_equal(ctx.stack.redis("GET", key).strip().decode(), str(limit),
+                    "value of %s (the time caveat)" % key)
+        # Redis >= 7: the absolute expiry is the caveat's time exactly.
+        check_equal(int(ctx.stack.redis("EXPIRETIME", key).strip()), limit,
+                    "EXPIRETIME of %s" % key)
+
+
+def test_space_joined_by_bob_with_the_invitation_is_seen_by_both(ctx):
+    sid = _need(_state.lab, "the space lab")
+    token = _need(_state.seed_invite, "the seed invitation")
+    check_equal(_spaces(ctx, "bob"), ([], None), "bob's spaces before")
+    _expect_created(_join(ctx, "bob", token), sid)
+    for name in ("alice", "bob"):
+        _expect_space(ctx, name, sid, "lab", "alice", 2)
+        check_equal(_members(ctx, name, sid),
+                    sorted([_uid(ctx, "alice"), _uid(ctx, "bob")]),
+                    "members as seen by %s" % name)
+    check_equal(_spaces(ctx, "bob"), ([sid], sid), "bob's spaces (default)")
+    check_equal(_default(ctx, "bob"), sid, "bob's default space")
+    check_equal(_spaces(ctx, "alice"), ([sid], sid), "alice's spaces")
+    check_equal(ctx.stack.redis("EXISTS", _invitation_key(sid, token)).strip(),
+                b"0", "the used invitation's record is gone")
+
+
+def test_space_invitation_used_a_second_time_fails_and_carol_stays_out(ctx):
+    sid = _need(_state.lab, "the space lab")
+    token = _need(_state.seed_invite, "the seed invitation")
+    _expect_bad_invitation(_join(ctx, "carol", token), "tokenInvalid")
+    expect_error(_req(ctx, "carol", "GET", "/user/spaces/" + sid), 404,
+                 "notFound")
+    expect_error(_req(ctx, "carol", "GET", "/spaces/%s/users" % sid), 404,
+                 "notFound")
+    check_equal(_spaces(ctx, "carol"), ([], None), "carol's spaces")
+    check_equal(_count(ctx, sid), 2, "members after the failed join")
+
+
+def test_space_non_members_and_users_without_a_default_space_get_404(ctx):
+    sid = _need(_state.lab, "the space lab")
+    # carol is in no space: no default, nothing to invite to.
+    expect_error(_req(ctx, "carol", "GET", "/user/spaces/default"), 404,
+                 "notFound")
+    expect_error(_req(ctx, "carol", "GET", "/user/spaces/token"), 404,
+                 "notFound")
+    # Not a member: the space does not exist for her.
+    expect_error(_req(ctx, "carol", "GET", "/spaces/%s/users" % sid), 404,
+                 "notFound")
+    expect_error(_req(ctx, "carol", "POST", "/spaces/%s/users/token" % sid),
+                 404, "notFound")
+    expect_error(_req(ctx, "carol", "PUT", "/user/spaces/default",
+                      {"spaceId": sid}), 404, "notFound")
+    expect_error(_req(ctx, "carol", "DELETE", "/user/spaces/" + sid), 404,
+                 "notFound")
+    # A space that does not exist at all, for a member of another one.
+    ghost = secrets.token_hex(16)
+    for method, path in (("GET", "/user/spaces/" + ghost),
+                         ("GET", "/spaces/%s/users" % ghost),
+                         ("POST", "/spaces/%s/users/token" % ghost),
+                         ("DELETE", "/user/spaces/" + ghost)):
+        expect_error(_req(ctx, "alice", method, path), 404, "notFound")
+    check_equal(_count(ctx, sid), 2, "members after all that")
+
+
+def test_space_join_when_already_a_member_is_409_and_keeps_the_invitation(ctx):
+    sid = _need(_state.lab, "the space lab")
+    token = _need(_state.post_invite, "the POST invitation")
+    key = _invitation_key(sid, token)
+    for name in ("bob", "alice"):  # a member, and the owner
+        expect_error(_join(ctx, name, token), 409, "alreadyExists",
+                     {"spaceId": sid})
+        check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
+                    "the invitation is still there after %s's 409" % name)
+    check_equal(_count(ctx, sid), 2, "members after the 409s")
+    _expect_created(_join(ctx, "carol", token), sid)
+    _expect_space(ctx, "carol", sid, "lab", "alice", 3)
+    check_equal(_members(ctx, "carol", sid),
+                sorted(_uid(ctx, n) for n in ("alice", "bob", "carol")),
+                "members after carol joined")
+    check_equal(_spaces(ctx, "carol"), ([sid], sid), "carol's spaces (default)")
+
+
+def test_space_invitation_expired_by_a_client_caveat_fails_and_is_not_used_up(ctx):
+    sid = _need(_state.lab, "the space lab")
+    token = _invite(ctx, "alice", sid)
+    key = _invitation_key(sid, token)
+    expired = token_codec.attenuate(token, "time < %d" % (now() - 1))
+    _expect_bad_invitation(_join(ctx, "dave", expired), "tokenCaveatUnverified")
+    expect_error(_req(ctx, "dave", "GET", "/user/spaces/" + sid), 404,
+                 "notFound")
+    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
+                "the invitation survives the expired copy")
+    check_equal(_count(ctx, sid), 3, "members after the expired invitation")
+    # An unknown caveat is no better.
+    odd = token_codec.attenuate(token, "colour = blue")
+    _expect_bad_invitation(_join(ctx, "dave", odd), "tokenCaveatUnknown")
+    # The original still works, once.
+    _expect_created(_join(ctx, "dave", token), sid)
+    check_equal(_count(ctx, sid), 4, "members after dave joined")
+    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"0",
+                "the used invitation's record is gone")
+
+
+def test_space_tokens_of_the_wrong_kind_fail_with_clear_errors(ctx):
+    sid = _need(_state.lab, "the space lab")
+    # An access token offered as an invitation.
+    access = ctx.session[_user("erin")]
+    _expect_bad_invitation(_join(ctx, "erin", access), "notAnInviteToken")
+    # An invitation offered as an access token, in each header.
+    token = _invite(ctx, "alice", sid)
+    for header in ("X-Auth-Token: ", "Authorization: Bearer ", "Macaroon: "):
+        for method, path in (("GET", "/user"), ("POST", "/user/spaces/join")):
+            response = ctx.stack.curl(
+                method, API + path, headers=[header + token] + JSON,
+                body=None if method == "GET" else
+                json.dumps({"token": token}))
+            try:
+                expect_error(response, 401, "unauthorized",
+                             auth_error=("badValueToken",
+                                         {"tokenError": "notAnAccessToken"}))
+            except harness.TestFailure as failure:
+                raise harness.TestFailure("%s %s with %s<invitation>: %s"
+                                          % (method, path, header, failure))
+    check_equal(ctx.stack.redis("EXISTS", _invitation_key(sid, token)).strip(),
+                b"1", "the invitation is not used up by failed authentications")
+    expect_error(_req(ctx, "erin", "GET", "/user/spaces/" + sid), 404,
+                 "notFound")
+    # A token that is no macaroon at all.
+    _expect_bad_invitation(_join(ctx, "erin", "MDAxNWxvY2F00aW9unonsense"),
+                           "badToken")
+    # A forged invitation (right form, wrong signature).
+    forged = token_codec.with_signature(token, b"\x00" * 32)
+    _expect_bad_invitation(_join(ctx, "erin", forged), "tokenInvalid")
+    check_equal(_count(ctx, sid), 4, "members after the wrong tokens")
+
+
+def test_space_race_of_two_joins_with_one_invitation_yields_one_member(ctx):
+    sid = _need(_state.lab, "the space lab")
+    racers = ("dave", "erin")
+    # Both start outside: dave joined in an earlier test.
+    if _uid(ctx, "dave") in _members(ctx, "alice", sid):
+        _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + sid))
+    outcomes = []
+    for round_number in range(1, RACE_ROUNDS + 1):
+        before = _members(ctx, "alice", sid)
+        for name in racers:
+            check(_uid(ctx, name) not in before,
+                  "round %d: %s is already a member" % (round_number, name))
+        token = _invite(ctx, "alice", sid)
+        body = json.dumps({"token": token}).encode()
+        barrier = threading.Barrier(len(racers))
+        results = {}
+
+        def race(name):
+            barrier.wait(timeout=30)
+            results[name] = _curl_alone(ctx, "POST", "/user/spaces/join",
+                                        ctx.session[_user(name)], body)
+        threads = [threading.Thread(target=race, args=(n,)) for n in racers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        check_equal(sorted(results), sorted(racers),
+                    "round %d: both requests finished" % round_number)
+        winners = [n for n in racers if results[n][0] == 201]
+        losers = [n for n in racers if results[n][0] != 201]
+        check(len(winners) == 1 and len(losers) == 1,
+              "round %d: expected one 201 and one 400, got %r"
+              % (round_number, results))
+        winner, loser = winners[0], losers[0]
+        status, data = results[loser]
+        check_equal(status, 400, "round %d: loser's status (%r)"
+                    % (round_number, data[:300]))
+        error = json.loads(data.decode())["error"]
+        details = {k: v for k, v in error.get("details", {}).items()
+                   if k != "requestId"}
+        check_equal((error["id"], details),
+                    ("badValueToken", {"key": "token",
+                                       "tokenError": "tokenInvalid"}),
+                    "round %d: loser's error" % round_number)
+        check_equal(json.loads(results[winner][1].decode()),
+                    {"spaceId": sid}, "round %d: winner's body" % round_number)
+        after = _members(ctx, "alice", sid)
+        check_equal(after, sorted(before + [_uid(ctx, winner)]),
+                    "round %d: members (one more: the winner)" % round_number)
+        check_equal(_count(ctx, sid), len(before) + 1,
+                    "round %d: member count" % round_number)
+        check_equal(_spaces(ctx, loser)[0], [],
+                    "round %d: the loser's spaces" % round_number)
+        outcomes.append(winner)
+        # Leave and retry.
+        _expect_no_content(_req(ctx, winner, "DELETE", "/user/spaces/" + sid))
+        check_equal(_members(ctx, "alice", sid), before,
+                    "round %d: members after the winner left" % round_number)
+    print("    race winners: %s" % " ".join(outcomes))
+
+
+def test_space_invitations_are_for_the_owner_only(ctx):
+    sid = _need(_state.lab, "the space lab")
+    expect_error(_req(ctx, "bob", "POST", "/spaces/%s/users/token" % sid), 403,
+                 "forbidden")
+    # bob's default space is lab, which he does not own.
+    check_equal(_default(ctx, "bob"), sid, "bob's default")
+    expect_error(_req(ctx, "bob", "GET", "/user/spaces/token"), 403,
+                 "forbidden")
+
+
+def test_space_default_can_be_set_to_another_space_of_the_user(ctx):
+    sid = _need(_state.lab, "the space lab")
+    bench = _create_space(ctx, "bob", "bench")
+    _state.bench = bench
+    check_equal(_spaces(ctx, "bob"), (sorted([sid, bench]), sid),
+                "a second space does not become the default")
+    _expect_no_content(_req(ctx, "bob", "PUT", "/user/spaces/default",
+                            {"spaceId": bench}))
+    check_equal(_default(ctx, "bob"), bench, "GET default after PUT")
+    check_equal(_spaces(ctx, "bob"), (sorted([sid, bench]), bench),
+                "GET /user/spaces after PUT")
+    # Now bob owns his default space: the seed's endpoint invites to it.
+    before = now()
+    response = _req(ctx, "bob", "GET", "/user/spaces/token")
+    ctx.record(response)
+    token = _json_exact(response, 200, {"token"})["token"]
+    _expect_invitation(token, bench, before, now())
+    _state.bench_invite = token
+    # A space he is not in (an existing one, and one that never was).
+    other = _create_space(ctx, "carol", "carols-room")
+    for target in (other, secrets.token_hex(16)):
+        expect_error(_req(ctx, "bob", "PUT", "/user/spaces/default",
+                          {"spaceId": target}), 404, "notFound")
+        check_equal(_default(ctx, "bob"), bench, "default after a 404")
+    _expect_no_content(_req(ctx, "bob", "PUT", "/user/spaces/default",
+                            {"spaceId": sid}))
+    check_equal(_default(ctx, "bob"), sid, "default back to lab")
+    # carol's room is not her default (lab is).
+    check_equal(_spaces(ctx, "carol"), (sorted([sid, other]), sid),
+                "carol's spaces")
+    _expect_no_content(_req(ctx, "carol", "DELETE", "/user/spaces/" + other))
+    check_equal(_space_keys(ctx, other), [], "keys of carol's room after she "
+                "left it")
+
+
+def test_space_join_keys_share_one_hash_slot_per_side(ctx):
+    sid = _need(_state.lab, "the space lab")
+    erin = _uid(ctx, "erin")
+    token = _invite(ctx, "alice", sid)
+    nonce = _nonce(token)
+    space_side = ["oz:{s:%s}:space" % sid, "oz:{s:%s}:members" % sid,
+                  "oz:{s:%s}:inv:%s" % (sid, nonce)]
+    user_side = ["oz:{%s}:user" % erin, "oz:{%s}:spaces" % erin]
+    check_equal(len({hash_slot(k) for k in space_side}), 1,
+                "slots of %s" % space_side)
+    check_equal(len({hash_slot(k) for k in user_side}), 1,
+                "slots of %s" % user_side)
+    # The keys are real: the space side exists before the join.
+    for key in space_side:
+        check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
+                    "%s exists" % key)
+
+    # Watch what the join sends to Redis.
+    monitor_file = os.path.join(ctx.stack.scratch, "monitor")
+    with open(monitor_file, "wb") as out:
+        monitor = subprocess.Popen(
+            ["redis-cli", "-s", ctx.stack.redis_socket, "MONITOR"],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with open(monitor_file, "rb") as f:
+                if f.read().startswith(b"OK"):
+                    break
+            time.sleep(0.05)
+        else:
+            raise harness.TestFailure("redis-cli MONITOR did not start")
+        _expect_created(_join(ctx, "erin", token), sid)
+        time.sleep(0.5)
+    finally:
+        monitor.terminate()
+        monitor.wait(timeout=30)
+    with open(monitor_file, "rb") as f:
+        lines = f.read().decode("utf-8", "replace").split("\n")[1:]
+    os.unlink(monitor_file)
+
+    units = []  # [[keys]]: one command, or one MULTI ... EXEC block
+    block = None
+    for line in lines:
+        args = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
+        if not args:
+            continue
+        command = args[0].upper()
+        keys = [a for a in args[1:] if a.startswith("oz:")]
+        if command == "MULTI":
+            block = []
+        elif command == "EXEC":
+            units.append(block or [])
+            block = None
+        elif block is not None:
+            block.extend(keys)
+        elif keys:
+            units.append(keys)
+    check(units, "MONITOR saw no key during the join: %r" % lines[:20])
+    for keys in units:
+        check_equal(len({hash_slot(k) for k in keys}), 1,
+                    "one hash slot for the keys of one command or "
+                    "transaction: %s" % keys)
+    check(any(sorted(set(keys)) == sorted(space_side) for keys in units),
+          "no single command touched exactly the space-side keys %s; "
+          "saw %s" % (space_side, units))
+    touched = {k for keys in units for k in keys}
+    check(set(user_side) <= touched, "the user-side keys %s were not "
+          "touched: %s" % (user_side, units))
+    for key in touched:
+        check(key.startswith("oz:{s:%s}:" % sid) or key.startswith("oz:{%s}:"
+                                                                      % erin),
+              "the join touched a key of neither side: %s" % key)
+    # Every stored key of the space, and of erin, shares its side's slot.
+    for pattern, slot in (("oz:{s:%s}:*" % sid, hash_slot(space_side[0])),
+                          ("oz:{%s}:*" % erin, hash_slot(user_side[0]))):
+        keys = ctx.stack.redis_lines("--scan", "--pattern", pattern)
+        check(keys, "no keys match %s" % pattern)
+        check_equal({hash_slot(k) for k in keys}, {slot},
+                    "slots of the keys %s" % keys)
+
+
+def test_space_leaving_drops_it_and_leaving_again_is_404(ctx):
+    sid = _need(_state.lab, "the space lab")
+    # carol leaves lab, her default space.
+    check_equal(_default(ctx, "carol"), sid, "carol's default")
+    count = _count(ctx, sid)
+    _expect_no_content(_req(ctx, "carol", "DELETE", "/user/spaces/" + sid))
+    check_equal(_spaces(ctx, "carol"), ([], None),
+                "carol's spaces after leaving her default space")
+    expect_error(_req(ctx, "carol", "GET", "/user/spaces/default"), 404,
+                 "notFound")
+    check_equal(_count(ctx, sid), count - 1, "member count after carol left")
+    check(_uid(ctx, "carol") not in _members(ctx, "alice", sid),
+          "carol still listed as a member")
+    expect_error(_req(ctx, "carol", "GET", "/user/spaces/" + sid), 404,
+                 "notFound")
+    expect_error(_req(ctx, "carol", "GET", "/spaces/%s/users" % sid), 404,
+                 "notFound")
+    expect_error(_req(ctx, "carol", "DELETE", "/user/spaces/" + sid), 404,
+                 "notFound")
+    check_equal(_count(ctx, sid), count - 1, "member count after leaving twice")
+
+
+def test_space_last_member_out_deletes_the_space_and_all_its_keys(ctx):
+    sid = _need(_state.lab, "the space lab")
+    bench = _need(_state.bench, "bob's space bench")
+    invite = _need(_state.bench_invite, "the invitation to bench")
+    check(_space_keys(ctx, bench), "bench has no keys in Redis")
+    # bob is the only member of bench, which has an invitation pending.
+    check_equal(_members(ctx, "bob", bench), [_uid(ctx, "bob")],
+                "bench's members")
+    _expect_no_content(_req(ctx, "bob", "DELETE", "/user/spaces/" + bench))
+    check_equal(_spaces(ctx, "bob"), ([sid], sid), "bob's spaces")
+    expect_error(_req(ctx, "bob", "GET", "/user/spaces/" + bench), 404,
+                 "notFound")
+    expect_error(_req(ctx, "bob", "DELETE", "/user/spaces/" + bench), 404,
+                 "notFound")
+    # The pending invitation leads nowhere now.
+    _expect_bad_invitation(_join(ctx, "carol", invite), "tokenInvalid")
+    check_equal(_spaces(ctx, "carol"), ([], None), "carol's spaces")
+    # Everyone leaves lab, alice (the owner) first; the last one out
+    # deletes it.
+    remaining = [name for name in NAMES
+                 if _uid(ctx, name) in _members(ctx, "alice", sid)]
+    check(len(remaining) >= 2 and remaining[0] == "alice",
+          "lab's members: %r" % remaining)
+    for index, name in enumerate(remaining):
+        _expect_no_content(_req(ctx, name, "DELETE", "/user/spaces/" + sid))
+        check_equal(_spaces(ctx, name), ([], None), "%s's spaces" % name)
+        if index + 1 < len(remaining):
+            check_equal(_space(ctx, remaining[-1], sid)["members"],
+                        len(remaining) - index - 1, "members left")
+    expect_error(_req(ctx, remaining[-1], "GET", "/user/spaces/" + sid), 404,
+                 "notFound")
+    # Redis: no key of either space is left, pending invitations included.
+    left = {}
+    for space in (bench, sid):
+        records = [k for k in _space_keys(ctx, space)
+                   if not k.startswith("oz:{s:%s}:inv:" % space)]
+        check_equal(records, [], "space and member keys of a deleted space")
+        left.update((k, ctx.stack.redis("TTL", k).strip().decode())
+                    for k in _space_keys(ctx, space))
+    check(not left, "invitation records of deleted spaces are left in Redis "
+          "(key: TTL seconds): %r" % left)
