@@ -11,21 +11,29 @@ namespace tokend {
 
 namespace {
 
-// KEYS: space, members, invitation. ARGV: user id.
+// KEYS: space, members, invitation, invitations set. ARGV: user id, nonce.
 // Returns 1 joined, 0 already a member, -1 invitation gone, -2 no space.
 constexpr char kJoinScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
 if redis.call('DEL', KEYS[3]) == 0 then return -1 end
+redis.call('SREM', KEYS[4], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 )lua";
 
-// KEYS: members, space. ARGV: user id. Returns 1 when the user left, 0 when
-// they were not a member; the last one out deletes the space.
+// KEYS: members, space, invitations set. ARGV: user id, the invitation
+// keys' prefix (same hash slot). Returns 1 when the user left, 0 when they
+// were not a member; the last one out deletes the space and every
+// invitation still pending for it.
 constexpr char kLeaveScript[] = R"lua(
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('SCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end
+if redis.call('SCARD', KEYS[1]) == 0 then
+  for _, nonce in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    redis.call('DEL', ARGV[2] .. nonce)
+  end
+  redis.call('DEL', KEYS[2], KEYS[3])
+end
 return 1
 )lua";
 
@@ -142,9 +150,10 @@ Status SpaceStore::SetDefaultSpace(const std::string& user_id,
 Status SpaceStore::Leave(const std::string& user_id, const std::string& space_id,
                          bool* left) {
   RedisReply reply;
-  Status status = redis_->Run({"EVAL", kLeaveScript, "2",
+  Status status = redis_->Run({"EVAL", kLeaveScript, "3",
                                SpaceMembersKey(space_id), SpaceKey(space_id),
-                               user_id},
+                               SpaceInvitationsKey(space_id), user_id,
+                               InvitationKey(space_id, "")},
                               &reply);
   if (!status.ok()) return status;
   *left = reply.integer == 1;
@@ -170,17 +179,25 @@ Status SpaceStore::LeaveAll(const std::string& user_id) {
 Status SpaceStore::AddInvitation(const std::string& space_id,
                                  const std::string& nonce, int64_t expires_at) {
   std::string expiry = std::to_string(expires_at);
-  RedisReply reply;
-  return redis_->Run(
-      {"SET", InvitationKey(space_id, nonce), expiry, "EXAT", expiry}, &reply);
+  std::string pending = SpaceInvitationsKey(space_id);
+  std::vector<RedisReply> replies;
+  // The set of pending nonces lives as long as its longest-lived
+  // invitation: NX sets a first expiry, GT only extends it.
+  return redis_->Transaction(
+      {{"SET", InvitationKey(space_id, nonce), expiry, "EXAT", expiry},
+       {"SADD", pending, nonce},
+       {"EXPIREAT", pending, expiry, "NX"},
+       {"EXPIREAT", pending, expiry, "GT"}},
+      &replies);
 }
 
 Status SpaceStore::Join(const std::string& user_id, const std::string& space_id,
                         const std::string& nonce, JoinResult* result) {
   RedisReply reply;
   Status status = redis_->Run(
-      {"EVAL", kJoinScript, "3", SpaceKey(space_id), SpaceMembersKey(space_id),
-       InvitationKey(space_id, nonce), user_id},
+      {"EVAL", kJoinScript, "4", SpaceKey(space_id), SpaceMembersKey(space_id),
+       InvitationKey(space_id, nonce), SpaceInvitationsKey(space_id), user_id,
+       nonce},
       &reply);
   if (!status.ok()) return status;
   switch (reply.integer) {

@@ -15,6 +15,8 @@
 //   oz:{s:sid}:space     hash   name, owner
 //   oz:{s:sid}:members   set    member user ids
 //   oz:{s:sid}:inv:<n>   string an invitation's expiry; EXPIREAT it
+//   oz:{s:sid}:invs      set    nonces of the invitations issued (so the
+//                               last member leaving can delete them)
 #pragma once
 
 #include <string>
@@ -48,6 +50,9 @@ inline std::string SpaceKey(const std::string& space_id) {
 }
 inline std::string SpaceMembersKey(const std::string& space_id) {
   return "oz:{s:" + space_id + "}:members";
+}
+inline std::string SpaceInvitationsKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:invs";
 }
 inline std::string InvitationKey(const std::string& space_id,
                                  const std::string& nonce) {
