@@ -61,7 +61,7 @@ pid_t StartWorker(int listen_fd, const Config& config,
     Install(SIGINT, SIG_IGN);  // Ctrl-C reaches the parent, which drains us
     Install(SIGPIPE, SIG_IGN);
     Install(SIGCHLD, SIG_DFL);
-    // SIGTERM stays blocked except inside WorkerWaitForConnection's ppoll.
+    // SIGTERM stays blocked except inside WorkerWaitForConnection's wait.
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
