@@ -19,12 +19,27 @@ std::string Printable(const std::string& text, size_t limit) {
 
 }  // namespace
 
+namespace {
+
+std::string RequestIdField(const Request& request) {
+  return request.request_id.empty() ? "-" : Printable(request.request_id, 64);
+}
+
+}  // namespace
+
+std::string FormatAuditLines(const Request& request, const Outcome& outcome) {
+  std::string lines;
+  for (const std::string& event : outcome.audit) {
+    lines += "audit id=" + RequestIdField(request) + " " + event + "\n";
+  }
+  return lines;
+}
+
 std::string FormatRequestLog(const Request& request, const Outcome& outcome,
                              double milliseconds) {
   char latency[32];
   std::snprintf(latency, sizeof(latency), "%.2f", milliseconds);
-  std::string line = "request id=" +
-                     (request.request_id.empty() ? "-" : Printable(request.request_id, 64)) +
+  std::string line = "request id=" + RequestIdField(request) +
                      " method=" + Printable(request.method, 16) +
                      " route=" + outcome.route +
                      " status=" + std::to_string(outcome.response.status) +

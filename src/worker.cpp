@@ -36,11 +36,8 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
                     .count();
     CountRequest(static_cast<int>(MatchRoute(request.path).route),
                  outcome.response.status, ms / 1000.0);
-    std::string lines = FormatRequestLog(request, outcome, ms) + "\n";
-    for (const std::string& event : outcome.audit) {
-      lines += "audit id=" + (request.request_id.empty() ? "-" : request.request_id) +
-               " " + event + "\n";
-    }
+    std::string lines = FormatRequestLog(request, outcome, ms) + "\n" +
+                        FormatAuditLines(request, outcome);
     std::fputs(lines.c_str(), stderr);
   }
   return 0;

@@ -15,4 +15,8 @@ namespace tokend {
 std::string FormatRequestLog(const Request& request, const Outcome& outcome,
                              double milliseconds);
 
+// One "audit id=<request id> <event>" line per audit event of the outcome,
+// each ending in a newline.
+std::string FormatAuditLines(const Request& request, const Outcome& outcome);
+
 }  // namespace tokend
