@@ -31,7 +31,9 @@ Outcome Api::Handle(const Request& request) {
     // One catch-all per request: the worker keeps serving.
     Outcome outcome;
     outcome.request_id = request.request_id;
-    outcome.route = MatchRoute(request.path).name;
+    RouteMatch match = MatchRoute(request.path);
+    outcome.route_id = match.route;
+    outcome.route = match.name;
     outcome.Fail(Status(Code::kInternal, std::string("exception: ") + e.what()));
     return outcome;
   }
@@ -50,6 +52,7 @@ Outcome Api::Dispatch(const Request& request) {
   Outcome outcome;
   outcome.request_id = request.request_id;
   RouteMatch match = MatchRoute(request.path);
+  outcome.route_id = match.route;
   outcome.route = match.name;
   if (match.route == Route::kNone) {
     outcome.Fail(Status(Code::kNotFound, "The resource could not be found."));

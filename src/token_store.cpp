@@ -69,14 +69,6 @@ Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
       .AddNumberDetail("limit", max_tokens);
 }
 
-Status TokenStore::IsLive(const std::string& user_id, const std::string& nonce,
-                          bool* live) {
-  RedisReply reply;
-  Status status = redis_->Run({"EXISTS", TokenRecordKey(user_id, nonce)}, &reply);
-  *live = status.ok() && reply.integer == 1;
-  return status;
-}
-
 Status TokenStore::List(const std::string& user_id,
                         std::vector<StoredToken>* tokens) {
   tokens->clear();

@@ -9,7 +9,6 @@
 #include "tokend/api.h"
 #include "tokend/fcgi_adapter.h"
 #include "tokend/metrics.h"
-#include "tokend/router.h"
 #include "tokend/redis_client.h"
 #include "tokend/request_log.h"
 #include "tokend/worker_pool.h"
@@ -34,8 +33,8 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();
-    CountRequest(static_cast<int>(MatchRoute(request.path).route),
-                 outcome.response.status, ms / 1000.0);
+    CountRequest(static_cast<int>(outcome.route_id), outcome.response.status,
+                 ms / 1000.0);
     std::string lines = FormatRequestLog(request, outcome, ms) + "\n" +
                         FormatAuditLines(request, outcome);
     std::fputs(lines.c_str(), stderr);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tokend/http.h"
+#include "tokend/router.h"
 #include "tokend/status.h"
 
 namespace Json {
@@ -17,6 +18,7 @@ namespace tokend {
 
 struct Outcome {
   Response response;
+  Route route_id = Route::kNone;   // for metrics
   const char* route = "unknown";  // the route's name, never the raw path
   std::string user_id;            // empty when not authenticated
   std::string error_detail;       // an internal error's cause, for the log

@@ -31,10 +31,6 @@ class TokenStore {
              int64_t created_ms,
              int max_tokens = std::numeric_limits<int>::max());
 
-  // Whether the token's record exists (not revoked, not expired).
-  Status IsLive(const std::string& user_id, const std::string& nonce,
-                bool* live);
-
   // The user's live tokens, newest first.
   Status List(const std::string& user_id, std::vector<StoredToken>* tokens);
 

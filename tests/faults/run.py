@@ -29,13 +29,12 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import faultlib  # noqa: E402
-from faultlib import (ROOT, ClientThread, Probe, TestFailure, Wrk,  # noqa: E402
+from faultlib import (ROOT, ClientThread, Probe, Wrk,  # noqa: E402
                       all_events, check, describe_events, ms, succeeded,
                       unavailable)
 import harness  # noqa: E402
@@ -602,26 +601,11 @@ def main():
             name = test.__name__
             if args.filters and not any(f in name for f in args.filters):
                 continue
-            started = time.monotonic()
             print("RUN  %s" % name, flush=True)
-            try:
-                test(ctx)
-            except TestFailure as failure:
+            if harness.run_test(name, test, ctx):
+                passed += 1
+            else:
                 failed += 1
-                print("FAIL %s (%.1f s): %s" % (name, time.monotonic() - started,
-                                               failure), flush=True)
-                continue
-            except KeyboardInterrupt:
-                raise
-            except Exception:  # noqa: BLE001 - a test's own bug is a failure
-                failed += 1
-                lines = traceback.format_exc().rstrip().split("\n")
-                print("FAIL %s: %s" % (name, "\n    ".join(lines[-4:])),
-                      flush=True)
-                continue
-            passed += 1
-            print("PASS %s (%.1f s)" % (name, time.monotonic() - started),
-                  flush=True)
     except KeyboardInterrupt:
         print("faults: interrupted")
         failed += 1

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import traceback
 
 import token_codec
 
@@ -23,6 +24,27 @@ CURL_TIMEOUT_SECONDS = 30
 
 class TestFailure(AssertionError):
     """A test's expectation did not hold; the message says which."""
+
+
+def run_test(name, test, ctx):
+    """Runs one test function with `ctx` and prints PASS or FAIL with its
+    time; a test's own exception is a failure, not a crash of the suite.
+    True when it passed."""
+    started = time.monotonic()
+    try:
+        test(ctx)
+    except TestFailure as failure:
+        print("FAIL %s (%.1f s): %s" % (name, time.monotonic() - started,
+                                       failure), flush=True)
+        return False
+    except KeyboardInterrupt:
+        raise
+    except Exception:  # noqa: BLE001 - a test's own bug is a failure
+        lines = traceback.format_exc().rstrip().split("\n")
+        print("FAIL %s: %s" % (name, "\n    ".join(lines[-4:])), flush=True)
+        return False
+    print("PASS %s (%.1f s)" % (name, time.monotonic() - started), flush=True)
+    return True
 
 
 def check(condition, message):

@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -134,24 +133,10 @@ def main():
         print("setup: %d users in %.1f s" % (len(ctx.passwords),
                                             time.monotonic() - started))
         for name, test in collect(args.filters):
-            started = time.monotonic()
-            try:
-                test(ctx)
-            except harness.TestFailure as failure:
+            if harness.run_test(name, test, ctx):
+                passed += 1
+            else:
                 failed += 1
-                print("FAIL %s: %s" % (name, failure), flush=True)
-                continue
-            except KeyboardInterrupt:
-                raise
-            except Exception:  # noqa: BLE001 - a test's own bug is a failure
-                failed += 1
-                lines = traceback.format_exc().rstrip().split("\n")
-                print("FAIL %s: %s" % (name, "\n    ".join(lines[-3:])),
-                      flush=True)
-                continue
-            passed += 1
-            print("PASS %s (%.1f s)" % (name, time.monotonic() - started),
-                  flush=True)
     except KeyboardInterrupt:
         print("integration: interrupted")
         failed += 1

@@ -136,6 +136,7 @@ class RedisServer {
 class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreTest);
   CPPUNIT_TEST(testAddedTokenIsLive);
+  CPPUNIT_TEST(testTokenOwnerIsFoundOnlyWhileRecordAndUserExist);
   CPPUNIT_TEST(testUnknownTokenIsNotLive);
   CPPUNIT_TEST(testListsTokensNewestFirst);
   CPPUNIT_TEST(testListOfUserWithoutTokensIsEmpty);
@@ -196,19 +197,48 @@ class StoreTest : public CppUnit::TestFixture {
     TokenStore tokens(redis_.get());
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
     bool live = false;
-    ASSERT_OK(tokens.IsLive(kAlice, "nonce-a", &live));
+    live = RecordExists(kAlice, "nonce-a");
     CPPUNIT_ASSERT(live);
+  }
+
+  void testTokenOwnerIsFoundOnlyWhileRecordAndUserExist() {
+    TokenStore tokens(redis_.get());
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$pbkdf2-sha256$1000$c2FsdA$aGFzaA", &alice));
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"n1", Now() + 3600}, 1000));
+    UserRecord owner;
+    bool found = false;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n1", &owner, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), owner.name);
+    CPPUNIT_ASSERT_EQUAL(alice.id, owner.id);
+
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n2", &owner, &found));
+    CPPUNIT_ASSERT(!found);  // no such record
+
+    bool revoked = false;
+    ASSERT_OK(tokens.Revoke(alice.id, "n1", &revoked));
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n1", &owner, &found));
+    CPPUNIT_ASSERT(!found);  // revoked
+
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"n3", Now() + 3600}, 1000));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"DEL", UserKey(alice.id)}));
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n3", &owner, &found));
+    CPPUNIT_ASSERT(!found);  // record there, user gone
   }
 
   void testUnknownTokenIsNotLive() {
     TokenStore tokens(redis_.get());
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
     bool live = true;
-    ASSERT_OK(tokens.IsLive(kAlice, "nonce-b", &live));
+    live = RecordExists(kAlice, "nonce-b");
     CPPUNIT_ASSERT(!live);
     live = true;
-    ASSERT_OK(
-        tokens.IsLive(kBob, "nonce-a", &live));  // right nonce, wrong user
+    live = RecordExists(kBob, "nonce-a");  // right nonce, wrong user
     CPPUNIT_ASSERT(!live);
   }
 
@@ -248,7 +278,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(tokens.Revoke(kBob, "alice-token", &revoked));
     CPPUNIT_ASSERT(!revoked);
     bool live = false;
-    ASSERT_OK(tokens.IsLive(kAlice, "alice-token", &live));
+    live = RecordExists(kAlice, "alice-token");
     CPPUNIT_ASSERT(live);
   }
 
@@ -259,7 +289,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(tokens.Revoke(kAlice, "nonce-a", &revoked));
     CPPUNIT_ASSERT(revoked);
     bool live = true;
-    ASSERT_OK(tokens.IsLive(kAlice, "nonce-a", &live));
+    live = RecordExists(kAlice, "nonce-a");
     CPPUNIT_ASSERT(!live);
     std::vector<StoredToken> listed;
     ASSERT_OK(tokens.List(kAlice, &listed));
@@ -326,7 +356,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"lasting", now + 3600}, 2));
     std::this_thread::sleep_for(std::chrono::milliseconds(2200));
     bool live = true;
-    ASSERT_OK(tokens.IsLive(kAlice, "fleeting", &live));
+    live = RecordExists(kAlice, "fleeting");
     CPPUNIT_ASSERT(!live);
     std::vector<StoredToken> listed;
     ASSERT_OK(tokens.List(kAlice, &listed));
@@ -353,7 +383,7 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("2"), status.details()[0].value);
     // Nothing of the refused token was stored.
     bool live = true;
-    ASSERT_OK(tokens.IsLive(kAlice, "c", &live));
+    live = RecordExists(kAlice, "c");
     CPPUNIT_ASSERT(!live);
     std::vector<StoredToken> listed;
     ASSERT_OK(tokens.List(kAlice, &listed));
@@ -498,7 +528,7 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!found);
     for (const std::string& nonce : nonces) {
       bool live = true;
-      ASSERT_OK(tokens.IsLive(alice.id, nonce, &live));
+      live = RecordExists(alice.id, nonce);
       CPPUNIT_ASSERT(!live);
       CPPUNIT_ASSERT_EQUAL(
           0LL, Integer({"EXISTS", TokenRecordKey(alice.id, nonce)}));
@@ -526,7 +556,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(users.FindByName("bob", &user, &found));
     CPPUNIT_ASSERT(found);
     bool live = false;
-    ASSERT_OK(tokens.IsLive(bob.id, "bob-token", &live));
+    live = RecordExists(bob.id, "bob-token");
     CPPUNIT_ASSERT(live);
     std::vector<std::string> names;
     ASSERT_OK(users.ListNames(&names));
@@ -555,7 +585,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(users.Add("alice", "$new", &second));
     CPPUNIT_ASSERT_EQUAL(first.id, second.id);  // ids derive from the name
     bool live = true;
-    ASSERT_OK(tokens.IsLive(second.id, "old-token", &live));
+    live = RecordExists(second.id, "old-token");
     CPPUNIT_ASSERT(!live);
     std::vector<StoredToken> listed;
     ASSERT_OK(tokens.List(second.id, &listed));
@@ -659,9 +689,11 @@ class StoreTest : public CppUnit::TestFixture {
     TokenStore tokens(redis_.get());
     UserStore users(redis_.get());
     const Clock::time_point start = Clock::now();
-    bool live = true;
-    ASSERT_CODE(Code::kServiceUnavailable, tokens.IsLive(kAlice, "n", &live));
-    CPPUNIT_ASSERT(!live);  // never "live" on an error
+    UserRecord owner;
+    bool owner_found = true;
+    ASSERT_CODE(Code::kServiceUnavailable,
+                users.FindTokenOwner(kAlice, "n", &owner, &owner_found));
+    CPPUNIT_ASSERT(!owner_found);  // never "found" on an error
     bool revoked = true;
     ASSERT_CODE(Code::kServiceUnavailable,
                 tokens.Revoke(kAlice, "n", &revoked));
@@ -715,6 +747,12 @@ class StoreTest : public CppUnit::TestFixture {
 
  private:
   // A raw command whose reply is an integer.
+  // Whether the token's record is in Redis: what authentication checks
+  // (UserStore::FindTokenOwner) before it accepts a token.
+  bool RecordExists(const std::string& user_id, const std::string& nonce) {
+    return Integer({"EXISTS", TokenRecordKey(user_id, nonce)}) == 1;
+  }
+
   long long Integer(const RedisCommand& command) {
     RedisReply reply;
     Status status = redis_->Run(command, &reply);
