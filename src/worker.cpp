@@ -8,6 +8,7 @@
 
 #include "tokend/api.h"
 #include "tokend/fcgi_adapter.h"
+#include "tokend/fcgi_connections.h"
 #include "tokend/metrics.h"
 #include "tokend/redis_client.h"
 #include "tokend/request_log.h"
@@ -18,18 +19,12 @@ namespace tokend {
 int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
   RedisClient redis(config);
   Api api(config, keys, &redis);
-  FCGX_Request fcgi;
-  if (FCGX_InitRequest(&fcgi, listen_fd, 0) != 0) return 1;
-
-  while (WorkerWaitForConnection(listen_fd)) {
-    // Negative when another worker took the connection first (EAGAIN) or
-    // it failed during the FastCGI handshake: back to waiting either way.
-    if (FCGX_Accept_r(&fcgi) < 0) continue;
+  FcgiConnections connections(listen_fd);
+  auto handle = [&api](FCGX_Request* fcgi) {
     auto start = std::chrono::steady_clock::now();
-    Request request = ReadFcgiRequest(&fcgi);
+    Request request = ReadFcgiRequest(fcgi);
     Outcome outcome = api.Handle(request);
-    WriteFcgiResponse(outcome.response, &fcgi);
-    FCGX_Finish_r(&fcgi);
+    WriteFcgiResponse(outcome.response, fcgi);
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();
@@ -38,8 +33,8 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
     std::string lines = FormatRequestLog(request, outcome, ms) + "\n" +
                         FormatAuditLines(request, outcome);
     std::fputs(lines.c_str(), stderr);
-  }
-  return 0;
+  };
+  return connections.Serve(handle, WorkerWait, WorkerStopRequested);
 }
 
 }  // namespace tokend

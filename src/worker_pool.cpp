@@ -61,7 +61,7 @@ pid_t StartWorker(int listen_fd, const Config& config,
     Install(SIGINT, SIG_IGN);  // Ctrl-C reaches the parent, which drains us
     Install(SIGPIPE, SIG_IGN);
     Install(SIGCHLD, SIG_DFL);
-    // SIGTERM stays blocked except inside WorkerWaitForConnection's wait.
+    // SIGTERM stays blocked except inside WorkerWait.
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
@@ -166,34 +166,15 @@ class Pool {
 
 }  // namespace
 
-bool WorkerWaitForConnection(int listen_fd) {
-  // One epoll set per worker, registered EPOLLEXCLUSIVE: a new connection
-  // wakes one idle worker, not all of them (plain poll would wake every
-  // worker, and all but one would find nothing to accept).
-  static int epoll_fd = -1;
-  if (epoll_fd < 0) {
-    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    epoll_event interest = {};
-    interest.events = EPOLLIN | EPOLLEXCLUSIVE;
-    interest.data.fd = listen_fd;
-    if (epoll_fd < 0 ||
-        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &interest) != 0) {
-      std::fprintf(stderr, "onezone-tokend: epoll: %s\n", std::strerror(errno));
-      return false;
-    }
-  }
-  while (!g_worker_stop) {
-    epoll_event event;
-    // epoll_pwait unblocks SIGTERM atomically for the wait only: a stop
-    // signal either arrives here (EINTR) or waits for the next call.
-    int result = epoll_pwait(epoll_fd, &event, 1, -1, &g_wait_mask);
-    // The stop signal may land in the same wait that saw a connection:
-    // stopping wins, and the connection waits for another worker.
-    if (g_worker_stop) return false;
-    if (result > 0) return true;
-  }
-  return false;
+int WorkerWait(int epoll_fd, epoll_event* events, int max_events,
+               int timeout_ms) {
+  // epoll_pwait unblocks SIGTERM atomically for the wait only: a stop
+  // signal sent while the worker serves a request stays pending and ends
+  // the next wait at once (EINTR).
+  return epoll_pwait(epoll_fd, events, max_events, timeout_ms, &g_wait_mask);
 }
+
+bool WorkerStopRequested() { return g_worker_stop != 0; }
 
 int OpenListenSocket(const Config& config, Status* status) {
   std::string unix_path, host;

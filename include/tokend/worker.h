@@ -1,5 +1,6 @@
-// Worker: one process's request loop. Accepts FastCGI requests on the shared
-// socket, hands each to the Api, writes the response and logs one line.
+// Worker: one process's request loop. Serves FastCGI requests on the
+// connections it holds (FcgiConnections), hands each to the Api, writes the
+// response and logs one line.
 #pragma once
 
 #include "tokend/config.h"

@@ -8,6 +8,8 @@
 // accept from the one shared socket, so a reload drops nothing.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <functional>
 
 #include "tokend/config.h"
@@ -30,10 +32,12 @@ struct WorkerPoolHooks {
 int RunWorkerPool(const Config& config, int listen_fd,
                   const WorkerPoolHooks& hooks);
 
-// For workers: waits until the listening socket has a connection to accept
-// (true) or the parent asked this worker to stop (false). The stop signal
-// is blocked everywhere else in a worker, so it never interrupts a request:
-// a worker finishes the request in hand and exits at its next wait.
-bool WorkerWaitForConnection(int listen_fd);
+// For workers: epoll_pwait(2) on `epoll_fd` with the stop signal unblocked
+// for the wait only. The stop signal is blocked everywhere else in a worker,
+// so it never interrupts a request. -1 (EINTR) when the signal came.
+int WorkerWait(int epoll_fd, epoll_event* events, int max_events,
+               int timeout_ms);
+// True once the parent asked this worker to stop (SIGTERM).
+bool WorkerStopRequested();
 
 }  // namespace tokend
