@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tokend/metrics.h"
+
 namespace tokend {
 
 namespace {
@@ -112,6 +114,7 @@ void FcgiConnections::AcceptOne() {
     return;
   }
   connections_[fd] = std::move(request);
+  CountFastcgiConnection();
   if (connections_.size() >= kMaxConnections) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
   }

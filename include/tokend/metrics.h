@@ -24,6 +24,8 @@ void CountTokenCreated();
 void CountTokenRevoked();
 void CountAuthFailure(Code reason);
 void CountRedisError();
+// A FastCGI connection accepted from nginx (kept for many requests).
+void CountFastcgiConnection();
 void SetWorkersAlive(int workers);
 
 std::string RenderMetrics();

@@ -129,6 +129,53 @@ def test_connections_are_kept_alive_across_requests(ctx):
                 "three requests: status and new connections each")
 
 
+def _metric_sum(text, name):
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name + " ") or line.startswith(name + "{"))
+
+
+def test_nginx_keeps_its_fastcgi_connections_to_the_workers(ctx):
+    # Requests of every shape (bodies read, bodies refused, no body) share
+    # kept-alive FastCGI connections; each must still get its own answer.
+    def metrics():
+        response = ctx.stack.curl("GET", "/metrics")
+        expect_status(response, 200)
+        text = response.body.decode()
+        return (_metric_sum(text, "onezone_tokend_requests_total"),
+                _metric_sum(text, "onezone_tokend_fastcgi_connections_total"))
+
+    requests_before, connections_before = metrics()
+    auth = ctx.auth_headers("alice")[0]
+    base = ctx.stack.base + API
+    rounds = 10
+    # One curl, one TLS connection; --next starts each transfer afresh.
+    transfers = [
+        ["-H", auth, "-X", "POST", "-H", "Content-Type: application/json",
+         "--data-binary", "{}", base + "/user/client_tokens"],
+        ["-H", auth, base + "/user"],
+        ["-H", auth, "-X", "POST", "--data-binary", "{" * 3000,
+         base + "/user/client_tokens"],
+        ["-X", "DELETE", base + "/user/client_tokens/not-a-token"],
+    ]
+    command = ["curl"]
+    for i in range(rounds):
+        for transfer in transfers:
+            if len(command) > 1:
+                command.append("--next")
+            command += ["-sk", "--max-time", "30", "-o", os.devnull,
+                        "-w", "%{http_code}\n"] + transfer
+    result = subprocess.run(command, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, timeout=60)
+    check_equal(result.stdout.decode().split(), ["200", "200", "400", "401"] * rounds,
+                "statuses of create, get, malformed create, unauthenticated delete")
+    requests_after, connections_after = metrics()
+    served = requests_after - requests_before
+    opened = connections_after - connections_before
+    check(served >= 4 * rounds, "only %d requests counted" % served)
+    check(opened <= served / 4, "%d FastCGI connections for %d requests: nginx "
+          "does not keep them" % (opened, served))
+
+
 def test_metrics_are_served_to_127_0_0_1_only(ctx):
     response = ctx.stack.curl("GET", "/metrics")
     expect_status(response, 200)
