@@ -10,9 +10,11 @@ namespace tokend {
 namespace {
 
 constexpr size_t kKindChars = 3;     // "acc" / "inv"
-constexpr size_t kNonceBytes = 16;
-constexpr size_t kNonceChars = 22;   // base64url of 16 bytes
+constexpr size_t kNonceBytes = 12;
+constexpr size_t kNonceChars = 16;   // base64url of 12 bytes, no padding
 constexpr size_t kOwnerIdChars = 32; // hex of 16 bytes
+static_assert(kNonceChars * 3 == kNonceBytes * 4,
+              "a whole number of base64 groups: every nonce text is canonical");
 
 const char* KindPrefix(TokenKind kind) {
   return kind == TokenKind::kAccess ? "acc" : "inv";

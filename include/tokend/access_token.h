@@ -2,10 +2,13 @@
 //
 // Identifier: "<kind>.<ownerId>.<nonce>": kind "acc" (an access token, owner
 // = a user id) or "inv" (a space invitation, owner = a space id); both ids
-// are 32 hex digits, the nonce 16 random bytes in base64url. The owner id
-// lets a request find the token's Redis record in its owner's hash slot
-// without any global index, and the kind is part of what is signed, so an
-// invitation can never pass for an access token or the other way round.
+// are 32 hex digits, the nonce 12 random bytes in base64url (16 characters;
+// any other length is malformed). The nonce only has to be unique per owner
+// (96 random bits are ample); it is not the secret, the signature is, and it
+// is short because every token keeps it twice in Redis. The owner id lets a
+// request find the token's Redis record in its owner's hash slot without any
+// global index, and the kind is part of what is signed, so an invitation can
+// never pass for an access token or the other way round.
 //
 // A token is a pure function of (identifier, expiry) and the master secret,
 // so Redis keeps only the nonce and the expiry, and the list endpoint

@@ -4,7 +4,7 @@
 //
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
 //   oz:{uid}:tokens      zset   token nonces, scored by creation time (ms)
-//   oz:{uid}:t:<nonce>   string the token's expiry (Unix s); EXPIREAT it
+//   oz:{uid}t<nonce>     string the token's expiry (Unix s); EXPIREAT it
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
 //   oz:users             set    all user names (admin listing only)
 //   oz:{uid}:fails       string failed logins in the current window
@@ -14,9 +14,15 @@
 // membership together) is one atomic script in one slot:
 //   oz:{s:sid}:space     hash   name, owner
 //   oz:{s:sid}:members   set    member user ids
-//   oz:{s:sid}:inv:<n>   string an invitation's expiry; EXPIREAT it
+//   oz:{s:sid}i<nonce>   string an invitation's expiry; EXPIREAT it
 //   oz:{s:sid}:invs      set    nonces of the invitations issued (so the
 //                               last member leaving can delete them)
+//
+// The per-token records are most of the store, so their keys are short: the
+// kind letter ("t" token, "i" invitation) follows the hash tag directly.
+// They cannot clash with the named keys, which all have ':' there, and a
+// nonce (base64url) never contains ':'. So all of one user's keys match
+// "oz:{uid}*" (not "oz:{uid}:*"), and all of a space's "oz:{s:sid}*".
 #pragma once
 
 #include <string>
@@ -31,7 +37,7 @@ inline std::string TokenListKey(const std::string& user_id) {
 }
 inline std::string TokenRecordKey(const std::string& user_id,
                                   const std::string& nonce) {
-  return "oz:{" + user_id + "}:t:" + nonce;
+  return "oz:{" + user_id + "}t" + nonce;
 }
 inline std::string UserSpacesKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:spaces";
@@ -56,7 +62,7 @@ inline std::string SpaceInvitationsKey(const std::string& space_id) {
 }
 inline std::string InvitationKey(const std::string& space_id,
                                  const std::string& nonce) {
-  return "oz:{s:" + space_id + "}:inv:" + nonce;
+  return "oz:{s:" + space_id + "}i" + nonce;
 }
 
 }  // namespace tokend

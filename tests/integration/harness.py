@@ -318,6 +318,12 @@ class Context:
         key = "oz:{%s}:tokens" % self.user_ids[name]
         return set(self.stack.redis_lines("ZRANGE", key, "0", "-1"))
 
+    def token_record_key(self, name, nonce):
+        """The Redis key of one token's record (include/tokend/store_keys.h):
+        the kind letter follows the hash tag directly, so a user's keys are
+        all of "oz:{uid}*", not only "oz:{uid}:*"."""
+        return "oz:{%s}t%s" % (self.user_ids[name], nonce)
+
 
 # --- expectations --------------------------------------------------------------
 

@@ -186,7 +186,7 @@ def _expect_invitation(token, sid, before, after):
     identifier inv.<spaceId>.<nonce>; returns (nonce, time limit)."""
     limit = expect_token(token, INVITE_TTL, before, after)
     identifier = token_codec.decode_token(token).identifier.decode()
-    match = re.fullmatch(r"inv\.([0-9a-f]{32})\.([A-Za-z0-9_-]{22})", identifier)
+    match = re.fullmatch(r"inv\.([0-9a-f]{32})\.([A-Za-z0-9_-]{16})", identifier)
     check(match is not None,
           "identifier should be inv.<spaceId>.<nonce>: %r" % identifier)
     check_equal(match.group(1), sid, "space id in the invitation identifier")
@@ -198,7 +198,8 @@ def _nonce(token):
 
 
 def _invitation_key(sid, token):
-    return "oz:{s:%s}:inv:%s" % (sid, _nonce(token))
+    # store_keys.h: the kind letter follows the hash tag directly.
+    return "oz:{s:%s}i%s" % (sid, _nonce(token))
 
 
 def _join(ctx, name, token):
@@ -212,7 +213,7 @@ def _expect_bad_invitation(response, token_error):
 
 def _space_keys(ctx, sid):
     return sorted(ctx.stack.redis_lines("--scan", "--pattern",
-                                        "oz:{s:%s}:*" % sid))
+                                        "oz:{s:%s}*" % sid))
 
 
 def _need(value, what):
@@ -609,11 +610,10 @@ def test_space_join_keys_share_one_hash_slot_per_side(ctx):
     sid = _need(_state.lab, "the space lab")
     erin = _uid(ctx, "erin")
     token = _invite(ctx, "alice", sid)
-    nonce = _nonce(token)
     # The set of pending invitation nonces is there so that the last member
     # leaving can delete the invitations still out.
     space_side = ["oz:{s:%s}:space" % sid, "oz:{s:%s}:members" % sid,
-                  "oz:{s:%s}:inv:%s" % (sid, nonce), "oz:{s:%s}:invs" % sid]
+                  _invitation_key(sid, token), "oz:{s:%s}:invs" % sid]
     user_side = ["oz:{%s}:user" % erin, "oz:{%s}:spaces" % erin]
     check_equal(len({hash_slot(k) for k in space_side}), 1,
                 "slots of %s" % space_side)
@@ -677,12 +677,12 @@ def test_space_join_keys_share_one_hash_slot_per_side(ctx):
     check(set(user_side) <= touched, "the user-side keys %s were not "
           "touched: %s" % (user_side, units))
     for key in touched:
-        check(key.startswith("oz:{s:%s}:" % sid) or key.startswith("oz:{%s}:"
-                                                                      % erin),
+        check(key.startswith("oz:{s:%s}" % sid) or key.startswith("oz:{%s}"
+                                                                     % erin),
               "the join touched a key of neither side: %s" % key)
     # Every stored key of the space, and of erin, shares its side's slot.
-    for pattern, slot in (("oz:{s:%s}:*" % sid, hash_slot(space_side[0])),
-                          ("oz:{%s}:*" % erin, hash_slot(user_side[0]))):
+    for pattern, slot in (("oz:{s:%s}*" % sid, hash_slot(space_side[0])),
+                          ("oz:{%s}*" % erin, hash_slot(user_side[0]))):
         keys = ctx.stack.redis_lines("--scan", "--pattern", pattern)
         check(keys, "no keys match %s" % pattern)
         check_equal({hash_slot(k) for k in keys}, {slot},
@@ -746,7 +746,7 @@ def test_space_last_member_out_deletes_the_space_and_all_its_keys(ctx):
     left = {}
     for space in (bench, sid):
         records = [k for k in _space_keys(ctx, space)
-                   if not k.startswith("oz:{s:%s}:inv:" % space)]
+                   if not k.startswith("oz:{s:%s}i" % space)]
         check_equal(records, [], "space and member keys of a deleted space")
         left.update((k, ctx.stack.redis("TTL", k).strip().decode())
                     for k in _space_keys(ctx, space))

@@ -2,7 +2,10 @@
 tool that manages users."""
 
 import base64
+import hashlib
+import hmac
 import os
+import re
 
 import token_codec
 from harness import (API, ANY, check, check_equal, expect_error, expect_status,
@@ -17,7 +20,7 @@ def test_a_token_record_expires_in_redis_when_its_time_caveat_does(ctx):
     new = ctx.nonces("alice") - before_nonces
     check_equal(len(new), 1, "new nonces in oz:{uid}:tokens")
     nonce = new.pop()
-    key = "oz:{%s}:t:%s" % (ctx.user_ids["alice"], nonce)
+    key = ctx.token_record_key("alice", nonce)
     ttl = int(ctx.stack.redis("TTL", key).strip())
     expected = limit - now()
     check(abs(ttl - expected) <= 2,
@@ -32,13 +35,93 @@ def test_the_token_index_is_a_sorted_set_of_nonces(ctx):
     new = ctx.nonces("bob") - before_nonces
     check_equal(len(new), 1, "nonces added by one token")
     nonce = new.pop()
-    record = "oz:{%s}:t:%s" % (ctx.user_ids["bob"], nonce)
+    record = ctx.token_record_key("bob", nonce)
     check_equal(ctx.stack.redis("EXISTS", record).strip(), b"1", "record exists")
     response = ctx.request("DELETE", "/user/client_tokens/" + token, "bob")
     expect_status(response, 204)
     check(nonce not in ctx.nonces("bob"), "deleted nonce still indexed")
     check_equal(ctx.stack.redis("EXISTS", record).strip(), b"0",
                 "record of a deleted token")
+
+
+def test_a_token_record_is_a_16_character_nonce_under_the_short_key(ctx):
+    before_nonces = ctx.nonces("carol")
+    token = ctx.create_token("carol")
+    new = ctx.nonces("carol") - before_nonces
+    check_equal(len(new), 1, "nonces added by one token")
+    nonce = new.pop()
+    check(re.fullmatch(r"[A-Za-z0-9_-]{16}", nonce),
+          "nonce: expected 16 base64url characters (12 bytes), got %r" % nonce)
+    identifier = token_codec.decode_token(token).identifier.decode()
+    check_equal(identifier, "acc.%s.%s" % (ctx.user_ids["carol"], nonce),
+                "identifier")
+    key = ctx.token_record_key("carol", nonce)
+    check_equal(key, "oz:{%s}t%s" % (ctx.user_ids["carol"], nonce), "record key")
+    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1", "record exists")
+    check_equal(ctx.stack.redis_lines("--scan", "--pattern", "oz:{%s}:t:*"
+                                      % ctx.user_ids["carol"]), [],
+                "records under the former key oz:{uid}:t:<nonce>")
+
+
+def _mint_with_the_stacks_master(ctx, identifier, expiry):
+    """A token as the service would sign `identifier`, computed here from
+    the stack's master secret (README, "How tokens, keys and passwords are
+    kept"), independently of the daemon's code."""
+    master = ctx.stack.read_state_file("master.key")
+    check_equal(len(master), 32, "master secret size")
+    root = hmac.new(master, b"onezone-tokend/v1 root\0" + identifier,
+                    hashlib.sha256).digest()
+    key = hmac.new(b"macaroons-key-generator".ljust(32, b"\0"), root,
+                   hashlib.sha256).digest()
+    caveat = b"time < %d" % expiry
+    signature = hmac.new(key, identifier, hashlib.sha256).digest()
+    signature = hmac.new(signature, caveat, hashlib.sha256).digest()
+    return token_codec.Macaroon(b"onezone", identifier, [caveat],
+                                signature).serialize()
+
+
+def test_a_token_with_a_nonce_of_the_former_length_is_rejected(ctx):
+    """Tokens issued before nonces were shortened (16 random bytes, 22
+    characters) are malformed now, like every other wrong length, even when
+    properly signed and with their record in Redis under either layout."""
+    uid = ctx.user_ids["carol"]
+    expiry = now() + 3600
+    cases = {}
+    records = []
+    try:
+        for length in (16, 22, 15, 17):
+            nonce = base64.urlsafe_b64encode(os.urandom(18)).decode()[:length]
+            token = _mint_with_the_stacks_master(
+                ctx, ("acc.%s.%s" % (uid, nonce)).encode(), expiry)
+            ctx.secret_extras["hand-minted token, %d-character nonce"
+                              % length] = token.encode()
+            for record in ("oz:{%s}:t:%s" % (uid, nonce),  # former layout
+                           ctx.token_record_key("carol", nonce)):
+                ctx.stack.redis("SET", record, str(expiry), "EXAT", str(expiry))
+                records.append(record)
+            cases[length] = token
+        # The control: the same construction with the current length is a
+        # working token, so what rejects the others is the length alone.
+        response = ctx.stack.curl("GET", API + "/user",
+                                  headers=["X-Auth-Token: " + cases.pop(16)])
+        expect_status(response, 200)
+        check_equal(response.json().get("userId"), uid, "userId of the control")
+        for length, token in sorted(cases.items()):
+            response = ctx.stack.curl("GET", API + "/user",
+                                      headers=["X-Auth-Token: " + token])
+            expect_error(response, 401, "unauthorized",
+                         auth_error=("tokenInvalid", ANY))
+            response = ctx.request("DELETE", "/user/client_tokens/" + token,
+                                   "carol")
+            expect_error(response, 404, "notFound")
+            response = ctx.request("POST", "/user/spaces/join", "carol",
+                                   headers=["Content-Type: application/json"],
+                                   body=b'{"token": "%s"}' % token.encode())
+            expect_error(response, 400, "badValueToken",
+                         {"key": "token", "tokenError": "tokenInvalid"})
+    finally:
+        if records:
+            ctx.stack.redis("DEL", *records)
 
 
 # --- onezone-admin ---------------------------------------------------------
@@ -97,8 +180,9 @@ def test_onezone_admin_user_del_revokes_the_users_tokens(ctx):
     expect_error(response, 401, "unauthorized", auth_error=("tokenInvalid", ANY))
     code, out, err = ctx.stack.admin("user", "list")
     check("frank" not in out.split(), "frank still listed")
+    # "oz:{uid}*": token records have no ':' after the hash tag.
     check_equal(ctx.stack.redis_lines("--scan", "--pattern",
-                                      "oz:{%s}:*" % user_id), [],
+                                      "oz:{%s}*" % user_id), [],
                 "keys left of a deleted user")
 
 

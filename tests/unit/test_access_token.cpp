@@ -5,7 +5,8 @@
 // Known answers were computed independently of this code with Python's
 // hmac and hashlib (/usr/bin/python3, Debian 12):
 //   master = bytes(range(32))
-//   ident  = "acc.0123456789abcdef0123456789abcdef.AAECAwQFBgcICQoLDA0ODw"
+//   nonce  = base64url-nopad(bytes(range(12)))    # 12 bytes, 16 characters
+//   ident  = "acc.0123456789abcdef0123456789abcdef.AAECAwQFBgcICQoL"
 //   root   = hmac.new(master, b"onezone-tokend/v1 root\x00" + ident.encode(),
 //                     hashlib.sha256).digest()
 //   chain  = hmac.new(b"macaroons-key-generator".ljust(32, b"\0"), root,
@@ -13,6 +14,9 @@
 //   sig    = hmac(hmac(chain, ident), b"time < 1900000000")
 //   token  = Onezone-escape(base64url-nopad(V1 packets location, identifier,
 //            cid, signature))
+// and the token checked against pymacaroons (Macaroon(location, ident,
+// key=root) with the same caveat serializes to the same V1 bytes, and its
+// Verifier accepts it).
 //   user id of NAME = hashlib.sha256(b"onezone-tokend user id\n" +
 //                                    NAME.encode()).hexdigest()[:32]
 #include <cppunit/TestFixture.h>
@@ -28,6 +32,7 @@
 #include "tokend/access_token.h"
 #include "tokend/crypto.h"
 #include "tokend/macaroon.h"
+#include "tokend/token_check.h"
 #include "tokend/token_keys.h"
 #include "tokend/verifier.h"
 
@@ -35,19 +40,23 @@ namespace tokend {
 namespace {
 
 constexpr char kUserId[] = "0123456789abcdef0123456789abcdef";
-constexpr char kNonce[] = "AAECAwQFBgcICQoLDA0ODw";  // base64url of 0..15
+constexpr char kNonce[] = "AAECAwQFBgcICQoL";  // base64url of bytes 0..11
 constexpr char kIdentifier[] =
-    "acc.0123456789abcdef0123456789abcdef.AAECAwQFBgcICQoLDA0ODw";
+    "acc.0123456789abcdef0123456789abcdef.AAECAwQFBgcICQoL";
 constexpr char kRootSecretHex[] =
-    "ff993dfb62126d9ca84a6f9579bc7b329db292a29aa9b3874bd3a084a34e48b1";
+    "9e0cb725acf709539b717ad22f9709077e2fb17df6e8d0a5821bb4db3a5a39e8";
 constexpr char kChainKeyHex[] =
-    "2701490ad2b04d720a312bb2751fe50fc08eb8b823f6e428399347a27664429a";
+    "bebe0923a8eea098b6a2293cbf7ae3c6e69bb983c1bc7882f261856114651a92";
 constexpr int64_t kExpiry = 1900000000;
 constexpr char kToken[] =
-    "MDAxNWxvY2F00aW9uIG9uZXpvbmUKMDA00YmlkZW500aWZpZXIgYWNjLjAxMjM00NTY3ODlh"
-    "YmNkZWYwMTIzNDU2Nzg5YWJjZGVmLkFBRUNBd1FGQmdjSUNRb00xEQTBPRHcKMDAxYWNpZCB0"
-    "0aW1lIDwgMTkwMDAwMDAwMAowMDJmc2lnbmF00dXJlIFh02TaFw4i7ePUm4kYznRTGyTw7DRe"
-    "hBITqZcSRzjLkfCg";
+    "MDAxNWxvY2F00aW9uIG9uZXpvbmUKMDA00NWlkZW500aWZpZXIgYWNjLjAxMjM00NTY3ODlh"
+    "YmNkZWYwMTIzNDU2Nzg5YWJjZGVmLkFBRUNBd1FGQmdjSUNRb00wKMDAxYWNpZCB00aW1lIDwg"
+    "MTkwMDAwMDAwMAowMDJmc2lnbmF00dXJlIKDPlOsio56w6UByP100xvJdaBqd02qNK301Sc00"
+    "t5Jv022xnCg";
+// The identifier of the same token as minted before nonces were shortened
+// (16 random bytes, 22 characters): now malformed.
+constexpr char kOldLengthIdentifier[] =
+    "acc.0123456789abcdef0123456789abcdef.AAECAwQFBgcICQoLDA0ODw";
 
 SecretKey MasterFrom(uint8_t first) {
   Digest bytes;
@@ -90,6 +99,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRejectsIdentifierWithWrongPrefix);
   CPPUNIT_TEST(testRejectsIdentifierWithBadUserId);
   CPPUNIT_TEST(testRejectsIdentifierWithBadNonce);
+  CPPUNIT_TEST(testRejectsTokensWithNoncesOfTheFormerLength);
   CPPUNIT_TEST(testRejectsIdentifierWithMisplacedSeparators);
   CPPUNIT_TEST(testRejectsIdentifierWithSurroundingBytes);
   CPPUNIT_TEST(testUserIdForNameIs32LowercaseHexDigits);
@@ -139,7 +149,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
     std::set<std::string> seen;
     for (int i = 0; i < 200; ++i) {
       std::string nonce = NewTokenNonce();
-      CPPUNIT_ASSERT_EQUAL(size_t{22}, nonce.size());  // 16 bytes
+      CPPUNIT_ASSERT_EQUAL(size_t{16}, nonce.size());  // 12 bytes
       CPPUNIT_ASSERT_EQUAL(
           std::string::npos,
           nonce.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
@@ -180,18 +190,57 @@ class AccessTokenTest : public CppUnit::TestFixture {
   void testRejectsIdentifierWithBadNonce() {
     const std::string prefix = std::string("acc.") + kUserId + ".";
     for (const std::string& nonce :
-         {std::string("AAECAwQFBgcICQoLDA0OD"),    // 21 characters
-          std::string("AAECAwQFBgcICQoLDA0ODwA"),  // 23 characters
-          std::string("AAECAwQFBgcICQoLDA0OD+"),   // standard alphabet
-          std::string("AAECAwQFBgcICQoLDA0OD/"),
-          std::string("AAECAwQFBgcICQoLDA0OD="),  // padding
-          std::string("AAECAwQFBgcICQoLDA0OD."),
-          std::string("AAECAwQFBgcICQoLDA0OD "),
-          std::string("AAECAwQFBgcICQoLDA0OD\0", 22), std::string()}) {
+         {std::string("AAECAwQFBgcICQo"),    // 15 characters
+          std::string("AAECAwQFBgcICQoLD"),  // 17 characters
+          std::string("AAECAwQFBgcICQoLDA0ODw"),  // 22: the former length
+          std::string("AAECAwQFBgcICQoLDA0OD"),   // 21
+          std::string("AAECAwQFBgcICQoLDA0ODwA"),  // 23
+          std::string("AAECAwQFBgcICQo+"),   // standard alphabet
+          std::string("AAECAwQFBgcICQo/"),
+          std::string("AAECAwQFBgcICQo="),  // padding
+          std::string("AAECAwQFBgcICQo."),
+          std::string("AAECAwQFBgcICQo "),
+          std::string("AAECAwQFBgcICQo\0", 16), std::string()}) {
       AccessTokenId parsed;
       CPPUNIT_ASSERT_MESSAGE(prefix + nonce,
                              !ParseAccessIdentifier(prefix + nonce, &parsed));
     }
+  }
+
+  void testRejectsTokensWithNoncesOfTheFormerLength() {
+    // Tokens issued before nonces were shortened carry 22-character nonces;
+    // their identifiers are malformed now, of either kind, and a token
+    // with one is "not valid" even though its signature is good, exactly
+    // like a token whose nonce has any other wrong length.
+    const std::string old_identifier = kOldLengthIdentifier;
+    AccessTokenId access;
+    CPPUNIT_ASSERT(!ParseAccessIdentifier(old_identifier, &access));
+    TokenRef ref;
+    CPPUNIT_ASSERT(!ParseTokenIdentifier(old_identifier, &ref));
+    CPPUNIT_ASSERT(!ParseTokenIdentifier("inv" + old_identifier.substr(3), &ref));
+    TokenKeys keys(MasterFrom(0));
+    for (const std::string& identifier :
+         {old_identifier, std::string(kIdentifier) + "A",
+          std::string(kIdentifier).substr(0, sizeof(kIdentifier) - 2)}) {
+      Macaroon macaroon =
+          MintMacaroon(keys.ChainKeyFor(identifier), "onezone", identifier);
+      AddFirstPartyCaveat(&macaroon, "time < " + std::to_string(kExpiry));
+      const std::string text = EncodeToken(macaroon);
+      CPPUNIT_ASSERT(VerifierAt(kExpiry - 1)
+                         .Verify(Decode(text), keys.ChainKeyFor(identifier))
+                         .ok());
+      for (CaveatPolicy policy : {CaveatPolicy::kEnforce, CaveatPolicy::kIgnore}) {
+        Status status =
+            CheckIssuedToken(keys, text, kExpiry - 1, policy, &ref, nullptr);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(identifier, Describe(Code::kTokenInvalid),
+                                     Describe(status.code()));
+      }
+    }
+    // The same token with the current nonce length passes the same check.
+    Status status = CheckIssuedToken(
+        keys, MintAccessToken(keys, "onezone", KnownId(), kExpiry), kExpiry - 1,
+        CaveatPolicy::kEnforce, &ref, nullptr);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
   }
 
   void testRejectsIdentifierWithMisplacedSeparators() {
@@ -291,7 +340,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
     TokenKeys keys(MasterFrom(0));
     Macaroon macaroon =
         Decode(MintAccessToken(keys, "onezone", KnownId(), kExpiry));
-    AccessTokenId other{kUserId, "BAECAwQFBgcICQoLDA0ODw"};
+    AccessTokenId other{kUserId, "BAECAwQFBgcICQoL"};
     Status status =
         VerifierAt(kExpiry - 1)
             .Verify(macaroon, keys.ChainKeyFor(AccessIdentifier(other)));
@@ -369,7 +418,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
   void testRootSecretsDifferPerIdentifierAndMaster() {
     TokenKeys keys(MasterFrom(0));
     std::string other_identifier =
-        AccessIdentifier(AccessTokenId{kUserId, "BAECAwQFBgcICQoLDA0ODw"});
+        AccessIdentifier(AccessTokenId{kUserId, "BAECAwQFBgcICQoL"});
     CPPUNIT_ASSERT(Hex(keys.RootSecretFor(kIdentifier)) !=
                    Hex(keys.RootSecretFor(other_identifier)));
     CPPUNIT_ASSERT(Hex(keys.RootSecretFor(kIdentifier)) !=

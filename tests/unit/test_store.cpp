@@ -535,6 +535,11 @@ class StoreTest : public CppUnit::TestFixture {
     }
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", TokenListKey(alice.id)}));
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserKey(alice.id)}));
+    // No key of the user is left at all (records included: "oz:{uid}*",
+    // as their keys have no ':' after the hash tag).
+    RedisReply left;
+    ASSERT_OK(redis_->Run({"KEYS", "oz:{" + alice.id + "}*"}, &left));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, left.elements.size());
     std::vector<std::string> names;
     ASSERT_OK(users.ListNames(&names));
     CPPUNIT_ASSERT(names.empty());
@@ -772,5 +777,68 @@ class StoreTest : public CppUnit::TestFixture {
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(StoreTest);
+
+// The key layout itself (store_keys.h): what is in Redis stays readable only
+// as long as these strings do not change.
+class StoreKeysTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(StoreKeysTest);
+  CPPUNIT_TEST(testKeysAreTheDocumentedLayout);
+  CPPUNIT_TEST(testRecordKeysNeverClashWithTheNamedKeys);
+  CPPUNIT_TEST(testARecordKeyFitsJemallocs64ByteClass);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testKeysAreTheDocumentedLayout() {
+    const std::string uid = "0123456789abcdef0123456789abcdef";
+    const std::string sid = "fedcba9876543210fedcba9876543210";
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:user", UserKey(uid));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:tokens", TokenListKey(uid));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}tAAECAwQFBgcICQoL",
+                         TokenRecordKey(uid, "AAECAwQFBgcICQoL"));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:spaces", UserSpacesKey(uid));
+    CPPUNIT_ASSERT_EQUAL(std::string("oz:users"), UserNamesKey());
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:fails", LoginFailuresKey(uid));
+    CPPUNIT_ASSERT_EQUAL(std::string("oz:{ip:127.0.0.1}:fails"),
+                         AddressFailuresKey("127.0.0.1"));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:space", SpaceKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:members", SpaceMembersKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:invs", SpaceInvitationsKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}iAAECAwQFBgcICQoL",
+                         InvitationKey(sid, "AAECAwQFBgcICQoL"));
+    // The scripts append the nonce to the key of an empty nonce.
+    CPPUNIT_ASSERT_EQUAL(TokenRecordKey(uid, "") + "n", TokenRecordKey(uid, "n"));
+    CPPUNIT_ASSERT_EQUAL(InvitationKey(sid, "") + "n", InvitationKey(sid, "n"));
+  }
+
+  void testRecordKeysNeverClashWithTheNamedKeys() {
+    // Whatever the nonce, even one spelling a key name: the named keys have
+    // ':' right after the hash tag, the records a letter.
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    for (const std::string& nonce :
+         {std::string("okens"), std::string(":tokens"), std::string("user"),
+          std::string(""), std::string("nvs"), std::string(":invs")}) {
+      for (const std::string& named :
+           {UserKey(id), TokenListKey(id), UserSpacesKey(id),
+            LoginFailuresKey(id)}) {
+        CPPUNIT_ASSERT(TokenRecordKey(id, nonce) != named);
+      }
+      for (const std::string& named :
+           {SpaceKey(id), SpaceMembersKey(id), SpaceInvitationsKey(id)}) {
+        CPPUNIT_ASSERT(InvitationKey(id, nonce) != named);
+      }
+    }
+  }
+
+  void testARecordKeyFitsJemallocs64ByteClass() {
+    // Redis keeps a key as an sds string: a 3-byte header, the bytes and a
+    // NUL. 64 bytes or less is jemalloc's 64-byte class; one byte more is
+    // the 80-byte class, 16 bytes more per token.
+    std::string key = TokenRecordKey(UserIdForName("alice"), NewTokenNonce());
+    CPPUNIT_ASSERT_EQUAL(size_t{54}, key.size());
+    CPPUNIT_ASSERT(3 + key.size() + 1 <= 64);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(StoreKeysTest);
 
 }  // namespace tokend
