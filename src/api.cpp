@@ -84,8 +84,16 @@ Outcome Api::Dispatch(const Request& request) {
 
   Caller caller;
   std::string token_identifier;
+  redis_->DropPrefetched();
+  Authenticator::BeforeUserLookup before_lookup;
+  if (match.route == Route::kClientTokens && request.method == "GET") {
+    // The token list is read in the same round trip as the user.
+    before_lookup = [this](const std::string& user_id) {
+      redis_->Prefetch(tokens_.ListCommand(user_id));
+    };
+  }
   Status status = authenticator_.Authenticate(request, NowSeconds(), &caller,
-                                              &token_identifier);
+                                              &token_identifier, before_lookup);
   if (!status.ok()) {
     if (status.inner() != nullptr) CountAuthFailure(status.inner()->code());
     if (!token_identifier.empty()) {

@@ -54,21 +54,23 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
                                    Caller* caller,
-                                   std::string* token_identifier) {
+                                   std::string* token_identifier,
+                                   const BeforeUserLookup& before_lookup) {
   token_identifier->clear();
   const std::string* authorization = request.Header("authorization");
   std::string value;
   if (const std::string* token = request.Header("x-auth-token")) {
-    return AuthenticateToken(*token, now, caller, token_identifier);
+    return AuthenticateToken(*token, now, caller, token_identifier, before_lookup);
   }
   if (authorization != nullptr && StripScheme(*authorization, "bearer", &value)) {
-    return AuthenticateToken(value, now, caller, token_identifier);
+    return AuthenticateToken(value, now, caller, token_identifier, before_lookup);
   }
   if (const std::string* token = request.Header("macaroon")) {
-    return AuthenticateToken(*token, now, caller, token_identifier);
+    return AuthenticateToken(*token, now, caller, token_identifier, before_lookup);
   }
   if (authorization != nullptr && StripScheme(*authorization, "basic", &value)) {
-    return AuthenticateBasic(value, request.remote_addr, now, caller);
+    return AuthenticateBasic(value, request.remote_addr, now, caller,
+                             before_lookup);
   }
   if (authorization != nullptr) {
     return Status(Code::kUnauthorized,
@@ -81,7 +83,8 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
 
 Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
                                         Caller* caller,
-                                        std::string* token_identifier) {
+                                        std::string* token_identifier,
+                                        const BeforeUserLookup& before_lookup) {
   TokenRef ref;
   Status status;
   const VerifiedToken* verified = verified_tokens_.Find(text);
@@ -104,6 +107,7 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
   }
   UserRecord user;
   bool found = false;
+  if (before_lookup) before_lookup(ref.owner_id);
   status = users_->FindTokenOwner(ref.owner_id, ref.nonce, &user, &found);
   if (!status.ok()) return status;
   if (!found) return Status::Unauthorized(RevokedOrUnknown());
@@ -113,7 +117,8 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
 
 Status Authenticator::AuthenticateBasic(const std::string& credentials,
                                         const std::string& address,
-                                        int64_t now, Caller* caller) {
+                                        int64_t now, Caller* caller,
+                                        const BeforeUserLookup& before_lookup) {
   std::string decoded;
   if (credentials.size() > kMaxHeaderBytes ||
       !Base64DecodeLenient(credentials, &decoded)) {
@@ -132,6 +137,7 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
   std::string user_id = UserIdForName(name);
   UserRecord user;
   bool found = false;
+  if (before_lookup) before_lookup(user_id);
   Status status = users_->FindByName(name, &user, &found);
   bool verified = status.ok() && found &&
                   password_cache_->Contains(name, password, user.password_hash,

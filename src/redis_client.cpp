@@ -128,6 +128,7 @@ Status RedisClient::Connect() {
 
 Status RedisClient::Pipeline(const std::vector<RedisCommand>& commands,
                              std::vector<RedisReply>* replies) {
+  if (!to_prefetch_.empty()) return PipelineWithPrefetched(commands, replies);
   // A connection kept from an earlier request may have died with a Redis
   // restart; that shows only when it is used, as the peer having closed it.
   // Only that case gets one retry on a fresh connection: a timeout means
@@ -179,17 +180,61 @@ Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
   return first_error;
 }
 
+Status RedisClient::PipelineWithPrefetched(
+    const std::vector<RedisCommand>& commands, std::vector<RedisReply>* replies) {
+  std::vector<RedisCommand> extra = std::move(to_prefetch_);
+  to_prefetch_.clear();
+  std::vector<RedisCommand> all = commands;
+  for (const RedisCommand& command : extra) {
+    all.push_back(command[0] == "EVAL" ? ByHash(command) : command);
+  }
+  Status status = Pipeline(all, replies);
+  if (replies->size() != all.size()) return status;  // no answer at all
+  for (size_t i = 0; i < extra.size(); ++i) {
+    RedisReply& reply = (*replies)[commands.size() + i];
+    if (reply.type != RedisReply::Type::kError) {
+      prefetched_.emplace_back(std::move(extra[i]), std::move(reply));
+    }
+  }
+  replies->resize(commands.size());
+  // Only an error of the caller's own commands is the caller's business.
+  for (const RedisReply& reply : *replies) {
+    if (reply.type == RedisReply::Type::kError) return ErrorReply(reply.text);
+  }
+  return Status::Ok();
+}
+
+void RedisClient::Prefetch(RedisCommand command) {
+  if (!command.empty()) to_prefetch_.push_back(std::move(command));
+}
+
+void RedisClient::DropPrefetched() {
+  to_prefetch_.clear();
+  prefetched_.clear();
+}
+
+RedisCommand RedisClient::ByHash(const RedisCommand& eval) {
+  // Scripts go by their SHA1 (EVALSHA), so Redis neither receives nor
+  // hashes the script text on every call; the text follows only when
+  // Redis does not know the script yet (first use, or after a restart).
+  RedisCommand by_hash = eval;
+  by_hash[0] = "EVALSHA";
+  by_hash[1] = ScriptSha1(eval[1]);
+  return by_hash;
+}
+
 Status RedisClient::Run(const RedisCommand& command, RedisReply* reply) {
+  for (auto it = prefetched_.begin(); it != prefetched_.end(); ++it) {
+    if (it->first == command) {
+      *reply = std::move(it->second);
+      prefetched_.erase(it);
+      return Status::Ok();
+    }
+  }
   std::vector<RedisReply> replies;
   Status status;
   if (command.size() >= 2 && command[0] == "EVAL") {
-    // Scripts go by their SHA1 (EVALSHA), so Redis neither receives nor
-    // hashes the script text on every call; the text follows only when
-    // Redis does not know the script yet (first use, or after a restart).
-    RedisCommand by_hash = command;
-    by_hash[0] = "EVALSHA";
-    by_hash[1] = ScriptSha1(command[1]);
-    status = Pipeline({by_hash}, &replies);
+    status = Pipeline({ByHash(command)}, &replies);
     if (!replies.empty() && replies[0].type == RedisReply::Type::kError &&
         replies[0].text.rfind("NOSCRIPT", 0) == 0) {
       status = Pipeline({command}, &replies);

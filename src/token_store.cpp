@@ -1,8 +1,6 @@
 // Access tokens in Redis (see token_store.h and store_keys.h).
 #include "tokend/token_store.h"
 
-#include <cstdlib>
-
 #include "tokend/store_keys.h"
 
 namespace tokend {
@@ -10,11 +8,14 @@ namespace tokend {
 namespace {
 
 // KEYS: record, list. ARGV: expiry, created ms, nonce, limit.
+// The record's value is "1": the expiry is its EXAT deadline (EXPIRETIME
+// reads it back), and a small integer value is one of Redis's shared
+// objects, where the expiry as value took a 16-byte object per token.
 // The list lives as long as its longest-lived token: NX sets a first
 // expiry, GT only ever extends it. Returns 0 when the list is full.
 constexpr char kAddScript[] = R"lua(
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[1])
+redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('EXPIREAT', KEYS[2], ARGV[1], 'NX')
 redis.call('EXPIREAT', KEYS[2], ARGV[1], 'GT')
@@ -22,14 +23,16 @@ return 1
 )lua";
 
 // KEYS: list. ARGV: the record keys' prefix (same hash slot as the list).
-// Returns nonce, expiry, nonce, expiry, ... newest first, and drops the
-// entries whose record Redis already expired, in one round trip.
+// Returns nonce, expiry, nonce, expiry, ... newest first (the expiry an
+// integer: the record's deadline, in Unix s), and drops the entries whose
+// record Redis already expired (EXPIRETIME -2), in one round trip. A record
+// without a deadline (-1) cannot re-mint its token and is dropped too.
 constexpr char kListScript[] = R"lua(
 local nonces = redis.call('ZREVRANGE', KEYS[1], 0, -1)
 local out = {}
 for _, nonce in ipairs(nonces) do
-  local expiry = redis.call('GET', ARGV[1] .. nonce)
-  if expiry then
+  local expiry = redis.call('EXPIRETIME', ARGV[1] .. nonce)
+  if expiry > 0 then
     out[#out + 1] = nonce
     out[#out + 1] = expiry
   else
@@ -69,18 +72,20 @@ Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
       .AddNumberDetail("limit", max_tokens);
 }
 
+RedisCommand TokenStore::ListCommand(const std::string& user_id) {
+  return {"EVAL", kListScript, "1", TokenListKey(user_id),
+          TokenRecordKey(user_id, "")};
+}
+
 Status TokenStore::List(const std::string& user_id,
                         std::vector<StoredToken>* tokens) {
   tokens->clear();
   RedisReply reply;
-  Status status = redis_->Run({"EVAL", kListScript, "1", TokenListKey(user_id),
-                               TokenRecordKey(user_id, "")},
-                              &reply);
+  Status status = redis_->Run(ListCommand(user_id), &reply);
   if (!status.ok()) return status;
   for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    tokens->push_back(StoredToken{
-        reply.elements[i].text,
-        std::strtoll(reply.elements[i + 1].text.c_str(), nullptr, 10)});
+    tokens->push_back(
+        StoredToken{reply.elements[i].text, reply.elements[i + 1].integer});
   }
   return Status::Ok();
 }

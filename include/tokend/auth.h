@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "tokend/access_token.h"
@@ -37,17 +38,25 @@ class Authenticator {
   Authenticator(const Config& config, const TokenKeys* keys, UserStore* users,
                 PasswordCache* password_cache, LoginLimiter* login_limiter);
 
+  // Called with the id of the user the credentials name, just before that
+  // user is looked up in Redis: a request that will need more of the
+  // user's data queues it there (RedisClient::Prefetch) to share the
+  // lookup's round trip.
+  using BeforeUserLookup = std::function<void(const std::string& user_id)>;
+
   // `token_identifier` gets the identifier of a presented token whenever it
   // could be read (for the audit log), accepted or not.
   Status Authenticate(const Request& request, int64_t now, Caller* caller,
-                      std::string* token_identifier);
+                      std::string* token_identifier,
+                      const BeforeUserLookup& before_lookup = nullptr);
 
  private:
   Status AuthenticateToken(const std::string& text, int64_t now, Caller* caller,
-                           std::string* token_identifier);
+                           std::string* token_identifier,
+                           const BeforeUserLookup& before_lookup);
   Status AuthenticateBasic(const std::string& credentials,
                            const std::string& address, int64_t now,
-                           Caller* caller);
+                           Caller* caller, const BeforeUserLookup& before_lookup);
 
   const TokenKeys* keys_;
   UserStore* users_;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tokend/config.h"
@@ -53,9 +54,21 @@ class RedisClient {
   Status Transaction(const std::vector<RedisCommand>& commands,
                      std::vector<RedisReply>* replies);
 
+  // Sends `command` along with the next round trip, whatever it is for, and
+  // keeps the reply: a later Run() of the same command takes it instead of
+  // a round trip of its own. For commands that change nothing a client
+  // could see, since one runs even when the request fails before it needs
+  // the reply. An error reply is not kept (Run() then sends the command).
+  void Prefetch(RedisCommand command);
+  // Forgets what was prefetched and not used (once per request).
+  void DropPrefetched();
+
  private:
   Status PipelineOnce(const std::vector<RedisCommand>& commands,
                       std::vector<RedisReply>* replies);
+  Status PipelineWithPrefetched(const std::vector<RedisCommand>& commands,
+                                std::vector<RedisReply>* replies);
+  RedisCommand ByHash(const RedisCommand& eval);
   Status Connect();
   const std::string& ScriptSha1(const std::string& script);
   void Disconnect();
@@ -68,6 +81,8 @@ class RedisClient {
   redisContext* context_ = nullptr;
   bool peer_closed_ = false;  // the last failure was Redis closing on us
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
+  std::vector<RedisCommand> to_prefetch_;  // go with the next round trip
+  std::vector<std::pair<RedisCommand, RedisReply>> prefetched_;
 };
 
 }  // namespace tokend

@@ -33,6 +33,8 @@ class TokenStore {
 
   // The user's live tokens, newest first.
   Status List(const std::string& user_id, std::vector<StoredToken>* tokens);
+  // The Redis command List runs, to prefetch it (RedisClient::Prefetch).
+  static RedisCommand ListCommand(const std::string& user_id);
 
   // Deletes the token; `*revoked` is false when there was nothing to delete.
   Status Revoke(const std::string& user_id, const std::string& nonce,

@@ -144,6 +144,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRevokeDeletesTheTokenAndASecondRevokeFindsNothing);
   CPPUNIT_TEST(testRevokeLeavesTheOtherTokens);
   CPPUNIT_TEST(testRecordTtlEqualsExpiryMinusNow);
+  CPPUNIT_TEST(testListTakesTheExpiryFromTheRecordsDeadline);
   CPPUNIT_TEST(testTokenListLivesAsLongAsItsLongestLivedToken);
   CPPUNIT_TEST(testExpiredRecordsDisappearFromTheList);
   CPPUNIT_TEST(testRefusesATokenBeyondTheUsersLimit);
@@ -162,6 +163,9 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testListNamesIsSorted);
   CPPUNIT_TEST(testPipelineReturnsEveryReplyInOrder);
   CPPUNIT_TEST(testTransactionReturnsTheExecResults);
+  CPPUNIT_TEST(testPrefetchedReplyRidesWithTheNextRoundTripAndIsUsedOnce);
+  CPPUNIT_TEST(testPrefetchedErrorIsNotKeptNorTheCallersError);
+  CPPUNIT_TEST(testPrefetchedScriptGoesByHashAndDroppedRepliesAreForgotten);
   CPPUNIT_TEST(testRedisErrorReplyIsInternalAndTheConnectionStaysUsable);
   CPPUNIT_TEST(testMissingSocketIsServiceUnavailableWithoutHanging);
   CPPUNIT_TEST(testStoresReportServiceUnavailableWhenRedisIsDown);
@@ -324,13 +328,40 @@ class StoreTest : public CppUnit::TestFixture {
     long long ttl = Integer({"TTL", TokenRecordKey(kAlice, "nonce-a")});
     // The clock may tick between Now() above and the TTL command.
     CPPUNIT_ASSERT_MESSAGE(std::to_string(ttl), ttl >= 998 && ttl <= 1000);
-    // The record holds the expiry, and Redis's own deadline is that expiry.
-    RedisReply value;
-    ASSERT_OK(redis_->Run({"GET", TokenRecordKey(kAlice, "nonce-a")}, &value));
-    CPPUNIT_ASSERT_EQUAL(std::to_string(now + 1000), value.text);
+    // Redis's own deadline is the expiry exactly; the value is "1", a
+    // shared object in Redis (the expiry as value cost 16 bytes a token).
     CPPUNIT_ASSERT_EQUAL(
         static_cast<long long>(now + 1000),
         Integer({"EXPIRETIME", TokenRecordKey(kAlice, "nonce-a")}));
+    RedisReply value;
+    ASSERT_OK(redis_->Run({"GET", TokenRecordKey(kAlice, "nonce-a")}, &value));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), value.text);
+  }
+
+  void testListTakesTheExpiryFromTheRecordsDeadline() {
+    TokenStore tokens(redis_.get());
+    const int64_t now = Now();
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"kept", now + 500}, 1));
+    // Records written with the expiry as their value (before it was "1")
+    // list the same: the value is never read.
+    RedisReply reply;
+    const std::string expiry = std::to_string(now + 700);
+    ASSERT_OK(redis_->Run(
+        {"SET", TokenRecordKey(kAlice, "older"), expiry, "EXAT", expiry},
+        &reply));
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "2", "older"}, &reply));
+    // A record without a deadline cannot re-mint its token: not listed.
+    ASSERT_OK(redis_->Run({"SET", TokenRecordKey(kAlice, "timeless"), "1"},
+                          &reply));
+    ASSERT_OK(
+        redis_->Run({"ZADD", TokenListKey(kAlice), "3", "timeless"}, &reply));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("older"), listed[0].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 700, listed[0].expires_at);
+    CPPUNIT_ASSERT_EQUAL(std::string("kept"), listed[1].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 500, listed[1].expires_at);
   }
 
   void testTokenListLivesAsLongAsItsLongestLivedToken() {
@@ -614,6 +645,67 @@ class StoreTest : public CppUnit::TestFixture {
 
   // --- RedisClient
   // -------------------------------------------------------------
+
+  // Sets `key` through a second connection, as another worker would.
+  void SetElsewhere(const std::string& key, const std::string& value) {
+    RedisClient other(config_);
+    RedisReply reply;
+    ASSERT_OK(other.Run({"SET", key, value}, &reply));
+  }
+
+  void testPrefetchedReplyRidesWithTheNextRoundTripAndIsUsedOnce() {
+    SetElsewhere("k", "before");
+    redis_->Prefetch({"GET", "k"});
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis_->Pipeline({{"SET", "own", "1"}}, &replies));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, replies.size());  // only the caller's
+    CPPUNIT_ASSERT_EQUAL(std::string("OK"), replies[0].text);
+    // Changed after that round trip: the prefetched reply is the older value,
+    // so it was read then, and Run sent nothing.
+    SetElsewhere("k", "after");
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("before"), reply.text);
+    // Used up: the next Run asks Redis.
+    ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("after"), reply.text);
+  }
+
+  void testPrefetchedErrorIsNotKeptNorTheCallersError() {
+    SetElsewhere("text", "not a number");
+    redis_->Prefetch({"INCR", "text"});
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", "own", "1"}, &reply));
+    // Not kept: Run sends it and gets the error itself.
+    Status status = redis_->Run({"INCR", "text"}, &reply);
+    CPPUNIT_ASSERT(status.code() == Code::kInternal);
+  }
+
+  void testPrefetchedScriptGoesByHashAndDroppedRepliesAreForgotten() {
+    const RedisCommand script = {"EVAL", "return redis.call('GET', KEYS[1])",
+                                 "1", "k"};
+    SetElsewhere("k", "one");
+    RedisReply reply;
+    // Redis does not know the script yet: the prefetched EVALSHA fails and
+    // is not kept; Run then sends the text.
+    redis_->Prefetch(script);
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    SetElsewhere("k", "two");
+    ASSERT_OK(redis_->Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), reply.text);
+    // Now it does: the prefetched reply is used.
+    redis_->Prefetch(script);
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    SetElsewhere("k", "three");
+    ASSERT_OK(redis_->Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), reply.text);
+    // Dropped (the next request): forgotten, Run asks Redis.
+    redis_->Prefetch(script);
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    redis_->DropPrefetched();
+    ASSERT_OK(redis_->Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("three"), reply.text);
+  }
 
   void testPipelineReturnsEveryReplyInOrder() {
     std::vector<RedisReply> replies;
