@@ -2,21 +2,32 @@
 // fixed small JSON body, built the way the service is built (libfcgi, one
 // unix socket, N pre-forked single-threaded processes accepting on it) so that
 // nginx + FastCGI + this process model cost exactly what the service pays
-// before it does any work of its own. scripts/bench puts it behind an nginx
-// rendered from the service's templates with only `fastcgi_pass` changed.
+// before it does any work of its own. bench/service_bench.py puts it behind
+// an nginx rendered from the service's templates with only the upstream
+// socket changed.
 //
-//   ceiling_responder SOCKET_PATH PROCESSES
+//   ceiling_responder SOCKET_PATH PROCESSES [naive|kept]
+//
+// naive (the default): the plain libfcgi loop, FCGX_Accept_r and
+//   FCGX_Finish_r, one connection per request (nginx then runs with
+//   `fastcgi_keep_conn off`). The ceiling issue 7 measures against.
+// kept: each process serves every connection it holds with the service's
+//   own loop (tokend::FcgiConnections), behind the service's nginx config
+//   unchanged, with kept-alive FastCGI connections: the ceiling of the
+//   architecture the service runs now.
 //
 // The parent opens the socket (mode 0600, replacing a stale one), forks
 // PROCESSES children and waits. SIGTERM or SIGINT stops the children, removes
 // the socket and exits 0. A child that dies takes the whole responder down
 // (exit 1): a ceiling that lost a process would flatter the service.
 //
-// Unlike the service's workers (non-blocking socket, poll, then accept), the
-// children block in accept(): Linux wakes one blocked acceptor per
-// connection, the cheapest way N processes can share one socket.
+// In naive mode, unlike the service's workers (non-blocking socket, epoll,
+// then accept), the children block in accept(): Linux wakes one blocked
+// acceptor per connection, the cheapest way N processes can share one socket.
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +37,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "tokend/fcgi_connections.h"
 
 namespace {
 
@@ -49,26 +62,43 @@ int Fail(const char* what) {
   return 1;
 }
 
-// One process's life: accept, drop the body, answer, forever.
-int Serve(int listen_fd) {
+// Drops the body and answers the fixed response.
+void Answer(FCGX_Request* request) {
+  static char response[512];
+  static int length = std::snprintf(response, sizeof(response),
+                                    "%s%zu\r\n\r\n%s", kHead,
+                                    sizeof(kBody) - 1, kBody);
+  // nginx has sent the body already; read it as the service does, so
+  // that POSTs cost the same on both sides.
+  char drain[kDrainChunkBytes];
+  const char* declared = FCGX_GetParam("CONTENT_LENGTH", request->envp);
+  if (declared != nullptr && std::atol(declared) > 0) {
+    while (FCGX_GetStr(drain, sizeof(drain), request->in) > 0) {
+    }
+  }
+  FCGX_PutStr(response, length, request->out);
+}
+
+// One naive process's life: accept, answer, close, forever.
+int ServeNaive(int listen_fd) {
   FCGX_Request request;
   if (FCGX_InitRequest(&request, listen_fd, 0) != 0) return 1;
-  char response[512];
-  int length = std::snprintf(response, sizeof(response), "%s%zu\r\n\r\n%s", kHead,
-                             sizeof(kBody) - 1, kBody);
-  char drain[kDrainChunkBytes];
   while (FCGX_Accept_r(&request) >= 0) {
-    // nginx has sent the body already; read it as the service does, so
-    // that POSTs cost the same on both sides.
-    const char* declared = FCGX_GetParam("CONTENT_LENGTH", request.envp);
-    if (declared != nullptr && std::atol(declared) > 0) {
-      while (FCGX_GetStr(drain, sizeof(drain), request.in) > 0) {
-      }
-    }
-    FCGX_PutStr(response, length, request.out);
+    Answer(&request);
     FCGX_Finish_r(&request);
   }
   return 0;
+}
+
+// One kept process's life: the service's connection loop, until killed.
+int ServeKept(int listen_fd) {
+  tokend::FcgiConnections connections(listen_fd);
+  return connections.Serve(
+      Answer,
+      [](int epoll_fd, epoll_event* events, int max_events, int timeout_ms) {
+        return epoll_wait(epoll_fd, events, max_events, timeout_ms);
+      },
+      [] { return false; });
 }
 
 void StopAll(const std::vector<pid_t>& children) {
@@ -79,8 +109,9 @@ void StopAll(const std::vector<pid_t>& children) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: ceiling_responder SOCKET_PATH PROCESSES\n");
+  bool kept = argc == 4 && std::strcmp(argv[3], "kept") == 0;
+  if (argc < 3 || argc > 4 || (argc == 4 && !kept && std::strcmp(argv[3], "naive") != 0)) {
+    std::fprintf(stderr, "usage: ceiling_responder SOCKET_PATH PROCESSES [naive|kept]\n");
     return 2;
   }
   const char* path = argv[1];
@@ -105,13 +136,16 @@ int main(int argc, char** argv) {
   int listen_fd = FCGX_OpenSocket(path, kListenBacklog);
   if (listen_fd < 0) return Fail("cannot listen");
   if (chmod(path, 0600) != 0) return Fail("chmod");
+  // The kept loop takes turns on a non-blocking socket as the service's
+  // workers do; the naive one blocks in accept().
+  if (kept) fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 
   std::vector<pid_t> children;
   for (int i = 0; i < processes; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
       sigprocmask(SIG_UNBLOCK, &signals, nullptr);
-      _exit(Serve(listen_fd));
+      _exit(kept ? ServeKept(listen_fd) : ServeNaive(listen_fd));
     }
     if (pid < 0) {
       int saved = errno;

@@ -6,18 +6,25 @@ What runs (all on loopback, in one temporary directory, stopped at the end,
 also on Ctrl-C, SIGTERM or any failure):
   service   scripts/stack start: Redis, the worker pool, nginx with TLS,
             exactly as `make run` (same rendered configs, same worker count)
-  ceiling   bench/ceiling_responder (libfcgi, one unix socket, as many
-            pre-forked processes as the service has workers) behind an nginx
-            rendered from the same nginx/*.conf.in with only `fastcgi_pass`
-            changed
+  ceiling   bench/ceiling_responder in its naive mode (the plain libfcgi
+            accept loop, one unix socket, as many pre-forked processes as
+            the service has workers, one FastCGI connection per request)
+            behind an nginx rendered from the same nginx/*.conf.in with the
+            upstream socket changed and `fastcgi_keep_conn off`: the ceiling
+            issue 7 sets its targets against
+  kept      bench/ceiling_responder in its kept mode (the service's own
+            connection loop, src/fcgi_connections.cpp) behind the service's
+            nginx config with only the upstream socket changed: the ceiling
+            of the architecture the service runs now (kept-alive FastCGI
+            connections)
   fixed     nginx from the same templates answering a fixed body itself
             (`return 200`): the front door's physical limit
   full      a second service stack whose Redis holds 1 million preloaded
             token records (10000 users x 100), for create throughput
             against a (nearly) empty store
 
-Every run is wrk through TLS with keep-alive; ceiling and service runs
-alternate, rounds times, and the figures are medians over the rounds. Every
+Every run is wrk through TLS with keep-alive; ceiling, kept and service runs
+take turns, rounds times, and the figures are medians over the rounds. Every
 response must be a 2xx (bench/wrk/bench.lua counts the others); one that is
 not fails the benchmark.
 
@@ -326,18 +333,20 @@ class Stack:
 class Front:
     """An extra nginx with the service stack's own rendered configs (from
     nginx/*.conf.in, by scripts/stack), moved to `state` and another port:
-    with `fastcgi_socket`, its `fastcgi_pass` points there (the ceiling);
-    without, nginx answers FIXED_BODY itself (`return 200`) where the service
-    passes to FastCGI. Copying the rendered files rather than rendering the
-    templates again keeps every other line identical, whatever placeholders
-    the templates grow."""
+    with `fastcgi_socket`, its upstream points there (a ceiling), and with
+    `keep_conn` False nginx opens a FastCGI connection per request; without
+    `fastcgi_socket`, nginx answers FIXED_BODY itself (`return 200`) where
+    the service passes to FastCGI. Copying the rendered files rather than
+    rendering the templates again keeps every other line identical, whatever
+    placeholders the templates grow."""
 
-    def __init__(self, name, state, service, fastcgi_socket=None):
+    def __init__(self, name, state, service, fastcgi_socket=None, keep_conn=True):
         self.name = name
         self.state = state
         self.port = free_port()
         self.service = service
         self.fastcgi_socket = fastcgi_socket
+        self.keep_conn = keep_conn
         self.pid_file = os.path.join(state, "nginx.pid")
 
     def moved(self, path):
@@ -359,10 +368,18 @@ class Front:
         if not passes:
             raise BenchFailure("no fastcgi_pass in the service's nginx site")
         if self.fastcgi_socket is not None:
+            # moved() put the upstream's socket into this front's state
+            # directory, where the ceiling listens.
+            servers = re.findall(r"^[ \t]*server\s+(unix:\S+);", text, re.M)
             wanted = "unix:" + self.fastcgi_socket
-            if set(passes) != {wanted}:
-                raise BenchFailure("%s nginx: fastcgi_pass %s, expected %s"
-                                   % (self.name, passes, wanted))
+            if servers != [wanted]:
+                raise BenchFailure("%s nginx: upstream servers %s, expected %s"
+                                   % (self.name, servers, wanted))
+            if not self.keep_conn:
+                text, count = re.subn(r"(?m)^([ \t]*)fastcgi_keep_conn on;",
+                                      r"\1fastcgi_keep_conn off;", text)
+                if count == 0:
+                    raise BenchFailure("no `fastcgi_keep_conn on` in the service's site")
         else:
             # `return` runs in the rewrite phase, before the content handler:
             # the FastCGI directives around it stay and are never used.
@@ -404,9 +421,11 @@ class Front:
 
 
 class Ceiling:
-    """bench/ceiling_responder with WORKERS processes on a unix socket."""
+    """bench/ceiling_responder with WORKERS processes on a unix socket, in
+    `mode` naive or kept."""
 
-    def __init__(self, state):
+    def __init__(self, state, mode):
+        self.mode = mode
         self.socket = os.path.join(state, "fcgi.sock")
         self.log = os.path.join(state, "ceiling.log")
         self.process = None
@@ -414,17 +433,18 @@ class Ceiling:
     def start(self):
         with open(self.log, "w") as log_file:
             self.process = subprocess.Popen(
-                [CEILING_BIN, self.socket, str(WORKERS)], stdin=subprocess.DEVNULL,
+                [CEILING_BIN, self.socket, str(WORKERS), self.mode],
+                stdin=subprocess.DEVNULL,
                 stdout=log_file, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        CLEANUP.add("stop the ceiling responder", self.stop)
+        CLEANUP.add("stop the %s ceiling responder" % self.mode, self.stop)
         deadline = time.monotonic() + 10
         while not os.path.exists(self.socket):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise BenchFailure("the ceiling responder did not start")
             time.sleep(0.05)
-        log("ceiling responder: pid %d, %d processes, %s"
-            % (self.process.pid, WORKERS, self.socket))
+        log("%s ceiling responder: pid %d, %d processes, %s"
+            % (self.mode, self.process.pid, WORKERS, self.socket))
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:
@@ -564,7 +584,7 @@ class Scenario:
         self.headers = headers
         self.service_args = service_args
         self.ceiling_args = ceiling_args
-        self.runs = {"service": [], "ceiling": [], "fixed": []}
+        self.runs = {"service": [], "ceiling": [], "kept": [], "fixed": []}
 
 
 def summarize(runs):
@@ -578,10 +598,15 @@ def summarize(runs):
     }
 
 
+def record_key(uid, nonce):
+    """A token record's key, as include/tokend/store_keys.h makes it."""
+    return "oz:{%s}t%s" % (uid, nonce)
+
+
 def preload(stack, first_user, users, per_user):
     """Writes `users` x `per_user` token records into the stack's Redis with
     the service's key layout (include/tokend/store_keys.h, the add script of
-    src/token_store.cpp: the record `oz:{uid}:t:<nonce>` = expiry with EXAT,
+    src/token_store.cpp: the record `oz:{uid}t<nonce>` = expiry with EXAT,
     the nonce in the zset `oz:{uid}:tokens` scored by creation ms, the zset
     expiring with its longest-lived token) through redis-cli --pipe.
     Returns one record key written, for a look at its size."""
@@ -605,10 +630,11 @@ def preload(stack, first_user, users, per_user):
             zadd = ["ZADD", "oz:{%s}:tokens" % uid]
             latest = 0
             for t in range(per_user):
-                nonce = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
+                # 12 random bytes, as src/access_token.cpp makes them.
+                nonce = base64.urlsafe_b64encode(secrets.token_bytes(12)).decode()
                 expiry = now + TOKEN_TTL_SECONDS - (u * per_user + t) % 86400
                 latest = max(latest, expiry)
-                key = "oz:{%s}:t:%s" % (uid, nonce)
+                key = record_key(uid, nonce)
                 sample_key = sample_key or key
                 chunk.append(command("SET", key, str(expiry), "EXAT", str(expiry)))
                 zadd += [str(now_ms - t), nonce]
@@ -745,7 +771,7 @@ def main():
             "service_bench: kept %s" % base, file=sys.stderr))
     else:
         CLEANUP.add("remove " + base, lambda: shutil.rmtree(base, ignore_errors=True))
-    for part in ("svc", "full", "ceil", "fixed"):
+    for part in ("svc", "full", "ceil", "kept", "fixed"):
         os.mkdir(os.path.join(base, part), 0o700)
 
     log("%s, %d cores, kernel %s; wrk -t%d -c%d, %d s runs, %d rounds, %d workers"
@@ -759,16 +785,21 @@ def main():
     full.start()
     service.finish()
     full.finish()
-    ceiling = Ceiling(os.path.join(base, "ceil"))
+    ceiling = Ceiling(os.path.join(base, "ceil"), "naive")
     ceiling.start()
     ceiling_front = Front("ceiling", os.path.join(base, "ceil"), service,
-                          ceiling.socket)
+                          ceiling.socket, keep_conn=False)
     ceiling_front.start()
+    kept = Ceiling(os.path.join(base, "kept"), "kept")
+    kept.start()
+    kept_front = Front("kept", os.path.join(base, "kept"), service, kept.socket)
+    kept_front.start()
     fixed = Front("fixed", os.path.join(base, "fixed"), service)
     fixed.start()
 
     service_groups = service.groups()
     ceiling_groups = ceiling_front.groups() + ceiling.groups()
+    kept_groups = kept_front.groups() + kept.groups()
     fixed_groups = fixed.groups()
 
     # --- users and tokens ----------------------------------------------------------
@@ -816,7 +847,12 @@ def main():
                  ["loop", "ceiling", token["loop-token"]]),
     ]
     targets = {"service": (service.port, service_groups),
-               "ceiling": (ceiling_front.port, ceiling_groups)}
+               "ceiling": (ceiling_front.port, ceiling_groups),
+               "kept": (kept_front.port, kept_groups)}
+    # Each round starts with a different target, so that none always runs
+    # first (or last) on a machine whose load drifts.
+    turns = [["ceiling", "kept", "service"], ["service", "ceiling", "kept"],
+             ["kept", "service", "ceiling"]]
 
     # Basic auth: a worker pays the full PBKDF2 hash the first time it sees a
     # password (then remembers it). WORKERS requests at once reach every
@@ -833,7 +869,7 @@ def main():
     log("every worker has verified the basic-auth passwords once")
 
     for s in scenarios:
-        for target in ("ceiling", "service"):
+        for target in ("ceiling", "kept", "service"):
             port, groups = targets[target]
             args = s.service_args if target == "service" else s.ceiling_args
             # Until a whole warm-up run is fast (at most 10 runs).
@@ -853,7 +889,7 @@ def main():
             % (round_number + 1, name, target, r.rps, r.p50, r.p99, extra))
 
     for round_number in range(ROUNDS):
-        order = ["ceiling", "service"] if round_number % 2 == 0 else ["service", "ceiling"]
+        order = turns[round_number % len(turns)]
         for s in scenarios:
             for target in order:
                 port, groups = targets[target]
@@ -962,7 +998,7 @@ def main():
     if created > 0:
         memory["api"] = ((service.used_memory() - memory_before) / created, created,
                          CREATE_USERS, "created through the API; %.0f per user on "
-                         "average; a list of over 128 leaves Redis's compact "
+                         "average; a list of over 1024 leaves Redis's compact "
                          "listpack encoding" % (sum(creators["empty"].stored()) /
                                                 CREATE_USERS))
         log("created through the API: %d tokens, %.1f bytes per token"
@@ -973,7 +1009,7 @@ def main():
     nonce = service.redis("zrange", "oz:{%s}:tokens" % uid, "0", "0").strip()
     if nonce:
         record_sizes["service-written"] = int(service.redis(
-            "memory", "usage", "oz:{%s}:t:%s" % (uid, nonce)).strip())
+            "memory", "usage", record_key(uid, nonce)).strip())
     if sample_keys:
         record_sizes["preloaded"] = int(full.redis("memory", "usage",
                                                    sample_keys[0]).strip())
@@ -981,13 +1017,13 @@ def main():
         service.redis("zcard", "oz:{%s}:tokens" % uid).strip(),
         service.redis("object", "encoding", "oz:{%s}:tokens" % uid).strip())]
     if sample_keys:
-        preloaded_list = re.sub(r":t:.*$", ":tokens", sample_keys[0])
+        preloaded_list = re.sub(r"\}t.*$", "}:tokens", sample_keys[0])
         list_encodings.append("preloaded list of %s: %s" % (
             full.redis("zcard", preloaded_list).strip(),
             full.redis("object", "encoding", preloaded_list).strip()))
 
     # --- DELETE alone, on the tokens just created ------------------------------------
-    delete_runs = {"service": [], "ceiling": []}
+    delete_runs = {"service": [], "ceiling": [], "kept": []}
     delete_note = ""
     tokens = read_lines(created_files)
     if len(tokens) >= 200 * THREADS:
@@ -1009,15 +1045,14 @@ def main():
             files = os.path.join(base, "delete-%d" % round_number)
             split_lines(tokens[used:used + share], files)
             used += share
-            order = ["ceiling", "service"] if round_number % 2 == 0 else ["service", "ceiling"]
-            for target in order:
+            for target in turns[round_number % len(turns)]:
                 if target == "service":
                     r = wrk(service.port, {}, ["delete", files], seconds, service_groups,
                             "delete service round %d" % (round_number + 1))
                 else:
-                    r = wrk(ceiling_front.port, {}, ["delete", all_files, "cycle"],
-                            seconds, ceiling_groups,
-                            "delete ceiling round %d" % (round_number + 1))
+                    port, groups = targets[target]
+                    r = wrk(port, {}, ["delete", all_files, "cycle"], seconds, groups,
+                            "delete %s round %d" % (target, round_number + 1))
                 if r.extra:
                     delete_note = ("in round %d a thread ran out of tokens to delete, "
                                    "so DELETE rates are low" % (round_number + 1))
@@ -1035,6 +1070,7 @@ def main():
 
     worker_rss = rss_kib(service.worker_pids())
     ceiling_rss = rss_kib(children_of(ceiling.process.pid))
+    kept_rss = rss_kib(children_of(kept.process.pid))
     nginx_rss = rss_kib(children_of(read_pid(os.path.join(service.state, "nginx.pid"))))
     redis_rss = rss_kib([read_pid(os.path.join(service.state, "redis.pid"))])
 
@@ -1047,32 +1083,41 @@ def main():
           "%.1f at the end (others' work shares these cores)"
           % (os.uname().nodename, os.cpu_count(), os.uname().release, LOAD_AT_START,
              os.getloadavg()[0]))
-    print("   ratio: service/ceiling req/s; p99 x: service p99 / ceiling p99; "
-          "last four columns: CPU microseconds")
-    print("   per request used by nginx, the FastCGI backend (workers or ceiling "
-          "processes), Redis, and wrk itself")
-    header = ("%-20s %-8s %9s %8s %8s %6s %6s %7s %8s %7s %6s"
+    print("   ceiling: naive libfcgi responder, a FastCGI connection per request "
+          "(issue 7's reference); kept: the")
+    print("   service's own connection loop answering a fixed body, kept-alive "
+          "FastCGI connections (this architecture's ceiling)")
+    print("   ratio: req/s over the ceiling's; vs kept: service req/s over kept's; "
+          "p99 x: p99 over the ceiling's p99")
+    print("   last four columns: CPU microseconds per request used by nginx, the "
+          "FastCGI backend (workers or ceiling")
+    print("   processes), Redis, and wrk itself")
+    header = ("%-20s %-8s %9s %8s %8s %6s %7s %6s %7s %8s %7s %6s"
               % ("scenario", "target", "req/s", "p50 ms", "p99 ms", "ratio",
-                 "p99 x", "nginx", "backend", "redis", "wrk"))
+                 "vs kept", "p99 x", "nginx", "backend", "redis", "wrk"))
     print(header)
     print("-" * len(header))
     figures = []
 
-    def row(name, target, summary, ratio="", p99x=""):
+    def row(name, target, summary, ratio="", vs_kept="", p99x=""):
         c = summary["cpu"]
-        print("%-20s %-8s %9s %8s %8s %6s %6s %7s %8s %7s %6s" % (
+        print("%-20s %-8s %9s %8s %8s %6s %7s %6s %7s %8s %7s %6s" % (
             name, target, fmt(summary["rps"]), fmt(summary["p50"], 2),
-            fmt(summary["p99"], 2), ratio, p99x, fmt(c["nginx"]), fmt(c["backend"]),
-            fmt(c["redis"]), fmt(c["wrk"])))
+            fmt(summary["p99"], 2), ratio, vs_kept, p99x, fmt(c["nginx"]),
+            fmt(c["backend"]), fmt(c["redis"]), fmt(c["wrk"])))
 
-    def compare(name, service_runs, ceiling_runs, note=""):
-        sv, cl = summarize(service_runs), summarize(ceiling_runs)
+    def compare(name, runs, note=""):
+        sv, cl, kp = (summarize(runs[t]) for t in ("service", "ceiling", "kept"))
         ratio, p99x = sv["rps"] / cl["rps"], sv["p99"] / cl["p99"]
+        vs_kept, p99_kept = sv["rps"] / kp["rps"], sv["p99"] / kp["p99"]
         # The ratio within each round too: how far the noise reaches.
         note = " round_ratios=%s%s" % (",".join(
-            "%.2f" % (a.rps / b.rps) for a, b in zip(service_runs, ceiling_runs)), note)
+            "%.2f" % (a.rps / b.rps) for a, b in zip(runs["service"], runs["ceiling"])),
+            note)
         row(name, "ceiling", cl)
-        row("", "service", sv, "%.2f" % ratio, "%.2f" % p99x)
+        row("", "kept", kp, "%.2f" % (kp["rps"] / cl["rps"]), "",
+            "%.2f" % (kp["p99"] / cl["p99"]))
+        row("", "service", sv, "%.2f" % ratio, "%.2f" % vs_kept, "%.2f" % p99x)
         figures.append(
             "figure: %s ratio=%.2f service_rps=%.0f ceiling_rps=%.0f "
             "service_p50_ms=%.2f service_p99_ms=%.2f ceiling_p50_ms=%.2f "
@@ -1080,38 +1125,44 @@ def main():
                 name, ratio, sv["rps"], cl["rps"], sv["p50"], sv["p99"], cl["p50"],
                 cl["p99"], p99x, note))
         figures.append(
+            "figure: %s_against_kept ratio=%.2f kept_rps=%.0f kept_p50_ms=%.2f "
+            "kept_p99_ms=%.2f p99_ratio=%.2f kept_over_ceiling=%.2f" % (
+                name, vs_kept, kp["rps"], kp["p50"], kp["p99"], p99_kept,
+                kp["rps"] / cl["rps"]))
+        figures.append(
             "figure: %s_cpu_us_per_request service_nginx=%.0f service_workers=%.0f "
             "service_redis=%.0f ceiling_nginx=%.0f ceiling_responder=%.0f "
-            "wrk_service=%.0f wrk_ceiling=%.0f" % (
+            "kept_nginx=%.0f kept_responder=%.0f wrk_service=%.0f wrk_ceiling=%.0f" % (
                 name, sv["cpu"]["nginx"], sv["cpu"]["backend"], sv["cpu"]["redis"],
-                cl["cpu"]["nginx"], cl["cpu"]["backend"], sv["cpu"]["wrk"],
-                cl["cpu"]["wrk"]))
+                cl["cpu"]["nginx"], cl["cpu"]["backend"], kp["cpu"]["nginx"],
+                kp["cpu"]["backend"], sv["cpu"]["wrk"], cl["cpu"]["wrk"]))
 
     for s in scenarios:
-        compare(s.name, s.runs["service"], s.runs["ceiling"])
+        compare(s.name, s.runs)
     ev = summarize([everysec])
     lp = summarize(scenarios[2].runs["service"])
-    row("token_create_delete", "everysec", ev, "%.2f" % (ev["rps"] / lp["rps"]),
+    row("token_create_delete", "everysec", ev, "%.2f" % (ev["rps"] / lp["rps"]), "",
         "%.2f" % (ev["p99"] / lp["p99"]))
     figures.append("figure: token_create_delete_appendfsync_everysec rps=%.0f "
                    "p99_ms=%.2f speedup_over_always=%.2f" % (
                        ev["rps"], ev["p99"], ev["rps"] / lp["rps"]))
     if delete_runs["service"]:
-        compare("token_delete", delete_runs["service"], delete_runs["ceiling"],
+        compare("token_delete", delete_runs,
                 " note=" + delete_note.replace(" ", "_") if delete_note else "")
     fx = summarize(scenarios[0].runs["fixed"])
     tg = summarize(scenarios[0].runs["service"])
     cg = summarize(scenarios[0].runs["ceiling"])
-    row("nginx_return_200", "fixed", fx, "%.2f" % (tg["rps"] / fx["rps"]),
+    kg = summarize(scenarios[0].runs["kept"])
+    row("nginx_return_200", "fixed", fx, "%.2f" % (tg["rps"] / fx["rps"]), "",
         "%.2f" % (tg["p99"] / fx["p99"]))
     figures.append("figure: nginx_fixed_reply rps=%.0f p50_ms=%.2f p99_ms=%.2f "
-                   "token_get_user_ratio=%.2f ceiling_ratio=%.2f" % (
+                   "token_get_user_ratio=%.2f ceiling_ratio=%.2f kept_ratio=%.2f" % (
                        fx["rps"], fx["p50"], fx["p99"], tg["rps"] / fx["rps"],
-                       cg["rps"] / fx["rps"]))
+                       cg["rps"] / fx["rps"], kg["rps"] / fx["rps"]))
     if create_runs["empty"]:
         e, f = summarize(create_runs["empty"]), summarize(create_runs["full"])
         row("token_create", "empty", e)
-        row("", "1M", f, "%.2f" % (f["rps"] / e["rps"]), "%.2f" % (f["p99"] / e["p99"]))
+        row("", "1M", f, "%.2f" % (f["rps"] / e["rps"]), "", "%.2f" % (f["p99"] / e["p99"]))
         figures.append("figure: create_with_1m_stored ratio=%.2f full_rps=%.0f "
                        "empty_rps=%.0f full_p99_ms=%.2f empty_p99_ms=%.2f "
                        "stored_keys=%d" % (f["rps"] / e["rps"], f["rps"], e["rps"],
@@ -1121,6 +1172,7 @@ def main():
     print("     (diagnostic only), its ratio and p99 x against the service row above")
     print("   fixed row: nginx answering by itself; its ratio and p99 x are "
           "token_get_user's service against it")
+    print("   (figure nginx_fixed_reply also gives both ceilings against it)")
     print("   token_create rows: POST only, token auth, %d users below the cap; "
           "1M row: %d keys stored, ratio to the empty store"
           % (CREATE_USERS, dbsize))
@@ -1135,8 +1187,8 @@ def main():
               % ", ".join("%s %d bytes" % kv for kv in record_sizes.items()))
     print("Token list encodings: %s" % "; ".join(list_encodings))
     print("Resident memory (KiB): service workers %s; ceiling processes %s; "
-          "service nginx workers %s; service Redis %s"
-          % (worker_rss, ceiling_rss, nginx_rss, redis_rss))
+          "kept ceiling processes %s; service nginx workers %s; service Redis %s"
+          % (worker_rss, ceiling_rss, kept_rss, nginx_rss, redis_rss))
     if worker_rss:
         figures.append("figure: worker_rss_kib max=%d mean=%.0f workers=%d"
                        % (max(worker_rss), statistics.mean(worker_rss), len(worker_rss)))
