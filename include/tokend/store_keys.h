@@ -4,7 +4,8 @@
 //
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
 //   oz:{uid}:tokens      zset   token nonces, scored by creation time (ms)
-//   oz:{uid}t<nonce>     string the token's expiry (Unix s); EXPIREAT it
+//   oz:{uid}t<nonce>     string "1", EXAT the token's expiry (Unix s):
+//                               EXPIRETIME gives the expiry back
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
 //   oz:users             set    all user names (admin listing only)
 //   oz:{uid}:fails       string failed logins in the current window
