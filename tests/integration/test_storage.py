@@ -45,6 +45,7 @@ def test_the_token_index_is_a_sorted_set_of_nonces(ctx):
 
 
 def test_a_token_record_is_a_16_character_nonce_under_the_short_key(ctx):
+    """The record layout that keeps Redis under 200 bytes per token."""
     before_nonces = ctx.nonces("carol")
     token = ctx.create_token("carol")
     new = ctx.nonces("carol") - before_nonces
@@ -58,6 +59,14 @@ def test_a_token_record_is_a_16_character_nonce_under_the_short_key(ctx):
     key = ctx.token_record_key("carol", nonce)
     check_equal(key, "oz:{%s}t%s" % (ctx.user_ids["carol"], nonce), "record key")
     check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1", "record exists")
+    # The value is "1", one of Redis's shared integers (the expiry as value
+    # cost a 16-byte object per token); the expiry is the record's deadline.
+    check_equal(ctx.stack.redis("GET", key).strip(), b"1", "value of " + key)
+    check_equal(ctx.stack.redis("OBJECT", "REFCOUNT", key).strip(),
+                b"2147483647", "refcount of the value of %s (shared)" % key)
+    check_equal(int(ctx.stack.redis("EXPIRETIME", key).strip()),
+                token_codec.decode_token(token).time_caveats()[0],
+                "EXPIRETIME of %s (the time caveat)" % key)
     check_equal(ctx.stack.redis_lines("--scan", "--pattern", "oz:{%s}:t:*"
                                       % ctx.user_ids["carol"]), [],
                 "records under the former key oz:{uid}:t:<nonce>")
