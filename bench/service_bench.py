@@ -606,7 +606,7 @@ def record_key(uid, nonce):
 def preload(stack, first_user, users, per_user):
     """Writes `users` x `per_user` token records into the stack's Redis with
     the service's key layout (include/tokend/store_keys.h, the add script of
-    src/token_store.cpp: the record `oz:{uid}t<nonce>` = expiry with EXAT,
+    src/token_store.cpp: the record `oz:{uid}t<nonce>` = "1" with EXAT expiry,
     the nonce in the zset `oz:{uid}:tokens` scored by creation ms, the zset
     expiring with its longest-lived token) through redis-cli --pipe.
     Returns one record key written, for a look at its size."""
@@ -636,7 +636,7 @@ def preload(stack, first_user, users, per_user):
                 latest = max(latest, expiry)
                 key = record_key(uid, nonce)
                 sample_key = sample_key or key
-                chunk.append(command("SET", key, str(expiry), "EXAT", str(expiry)))
+                chunk.append(command("SET", key, "1", "EXAT", str(expiry)))
                 zadd += [str(now_ms - t), nonce]
             chunk.append(command(*zadd))
             chunk.append(command("EXPIREAT", "oz:{%s}:tokens" % uid, str(latest)))
