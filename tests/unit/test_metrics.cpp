@@ -69,7 +69,9 @@ class MetricsTest : public CppUnit::TestFixture {
     double created = ValueOf(text, "onezone_tokend_tokens_created_total");
     double deleted = ValueOf(text, "onezone_tokend_tokens_deleted_total");
     double redis = ValueOf(text, "onezone_tokend_redis_errors_total");
+    double connections = ValueOf(text, "onezone_tokend_fastcgi_connections_total");
     CountTokenCreated();
+    CountFastcgiConnection();
     CountTokenRevoked();
     CountRedisError();
     CountAuthFailure(Code::kTokenInvalid);
@@ -78,6 +80,8 @@ class MetricsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(created + 1, ValueOf(text, "onezone_tokend_tokens_created_total"));
     CPPUNIT_ASSERT_EQUAL(deleted + 1, ValueOf(text, "onezone_tokend_tokens_deleted_total"));
     CPPUNIT_ASSERT_EQUAL(redis + 1, ValueOf(text, "onezone_tokend_redis_errors_total"));
+    CPPUNIT_ASSERT_EQUAL(connections + 1,
+                         ValueOf(text, "onezone_tokend_fastcgi_connections_total"));
     CPPUNIT_ASSERT(ValueOf(text, "onezone_tokend_auth_failures_total{reason=\"tokenInvalid\"}") >= 1);
     CPPUNIT_ASSERT_EQUAL(7.0, ValueOf(text, "onezone_tokend_workers_alive"));
   }
