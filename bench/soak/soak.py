@@ -44,8 +44,10 @@ from faultlib import ANY, TestFailure, ms  # noqa: E402
 import harness  # noqa: E402
 import token_codec  # noqa: E402
 
-# RSS growth of the workers from the first to the last ten seconds above
-# this is flagged as a failure.
+# RSS growth of the workers from the ten seconds at the middle of the run to
+# the last ten above this is flagged as a failure. Not from the start: each
+# worker's bounded caches (4096 minted token strings, 4096 verified tokens)
+# fill during the first part of the run, and a full cache is not a leak.
 RSS_GROWTH_LIMIT = 0.10
 RSS_WINDOW_SECONDS = 10
 # Live tokens checked one by one at the end: all of them up to this many,
@@ -356,24 +358,28 @@ def main():
         # --- memory -------------------------------------------------------------
         samples = [s for s in sampler.samples if s[0] <= seconds]
         first = window_figures([s for s in samples if s[0] < RSS_WINDOW_SECONDS])
+        middle = window_figures([s for s in samples if seconds / 2 <= s[0]
+                                 < seconds / 2 + RSS_WINDOW_SECONDS])
         last = window_figures([s for s in samples
                                if s[0] >= seconds - RSS_WINDOW_SECONDS])
-        if first and last:
-            growth_sum = last[0] / first[0] - 1
-            growth_max = last[1] / first[1] - 1
+        if first and middle and last:
+            growth_sum = last[0] / middle[0] - 1
+            growth_max = last[1] / middle[1] - 1
             print("soak: worker RSS, first %d s: sum %.0f KiB, max %.0f KiB "
-                  "(peak %d KiB); last %d s: sum %.0f KiB, max %.0f KiB (peak "
-                  "%d KiB); growth: sum %+.1f%%, max %+.1f%% (%d samples)"
+                  "(peak %d KiB); from %d s: sum %.0f KiB, max %.0f KiB (peak "
+                  "%d KiB); last %d s: sum %.0f KiB, max %.0f KiB (peak %d KiB); "
+                  "growth from the middle: sum %+.1f%%, max %+.1f%% (%d samples)"
                   % (RSS_WINDOW_SECONDS, first[0], first[1], first[2],
+                     seconds // 2, middle[0], middle[1], middle[2],
                      RSS_WINDOW_SECONDS, last[0], last[1], last[2],
                      growth_sum * 100, growth_max * 100, len(samples)))
-            checks.add("worker memory flat (RSS growth <= 10%)",
+            checks.add("worker memory flat (RSS growth <= 10% over the second half)",
                        growth_sum <= RSS_GROWTH_LIMIT
                        and growth_max <= RSS_GROWTH_LIMIT,
                        "sum %+.1f%%, max %+.1f%%"
                        % (growth_sum * 100, growth_max * 100))
         else:
-            checks.add("worker memory flat (RSS growth <= 10%)", False,
+            checks.add("worker memory flat (RSS growth <= 10% over the second half)", False,
                        "no RSS samples")
         checks.add("no worker died or was replaced", pids_before == pids_after,
                    "workers before %s, after %s" % (pids_before, pids_after))
