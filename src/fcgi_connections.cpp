@@ -73,6 +73,13 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
       timeout_ms = static_cast<int>(left.count()) + 1;
     }
     int count = wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    if (count < 0 && errno != EINTR) {
+      // Not a signal: the epoll set is broken. Leave; the parent starts
+      // another worker.
+      std::fprintf(stderr, "onezone-tokend: epoll wait: %s\n", std::strerror(errno));
+      CloseAll();
+      return 1;
+    }
     for (int i = 0; i < count; ++i) {
       int fd = events[i].data.fd;
       if (fd == listen_fd_) {
