@@ -92,20 +92,56 @@ Outcome Api::Dispatch(const Request& request) {
       redis_->Prefetch(tokens_.ListCommand(user_id));
     };
   }
-  Status status = authenticator_.Authenticate(request, NowSeconds(), &caller,
-                                              &token_identifier, before_lookup);
+  // A token create or delete makes the caller's token check in its own
+  // write (one round trip, see Authenticator::DeferredCheck).
+  bool guarded_write =
+      (match.route == Route::kClientTokens && request.method == "POST") ||
+      match.route == Route::kClientTokenLegacy ||
+      match.route == Route::kClientTokenByValue;
+  Authenticator::DeferredCheck deferred;
+  Status status = authenticator_.Authenticate(
+      request, NowSeconds(), &caller, &token_identifier, before_lookup,
+      guarded_write ? &deferred : nullptr);
   if (!status.ok()) {
-    if (status.inner() != nullptr) CountAuthFailure(status.inner()->code());
-    if (!token_identifier.empty()) {
-      outcome.Audit("event=token.rejected token=" + token_identifier +
-                    " reason=" +
-                    (status.inner() ? status.inner()->error_id()
-                                    : status.error_id()));
-    }
-    outcome.Fail(status);
+    RejectCaller(status, token_identifier, &outcome);
     return outcome;
   }
   outcome.user_id = caller.user_id;
+  WriteGuard guard;
+  if (deferred.pending) guard = Authenticator::GuardFor(deferred);
+  Serve(match, request, caller, deferred.pending ? &guard : nullptr, &outcome);
+  if (!deferred.pending) return outcome;
+
+  // The write checked the caller's token, or the request ended before it
+  // (a bad body, a token not found): then check it now, so that a revoked
+  // token still gets 401 rather than what the request would have got.
+  status = guard.checked ? (guard.held ? Status::Ok() : Authenticator::RevokedToken())
+                         : authenticator_.CheckDeferred(deferred);
+  if (status.code() != Code::kUnauthorized) return outcome;
+  Outcome rejected;
+  rejected.request_id = outcome.request_id;
+  rejected.route_id = outcome.route_id;
+  rejected.route = outcome.route;
+  RejectCaller(status, token_identifier, &rejected);
+  return rejected;
+}
+
+void Api::RejectCaller(const Status& status, const std::string& token_identifier,
+                       Outcome* outcome) {
+  if (status.inner() != nullptr) CountAuthFailure(status.inner()->code());
+  if (!token_identifier.empty()) {
+    outcome->Audit("event=token.rejected token=" + token_identifier +
+                   " reason=" +
+                   (status.inner() ? status.inner()->error_id()
+                                   : status.error_id()));
+  }
+  outcome->Fail(status);
+}
+
+void Api::Serve(const RouteMatch& match, const Request& request,
+                const Caller& caller, WriteGuard* guard, Outcome* outcome_out) {
+  Outcome& outcome = *outcome_out;
+  Status status;
 
   const std::string& method = request.method;
   switch (match.route) {
@@ -117,7 +153,7 @@ Outcome Api::Dispatch(const Request& request) {
       break;
     }
     case Route::kClientTokenLegacy:
-      client_tokens_.Create(caller, config_.token_default_ttl, &outcome);
+      client_tokens_.Create(caller, config_.token_default_ttl, guard, &outcome);
       outcome.response.AddHeader("Deprecation", "true");
       outcome.response.AddHeader(
           "Link", std::string("<") + kApiBasePath +
@@ -132,14 +168,14 @@ Outcome Api::Dispatch(const Request& request) {
         } else {
           client_tokens_.Create(
               caller, options.ttl != 0 ? options.ttl : config_.token_default_ttl,
-              &outcome);
+              guard, &outcome);
         }
       } else {
         client_tokens_.List(caller, &outcome);
       }
       break;
     case Route::kClientTokenByValue:
-      client_tokens_.Revoke(caller, match.parameter, &outcome);
+      client_tokens_.Revoke(caller, match.parameter, guard, &outcome);
       break;
     case Route::kUserSpaces:
       if (method == "POST") {
@@ -180,7 +216,6 @@ Outcome Api::Dispatch(const Request& request) {
     case Route::kRouteCountMarker:
       break;
   }
-  return outcome;
 }
 
 }  // namespace tokend

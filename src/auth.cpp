@@ -7,6 +7,7 @@
 #include "tokend/crypto.h"
 #include "tokend/limits.h"
 #include "tokend/password_hash.h"
+#include "tokend/store_keys.h"
 #include "tokend/token_check.h"
 
 namespace tokend {
@@ -55,18 +56,22 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
 Status Authenticator::Authenticate(const Request& request, int64_t now,
                                    Caller* caller,
                                    std::string* token_identifier,
-                                   const BeforeUserLookup& before_lookup) {
+                                   const BeforeUserLookup& before_lookup,
+                                   DeferredCheck* deferred) {
   token_identifier->clear();
   const std::string* authorization = request.Header("authorization");
   std::string value;
   if (const std::string* token = request.Header("x-auth-token")) {
-    return AuthenticateToken(*token, now, caller, token_identifier, before_lookup);
+    return AuthenticateToken(*token, now, caller, token_identifier,
+                             before_lookup, deferred);
   }
   if (authorization != nullptr && StripScheme(*authorization, "bearer", &value)) {
-    return AuthenticateToken(value, now, caller, token_identifier, before_lookup);
+    return AuthenticateToken(value, now, caller, token_identifier,
+                             before_lookup, deferred);
   }
   if (const std::string* token = request.Header("macaroon")) {
-    return AuthenticateToken(*token, now, caller, token_identifier, before_lookup);
+    return AuthenticateToken(*token, now, caller, token_identifier,
+                             before_lookup, deferred);
   }
   if (authorization != nullptr && StripScheme(*authorization, "basic", &value)) {
     return AuthenticateBasic(value, request.remote_addr, now, caller,
@@ -84,7 +89,8 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
 Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
                                         Caller* caller,
                                         std::string* token_identifier,
-                                        const BeforeUserLookup& before_lookup) {
+                                        const BeforeUserLookup& before_lookup,
+                                        DeferredCheck* deferred) {
   TokenRef ref;
   Status status;
   const VerifiedToken* verified = verified_tokens_.Find(text);
@@ -105,14 +111,40 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
                "access token.")
             .AddDetail("tokenError", "notAnAccessToken"));
   }
+  if (deferred != nullptr) {
+    *deferred = DeferredCheck{true, ref.owner_id, ref.nonce};
+    *caller = Caller{ref.owner_id, ""};
+    return Status::Ok();
+  }
   UserRecord user;
   bool found = false;
   if (before_lookup) before_lookup(ref.owner_id);
   status = users_->FindTokenOwner(ref.owner_id, ref.nonce, &user, &found);
   if (!status.ok()) return status;
-  if (!found) return Status::Unauthorized(RevokedOrUnknown());
+  if (!found) return RevokedToken();
   *caller = Caller{user.id, user.name};
   return Status::Ok();
+}
+
+WriteGuard Authenticator::GuardFor(const DeferredCheck& deferred) {
+  // What FindTokenOwner looks at: the token's record and its user.
+  WriteGuard guard;
+  guard.keys = {TokenRecordKey(deferred.user_id, deferred.nonce),
+                UserKey(deferred.user_id)};
+  return guard;
+}
+
+Status Authenticator::CheckDeferred(const DeferredCheck& deferred) {
+  UserRecord user;
+  bool found = false;
+  Status status =
+      users_->FindTokenOwner(deferred.user_id, deferred.nonce, &user, &found);
+  if (!status.ok()) return status;
+  return found ? Status::Ok() : RevokedToken();
+}
+
+Status Authenticator::RevokedToken() {
+  return Status::Unauthorized(RevokedOrUnknown());
 }
 
 Status Authenticator::AuthenticateBasic(const std::string& credentials,

@@ -34,7 +34,7 @@ std::string ClientTokensApi::Serialize(const std::string& user_id,
 }
 
 void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
-                             Outcome* outcome) {
+                             WriteGuard* guard, Outcome* outcome) {
   StoredToken token;
   token.nonce = NewTokenNonce();
   if (token.nonce.empty()) {
@@ -42,8 +42,9 @@ void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
   }
   token.expires_at = NowSeconds() + ttl;
   Status status = tokens_->Add(caller.user_id, token, NowMilliseconds(),
-                               config_.max_tokens_per_user);
+                               config_.max_tokens_per_user, guard);
   if (!status.ok()) return outcome->Fail(status);
+  if (guard != nullptr && !guard->held) return;
   Json::Value body(Json::objectValue);
   body["token"] = Serialize(caller.user_id, token);
   outcome->Succeed(200, body);
@@ -68,7 +69,7 @@ void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
 
 void ClientTokensApi::Revoke(const Caller& caller,
                              const std::string& raw_parameter,
-                             Outcome* outcome) {
+                             WriteGuard* guard, Outcome* outcome) {
   std::string text;
   if (!PercentDecode(raw_parameter, &text)) {
     return outcome->Fail(BadValueToken(
@@ -88,8 +89,9 @@ void ClientTokensApi::Revoke(const Caller& caller,
     return outcome->Fail(not_found);
   }
   bool revoked = false;
-  status = tokens_->Revoke(caller.user_id, ref.nonce, &revoked);
+  status = tokens_->Revoke(caller.user_id, ref.nonce, &revoked, guard);
   if (!status.ok()) return outcome->Fail(status);
+  if (guard != nullptr && !guard->held) return;
   if (!revoked) return outcome->Fail(not_found);
   outcome->SucceedEmpty();
   CountTokenRevoked();

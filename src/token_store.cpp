@@ -7,13 +7,20 @@ namespace tokend {
 
 namespace {
 
-// KEYS: record, list. ARGV: expiry, created ms, nonce, limit.
+// Both write scripts start by checking their WriteGuard: KEYS[3] onwards
+// must exist, else they return -1 and change nothing.
+constexpr char kGuardLua[] = R"lua(
+for i = 3, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return -1 end
+end)lua";
+
+// KEYS: record, list, guard... ARGV: expiry, created ms, nonce, limit.
 // The record's value is "1": the expiry is its EXAT deadline (EXPIRETIME
 // reads it back), and a small integer value is one of Redis's shared
 // objects, where the expiry as value took a 16-byte object per token.
 // The list lives as long as its longest-lived token: NX sets a first
 // expiry, GT only ever extends it. Returns 0 when the list is full.
-constexpr char kAddScript[] = R"lua(
+const std::string kAddScript = std::string(kGuardLua) + R"lua(
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
@@ -42,30 +49,63 @@ end
 return out
 )lua";
 
+// KEYS: record, list, guard... ARGV: nonce. Returns 1 when the record was
+// there to delete, 0 when not.
+const std::string kRevokeScript = std::string(kGuardLua) + R"lua(
+local deleted = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return deleted
+)lua";
+
+// EVAL of `script` on KEYS record and list, then the guard's keys, then
+// `args`; fills in the guard from a -1 answer.
+Status RunGuarded(RedisClient* redis, const std::string& script,
+                  const std::string& record, const std::string& list,
+                  WriteGuard* guard, const std::vector<std::string>& args,
+                  RedisReply* reply) {
+  size_t guard_keys = guard != nullptr ? guard->keys.size() : 0;
+  RedisCommand command = {"EVAL", script, std::to_string(2 + guard_keys),
+                          record, list};
+  if (guard != nullptr) {
+    command.insert(command.end(), guard->keys.begin(), guard->keys.end());
+  }
+  command.insert(command.end(), args.begin(), args.end());
+  Status status = redis->Run(command, reply);
+  if (guard != nullptr && status.ok()) {
+    guard->checked = true;
+    guard->held = reply->integer != -1;
+  }
+  return status;
+}
+
 }  // namespace
 
 Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
-                          int64_t created_ms, int max_tokens, bool* added) {
+                          int64_t created_ms, int max_tokens, WriteGuard* guard,
+                          bool* added) {
   RedisReply reply;
-  Status status = redis_->Run(
-      {"EVAL", kAddScript, "2", TokenRecordKey(user_id, token.nonce),
-       TokenListKey(user_id), std::to_string(token.expires_at),
-       std::to_string(created_ms), token.nonce, std::to_string(max_tokens)},
+  Status status = RunGuarded(
+      redis_, kAddScript, TokenRecordKey(user_id, token.nonce),
+      TokenListKey(user_id), guard,
+      {std::to_string(token.expires_at), std::to_string(created_ms), token.nonce,
+       std::to_string(max_tokens)},
       &reply);
   *added = status.ok() && reply.integer == 1;
   return status;
 }
 
 Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
-                       int64_t created_ms, int max_tokens) {
+                       int64_t created_ms, int max_tokens, WriteGuard* guard) {
   bool added = false;
-  Status status = TryAdd(user_id, token, created_ms, max_tokens, &added);
-  if (!status.ok() || added) return status;
+  Status status = TryAdd(user_id, token, created_ms, max_tokens, guard, &added);
+  if (!status.ok() || added || (guard != nullptr && !guard->held)) return status;
   // The list may still hold tokens that expired: prune it, then try again.
   std::vector<StoredToken> live;
   status = List(user_id, &live);
-  if (status.ok()) status = TryAdd(user_id, token, created_ms, max_tokens, &added);
-  if (!status.ok() || added) return status;
+  if (status.ok()) {
+    status = TryAdd(user_id, token, created_ms, max_tokens, guard, &added);
+  }
+  if (!status.ok() || added || (guard != nullptr && !guard->held)) return status;
   return Status(Code::kForbidden,
                 "You hold the most live access tokens allowed (" +
                     std::to_string(max_tokens) + "); delete some first.")
@@ -91,13 +131,11 @@ Status TokenStore::List(const std::string& user_id,
 }
 
 Status TokenStore::Revoke(const std::string& user_id, const std::string& nonce,
-                          bool* revoked) {
-  std::vector<RedisReply> replies;
-  Status status = redis_->Transaction(
-      {{"DEL", TokenRecordKey(user_id, nonce)},
-       {"ZREM", TokenListKey(user_id), nonce}},
-      &replies);
-  *revoked = status.ok() && replies[0].integer == 1;
+                          bool* revoked, WriteGuard* guard) {
+  RedisReply reply;
+  Status status = RunGuarded(redis_, kRevokeScript, TokenRecordKey(user_id, nonce),
+                             TokenListKey(user_id), guard, {nonce}, &reply);
+  *revoked = status.ok() && reply.integer == 1;
   return status;
 }
 

@@ -14,6 +14,7 @@
 #include "tokend/outcome.h"
 #include "tokend/password_cache.h"
 #include "tokend/redis_client.h"
+#include "tokend/router.h"
 #include "tokend/space_store.h"
 #include "tokend/spaces_api.h"
 #include "tokend/token_keys.h"
@@ -31,6 +32,13 @@ class Api {
 
  private:
   Outcome Dispatch(const Request& request);
+  // The authenticated endpoint `match` names; `guard` (or null) goes to the
+  // token write that makes the caller's deferred token check.
+  void Serve(const RouteMatch& match, const Request& request,
+             const Caller& caller, WriteGuard* guard, Outcome* outcome);
+  // Fails `outcome` with an authentication error, counted and audited.
+  void RejectCaller(const Status& status, const std::string& token_identifier,
+                    Outcome* outcome);
 
   // GET /health: 200 when Redis answers, else 503; no authentication.
   void CheckHealth(Outcome* outcome);

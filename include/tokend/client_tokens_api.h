@@ -22,14 +22,18 @@ class ClientTokensApi {
                   TokenStore* tokens)
       : config_(config), keys_(keys), tokens_(tokens), minted_(kMaxMinted) {}
 
-  // 200 {"token"} valid for `ttl` seconds.
-  void Create(const Caller& caller, int64_t ttl, Outcome* outcome);
+  // 200 {"token"} valid for `ttl` seconds. With a `guard` (the caller's
+  // deferred token check) that does not hold, nothing is created and the
+  // outcome is left for the caller to reject.
+  void Create(const Caller& caller, int64_t ttl, WriteGuard* guard,
+              Outcome* outcome);
   // 200 {"tokens": [...]}, newest first.
   void List(const Caller& caller, Outcome* outcome);
   // 204; 404 for a token that is not the caller's or not live; 400
-  // badValueToken for a path that is not a token at all.
+  // badValueToken for a path that is not a token at all. `guard` as for
+  // Create.
   void Revoke(const Caller& caller, const std::string& raw_parameter,
-              Outcome* outcome);
+              WriteGuard* guard, Outcome* outcome);
 
  private:
   // The serialized token for a stored one. Minting is deterministic, so a

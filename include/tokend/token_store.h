@@ -21,29 +21,44 @@ struct StoredToken {
   int64_t expires_at = 0;  // Unix seconds
 };
 
+// Keys that must all still exist for a write to run: the token and user a
+// request authenticated with, checked by the same script as the write (see
+// Authenticator's deferred check), so that the write costs one round trip.
+// After the write, `checked` tells whether the script ran and `held`
+// whether every key existed; when one did not, nothing was changed.
+struct WriteGuard {
+  std::vector<std::string> keys;  // in the written user's hash slot
+  bool checked = false;
+  bool held = true;
+};
+
 class TokenStore {
  public:
   explicit TokenStore(RedisClient* redis) : redis_(redis) {}
 
   // Records a new token atomically, unless the user already holds
-  // `max_tokens` live ones: then kForbidden, naming the limit.
+  // `max_tokens` live ones: then kForbidden, naming the limit. With a
+  // `guard` that does not hold: Ok, nothing recorded (see WriteGuard).
   Status Add(const std::string& user_id, const StoredToken& token,
              int64_t created_ms,
-             int max_tokens = std::numeric_limits<int>::max());
+             int max_tokens = std::numeric_limits<int>::max(),
+             WriteGuard* guard = nullptr);
 
   // The user's live tokens, newest first.
   Status List(const std::string& user_id, std::vector<StoredToken>* tokens);
   // The Redis command List runs, to prefetch it (RedisClient::Prefetch).
   static RedisCommand ListCommand(const std::string& user_id);
 
-  // Deletes the token; `*revoked` is false when there was nothing to delete.
+  // Deletes the token; `*revoked` is false when there was nothing to
+  // delete, or when a `guard` did not hold.
   Status Revoke(const std::string& user_id, const std::string& nonce,
-                bool* revoked);
+                bool* revoked, WriteGuard* guard = nullptr);
 
  private:
   // One attempt at Add; `*added` false when the list is full.
   Status TryAdd(const std::string& user_id, const StoredToken& token,
-                int64_t created_ms, int max_tokens, bool* added);
+                int64_t created_ms, int max_tokens, WriteGuard* guard,
+                bool* added);
 
   RedisClient* redis_;
 };

@@ -249,3 +249,68 @@ def test_deleting_a_token_needs_authentication(ctx):
     response = ctx.stack.curl("DELETE", API + "/user/client_tokens/" + token)
     expect_error(response, 401, "unauthorized", None)
     check(token in ctx.token_list("alice"), "token deleted without credentials")
+
+
+# --- creates and deletes check the caller's token in their own write ---------
+
+
+def test_a_revoked_token_can_neither_create_nor_delete_and_changes_nothing(ctx):
+    caller = ctx.create_token("alice")
+    kept = ctx.create_token("alice")
+    expect_status(_delete(ctx, "alice", caller), 204)
+    before = ctx.token_list("alice")
+    attempts = [
+        ("POST", "/user/client_tokens", b"{}"),
+        ("POST", "/user/client_tokens", b'{"ttl": 60}'),
+        ("GET", "/user/client_token", None),               # the deprecated create
+        ("DELETE", "/user/client_tokens/" + kept, None),   # a live token of hers
+        ("DELETE", "/user/client_tokens/" + caller, None), # itself, already gone
+        # Requests that fail before their write still answer 401 first.
+        ("POST", "/user/client_tokens", b"{not json"),
+        ("POST", "/user/client_tokens", b'{"ttl": -5}'),
+        ("DELETE", "/user/client_tokens/not-a-token", None),
+    ]
+    for method, path, body in attempts:
+        headers = ["X-Auth-Token: " + caller]
+        if body is not None:
+            headers.append("Content-Type: application/json")
+        response = ctx.stack.curl(method, API + path, headers=headers, body=body)
+        expect_error(response, 401, "unauthorized",
+                     auth_error=("tokenInvalid", ANY))
+    check_equal(sorted(ctx.token_list("alice")), sorted(before),
+                "alice's tokens after the revoked token's attempts")
+    response = ctx.stack.curl("GET", API + "/user", headers=["X-Auth-Token: " + kept])
+    expect_status(response, 200)
+
+
+def test_a_token_can_delete_itself_and_then_nothing_more(ctx):
+    token = ctx.create_token("alice")
+    expect_status(_delete_with(ctx, token, token), 204)
+    check(token not in ctx.token_list("alice"), "the token is still listed")
+    response = ctx.stack.curl("POST", API + "/user/client_tokens",
+                              headers=["X-Auth-Token: " + token,
+                                       "Content-Type: application/json"],
+                              body=b"{}")
+    expect_error(response, 401, "unauthorized", auth_error=("tokenInvalid", ANY))
+
+
+def test_a_live_token_creates_and_deletes_with_its_own_check(ctx):
+    caller = ctx.create_token("alice")
+    response = ctx.stack.curl("POST", API + "/user/client_tokens",
+                              headers=["X-Auth-Token: " + caller,
+                                       "Content-Type: application/json"],
+                              body=b"{}")
+    ctx.record(response)
+    expect_status(response, 200)
+    made = response.json()["token"]
+    check(made in ctx.token_list("alice"), "the new token is not listed")
+    expect_status(_delete_with(ctx, caller, made), 204)
+    check(made not in ctx.token_list("alice"), "the deleted token is listed")
+    # Not found and bad values keep their answers for a live caller.
+    expect_error(_delete_with(ctx, caller, made), 404, "notFound")
+    expect_error(_delete_with(ctx, caller, "not-a-token"), 400, "badValueToken", ANY)
+
+
+def _delete_with(ctx, caller, path_token):
+    return ctx.stack.curl("DELETE", API + "/user/client_tokens/" + path_token,
+                          headers=["X-Auth-Token: " + caller])

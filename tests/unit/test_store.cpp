@@ -143,6 +143,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTokensOfOneUserAreInvisibleToAnother);
   CPPUNIT_TEST(testRevokeDeletesTheTokenAndASecondRevokeFindsNothing);
   CPPUNIT_TEST(testRevokeLeavesTheOtherTokens);
+  CPPUNIT_TEST(testGuardedWritesRunOnlyWhileEveryGuardKeyExists);
   CPPUNIT_TEST(testRecordTtlEqualsExpiryMinusNow);
   CPPUNIT_TEST(testListTakesTheExpiryFromTheRecordsDeadline);
   CPPUNIT_TEST(testTokenListLivesAsLongAsItsLongestLivedToken);
@@ -319,6 +320,40 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(tokens.List(kAlice, &listed));
     CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
     CPPUNIT_ASSERT_EQUAL(std::string("keep"), listed[0].nonce);
+  }
+
+  void testGuardedWritesRunOnlyWhileEveryGuardKeyExists() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"caller", Now() + 3600}, 1));
+    WriteGuard guard;
+    guard.keys = {TokenRecordKey(kAlice, "caller"), TokenListKey(kAlice)};
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"made", Now() + 3600}, 2, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held);
+    CPPUNIT_ASSERT(RecordExists(kAlice, "made"));
+
+    // One guard key gone: neither write changes anything.
+    guard = WriteGuard();
+    guard.keys = {TokenRecordKey(kAlice, "caller"), TokenRecordKey(kAlice, "gone")};
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"refused", Now() + 3600}, 3, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held);
+    CPPUNIT_ASSERT(!RecordExists(kAlice, "refused"));
+    guard.checked = false;
+    guard.held = true;
+    bool revoked = true;
+    ASSERT_OK(tokens.Revoke(kAlice, "made", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held);
+    CPPUNIT_ASSERT(!revoked);
+    CPPUNIT_ASSERT(RecordExists(kAlice, "made"));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, listed.size());
+
+    // A guard on the very record being revoked holds: a token deletes itself.
+    guard = WriteGuard();
+    guard.keys = {TokenRecordKey(kAlice, "caller")};
+    ASSERT_OK(tokens.Revoke(kAlice, "caller", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held && revoked);
+    CPPUNIT_ASSERT(!RecordExists(kAlice, "caller"));
   }
 
   void testRecordTtlEqualsExpiryMinusNow() {
