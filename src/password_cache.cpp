@@ -1,51 +1,144 @@
-// In-memory cache of verified passwords (see password_cache.h).
+// Verified passwords, shared by the workers (see password_cache.h).
 #include "tokend/password_cache.h"
+
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstring>
+#include <new>
 
 namespace tokend {
 
-PasswordCache::PasswordCache(int ttl_seconds) : ttl_seconds_(ttl_seconds) {
-  if (!RandomBytes(key_.data(), key_.size())) ttl_seconds_ = 0;  // no key, no cache
+namespace {
+
+constexpr size_t kSlots = PasswordCache::kSlots;
+constexpr size_t kTagWords = kSha256Bytes / sizeof(uint64_t);
+
+struct Slot {
+  // Odd while a writer fills the slot.
+  std::atomic<uint64_t> sequence;
+  std::atomic<uint64_t> tag[kTagWords];
+  std::atomic<int64_t> expires_at;
+};
+
+struct Table {
+  uint8_t key[kSha256Bytes];
+  bool usable;  // false when no random key could be made
+  Slot slots[kSlots];
+};
+
+Table* g_table = nullptr;
+
+// Made on first use in a process that did not share one before forking.
+Table* TableForThisProcess() {
+  if (g_table == nullptr) {
+    g_table = new Table();  // zeroed: every slot empty, sequence even
+    g_table->usable = RandomBytes(g_table->key, sizeof(g_table->key));
+  }
+  return g_table;
 }
 
-Digest PasswordCache::Tag(const std::string& name, const std::string& password,
-                          const std::string& stored_hash) {
-  // Length-prefixed fields, so no two different triples share a message.
+Digest Mac(const Table& table, const std::string& message) {
+  Digest out;
+  HmacSha256::ForThisThread().Compute(table.key, sizeof(table.key), message,
+                                      out.data());
+  return out;
+}
+
+// The slot of a user name: spread by the keyed hash, so nobody can aim two
+// names at one slot.
+Slot& SlotFor(Table& table, const std::string& name) {
+  Digest where = Mac(table, "slot:" + name);
+  uint64_t index;
+  std::memcpy(&index, where.data(), sizeof(index));
+  return table.slots[index % kSlots];
+}
+
+// Length-prefixed fields, so no two different triples share a message.
+Digest Tag(const Table& table, const std::string& name,
+           const std::string& password, const std::string& stored_hash) {
   std::string message;
-  message.reserve(name.size() + password.size() + stored_hash.size() + 24);
+  message.reserve(name.size() + password.size() + stored_hash.size() + 32);
+  message = "tag:";
   for (const std::string* field : {&name, &password, &stored_hash}) {
     message += std::to_string(field->size());
     message += ':';
     message += *field;
   }
-  Digest tag;
-  HmacSha256::ForThisThread().Compute(key_.data(), key_.size(), message,
-                                      tag.data());
+  Digest tag = Mac(table, message);
   Wipe(&message);
   return tag;
+}
+
+// Fills `slot` unless another writer holds it (then this write is dropped:
+// a cache may forget).
+void Write(Slot& slot, const uint64_t* words, int64_t expires_at) {
+  uint64_t sequence = slot.sequence.load(std::memory_order_relaxed);
+  if ((sequence & 1) ||
+      !slot.sequence.compare_exchange_strong(sequence, sequence + 1,
+                                             std::memory_order_acquire)) {
+    return;
+  }
+  for (size_t i = 0; i < kTagWords; ++i) {
+    slot.tag[i].store(words[i], std::memory_order_relaxed);
+  }
+  slot.expires_at.store(expires_at, std::memory_order_relaxed);
+  slot.sequence.store(sequence + 2, std::memory_order_release);
+}
+
+}  // namespace
+
+bool InitSharedPasswordCache() {
+  void* memory = mmap(nullptr, sizeof(Table), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return false;
+  // Anonymous mappings start zeroed: every slot empty, sequence even.
+  Table* table = new (memory) Table();
+  table->usable = RandomBytes(table->key, sizeof(table->key));
+  g_table = table;
+  return true;
+}
+
+PasswordCache::PasswordCache(int ttl_seconds) : ttl_seconds_(ttl_seconds) {
+  if (!TableForThisProcess()->usable) ttl_seconds_ = 0;  // no key, no cache
 }
 
 bool PasswordCache::Contains(const std::string& name,
                              const std::string& password,
                              const std::string& stored_hash, int64_t now) {
   if (ttl_seconds_ == 0) return false;
-  auto it = entries_.find(name);
-  if (it == entries_.end()) return false;
-  if (it->second.expires_at <= now) {
-    entries_.erase(it);
+  Table& table = *TableForThisProcess();
+  Slot& slot = SlotFor(table, name);
+  uint64_t before = slot.sequence.load(std::memory_order_acquire);
+  if (before & 1) return false;  // being written
+  uint64_t words[kTagWords];
+  for (size_t i = 0; i < kTagWords; ++i) {
+    words[i] = slot.tag[i].load(std::memory_order_relaxed);
+  }
+  int64_t expires_at = slot.expires_at.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (slot.sequence.load(std::memory_order_relaxed) != before) return false;
+  if (expires_at <= now) {
+    // Gone for good, even for a clock that steps back.
+    if (expires_at != 0) {
+      const uint64_t empty[kTagWords] = {};
+      Write(slot, empty, 0);
+    }
     return false;
   }
-  Digest tag = Tag(name, password, stored_hash);
-  return ConstantTimeEquals(tag.data(), it->second.tag.data(), tag.size());
+  Digest tag = Tag(table, name, password, stored_hash);
+  return ConstantTimeEquals(tag.data(), words, tag.size());
 }
 
 void PasswordCache::Remember(const std::string& name,
                              const std::string& password,
                              const std::string& stored_hash, int64_t now) {
   if (ttl_seconds_ == 0) return;
-  if (entries_.size() >= kMaxEntries && entries_.count(name) == 0) {
-    entries_.clear();
-  }
-  entries_[name] = Entry{Tag(name, password, stored_hash), now + ttl_seconds_};
+  Table& table = *TableForThisProcess();
+  Digest tag = Tag(table, name, password, stored_hash);
+  uint64_t words[kTagWords];
+  std::memcpy(words, tag.data(), sizeof(words));
+  Write(SlotFor(table, name), words, now + ttl_seconds_);
 }
 
 }  // namespace tokend

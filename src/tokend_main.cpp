@@ -6,6 +6,7 @@
 
 #include "tokend/config.h"
 #include "tokend/metrics.h"
+#include "tokend/password_cache.h"
 #include "tokend/password_hash.h"
 #include "tokend/token_keys.h"
 #include "tokend/worker.h"
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
   if (!tokend::InitSharedMetrics()) {
     std::fprintf(stderr, "onezone-tokend: shared metrics unavailable; "
                          "each worker will count on its own\n");
+  }
+  if (!tokend::InitSharedPasswordCache()) {
+    std::fprintf(stderr, "onezone-tokend: shared password cache unavailable; "
+                         "each worker will remember passwords on its own\n");
   }
   int listen_fd = tokend::OpenListenSocket(config, &status);
   if (listen_fd < 0) {

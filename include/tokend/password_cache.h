@@ -1,27 +1,42 @@
 // PasswordCache: lets a worker skip the slow password hash for a client that
 // sends the same correct password on every call (the seeds' `curl -u`).
 //
-// It lives only in the worker's memory, never in Redis, so what a copy of
+// It lives only in memory, never in Redis or on disk, so what a copy of
 // Redis reveals is unchanged: still only the slow hash. An entry is a keyed
-// HMAC (with a random key made when the worker starts) over the user name,
-// the password and the stored hash string, so a password change or a
-// re-hash makes old entries miss. Entries expire after a configured time,
-// and the cache is bounded. Only successful verifications are remembered:
-// a wrong password always pays the full hash.
+// HMAC (with a random key made at start) over the user name, the password
+// and the stored hash string, so a password change or a re-hash makes old
+// entries miss. Entries expire after a configured time. Only successful
+// verifications are remembered: a wrong password always pays the full hash.
 //
-// Not thread-safe: one per worker.
+// After InitSharedPasswordCache (the daemon's parent, before forking) all
+// workers share one table and one key: a password any worker verified is
+// accepted by all, so a user costs one full hash per ttl for the whole pool,
+// not one per worker. That matters twice over because a worker serves every
+// connection it holds in turn: while it hashes, the requests nginx sent on
+// its other connections wait. The table has a fixed number of slots, chosen
+// by user name; two users sharing a slot take turns (a miss costs a hash).
+//
+// Thread-safe and process-safe: slots are written under a per-slot sequence
+// number, and a reader that sees a write in progress counts it a miss.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 
 #include "tokend/crypto.h"
 
 namespace tokend {
 
+// Call once in the parent before forking; false if the shared mapping
+// fails (each process then keeps a table of its own).
+bool InitSharedPasswordCache();
+
 class PasswordCache {
  public:
+  // Slots in the table (a power of two): about 0.8 MiB shared by the pool.
+  static constexpr size_t kSlots = 16384;
+
   // `ttl_seconds` 0 disables the cache.
   explicit PasswordCache(int ttl_seconds);
 
@@ -34,20 +49,7 @@ class PasswordCache {
                 const std::string& stored_hash, int64_t now);
 
  private:
-  Digest Tag(const std::string& name, const std::string& password,
-             const std::string& stored_hash);
-
-  struct Entry {
-    Digest tag;
-    int64_t expires_at;
-  };
-
-  // Most distinct users one worker remembers; on overflow it starts afresh.
-  static constexpr size_t kMaxEntries = 10000;
-
   int ttl_seconds_;
-  SecretKey key_;
-  std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace tokend

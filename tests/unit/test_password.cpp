@@ -6,6 +6,8 @@
 // the same at any count.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -253,6 +255,8 @@ class PasswordHashTest : public CppUnit::TestFixture {
 
 CPPUNIT_TEST_SUITE_REGISTRATION(PasswordHashTest);
 
+// The workers of a daemon share one cache (and a test process one table), so
+// each test names users of its own.
 class PasswordCacheTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(PasswordCacheTest);
   CPPUNIT_TEST(testRemembersAVerifiedPassword);
@@ -265,111 +269,134 @@ class PasswordCacheTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testZeroTtlDisablesTheCache);
   CPPUNIT_TEST(testFieldBoundariesCannotBeShifted);
   CPPUNIT_TEST(testRememberingAgainReplacesTheUsersEntry);
-  CPPUNIT_TEST(testTwoCachesDoNotShareEntries);
+  CPPUNIT_TEST(testCachesOfOneProcessShareEntries);
+  CPPUNIT_TEST(testForkedWorkersShareWhatTheyVerified);
   CPPUNIT_TEST(testStaysBoundedWithManyUsers);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void testRemembersAVerifiedPassword() {
     PasswordCache cache(300);
-    cache.Remember("alice", "pw", "$hash-a", 1000);
-    CPPUNIT_ASSERT(cache.Contains("alice", "pw", "$hash-a", 1000));
-    CPPUNIT_ASSERT(cache.Contains("alice", "pw", "$hash-a", 1299));
+    cache.Remember("alice1", "pw", "$hash-a", 1000);
+    CPPUNIT_ASSERT(cache.Contains("alice1", "pw", "$hash-a", 1000));
+    CPPUNIT_ASSERT(cache.Contains("alice1", "pw", "$hash-a", 1299));
   }
 
   void testKnowsNothingBeforeRemembering() {
     PasswordCache cache(300);
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$hash-a", 1000));
+    CPPUNIT_ASSERT(!cache.Contains("alice2", "pw", "$hash-a", 1000));
     CPPUNIT_ASSERT(!cache.Contains("", "", "", 0));
   }
 
   void testMissesAWrongPassword() {
     PasswordCache cache(300);
-    cache.Remember("alice", "pw", "$hash-a", 1000);
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw ", "$hash-a", 1001));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "PW", "$hash-a", 1001));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "", "$hash-a", 1001));
+    cache.Remember("alice3", "pw", "$hash-a", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("alice3", "pw ", "$hash-a", 1001));
+    CPPUNIT_ASSERT(!cache.Contains("alice3", "PW", "$hash-a", 1001));
+    CPPUNIT_ASSERT(!cache.Contains("alice3", "", "$hash-a", 1001));
     // The right one still hits afterwards: a miss does not evict.
-    CPPUNIT_ASSERT(cache.Contains("alice", "pw", "$hash-a", 1001));
+    CPPUNIT_ASSERT(cache.Contains("alice3", "pw", "$hash-a", 1001));
   }
 
   void testMissesAnotherUserName() {
     PasswordCache cache(300);
-    cache.Remember("alice", "pw", "$hash-a", 1000);
-    CPPUNIT_ASSERT(!cache.Contains("bob", "pw", "$hash-a", 1000));
-    CPPUNIT_ASSERT(!cache.Contains("Alice", "pw", "$hash-a", 1000));
+    cache.Remember("alice4", "pw", "$hash-a", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("bob4", "pw", "$hash-a", 1000));
+    CPPUNIT_ASSERT(!cache.Contains("Alice4", "pw", "$hash-a", 1000));
   }
 
   void testMissesWhenTheStoredHashChanged() {
     // A password change (or a re-hash) makes the old entry useless.
     PasswordCache cache(300);
-    cache.Remember("alice", "old pw", "$hash-1", 1000);
-    CPPUNIT_ASSERT(!cache.Contains("alice", "old pw", "$hash-2", 1001));
-    CPPUNIT_ASSERT(cache.Contains("alice", "old pw", "$hash-1", 1001));
+    cache.Remember("alice5", "old pw", "$hash-1", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("alice5", "old pw", "$hash-2", 1001));
+    CPPUNIT_ASSERT(cache.Contains("alice5", "old pw", "$hash-1", 1001));
   }
 
   void testEntryExpiresExactlyAtItsTtl() {
     PasswordCache cache(60);
-    cache.Remember("alice", "pw", "$h", 1000);
-    CPPUNIT_ASSERT(cache.Contains("alice", "pw", "$h", 1059));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$h", 1060));
+    cache.Remember("alice6", "pw", "$h", 1000);
+    CPPUNIT_ASSERT(cache.Contains("alice6", "pw", "$h", 1059));
+    CPPUNIT_ASSERT(!cache.Contains("alice6", "pw", "$h", 1060));
     // Once expired it stays gone, even for an earlier clock reading.
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$h", 1000));
+    CPPUNIT_ASSERT(!cache.Contains("alice6", "pw", "$h", 1000));
   }
 
   void testExpiredEntryCanBeRememberedAgain() {
     PasswordCache cache(60);
-    cache.Remember("alice", "pw", "$h", 1000);
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$h", 2000));
-    cache.Remember("alice", "pw", "$h", 2000);
-    CPPUNIT_ASSERT(cache.Contains("alice", "pw", "$h", 2059));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$h", 2060));
+    cache.Remember("alice7", "pw", "$h", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("alice7", "pw", "$h", 2000));
+    cache.Remember("alice7", "pw", "$h", 2000);
+    CPPUNIT_ASSERT(cache.Contains("alice7", "pw", "$h", 2059));
+    CPPUNIT_ASSERT(!cache.Contains("alice7", "pw", "$h", 2060));
   }
 
   void testZeroTtlDisablesTheCache() {
     PasswordCache cache(0);
-    cache.Remember("alice", "pw", "$h", 1000);
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$h", 1000));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw", "$h", 999));
+    cache.Remember("alice8", "pw", "$h", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("alice8", "pw", "$h", 1000));
+    CPPUNIT_ASSERT(!cache.Contains("alice8", "pw", "$h", 999));
   }
 
   void testFieldBoundariesCannotBeShifted() {
     // Moving characters between the password and the stored hash must not
     // give the same entry.
     PasswordCache cache(300);
-    cache.Remember("alice", "pw", "$hash", 1000);
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw$", "hash", 1000));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "p", "w$hash", 1000));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "pw$hash", "", 1000));
+    cache.Remember("alice9", "pw", "$hash", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("alice9", "pw$", "hash", 1000));
+    CPPUNIT_ASSERT(!cache.Contains("alice9", "p", "w$hash", 1000));
+    CPPUNIT_ASSERT(!cache.Contains("alice9", "pw$hash", "", 1000));
   }
 
   void testRememberingAgainReplacesTheUsersEntry() {
     PasswordCache cache(300);
-    cache.Remember("alice", "first", "$h1", 1000);
-    cache.Remember("alice", "second", "$h2", 1010);
-    CPPUNIT_ASSERT(cache.Contains("alice", "second", "$h2", 1011));
-    CPPUNIT_ASSERT(!cache.Contains("alice", "first", "$h1", 1011));
+    cache.Remember("alice10", "first", "$h1", 1000);
+    cache.Remember("alice10", "second", "$h2", 1010);
+    CPPUNIT_ASSERT(cache.Contains("alice10", "second", "$h2", 1011));
+    CPPUNIT_ASSERT(!cache.Contains("alice10", "first", "$h1", 1011));
   }
 
-  void testTwoCachesDoNotShareEntries() {
+  void testCachesOfOneProcessShareEntries() {
     PasswordCache first(300);
     PasswordCache second(300);
-    first.Remember("alice", "pw", "$h", 1000);
-    CPPUNIT_ASSERT(first.Contains("alice", "pw", "$h", 1000));
-    CPPUNIT_ASSERT(!second.Contains("alice", "pw", "$h", 1000));
+    first.Remember("alice11", "pw", "$h", 1000);
+    CPPUNIT_ASSERT(second.Contains("alice11", "pw", "$h", 1000));
+  }
+
+  void testForkedWorkersShareWhatTheyVerified() {
+    // As the daemon's parent does before forking its workers.
+    CPPUNIT_ASSERT(InitSharedPasswordCache());
+    pid_t child = fork();
+    CPPUNIT_ASSERT(child >= 0);
+    if (child == 0) {
+      PasswordCache worker(300);
+      worker.Remember("alice12", "pw", "$h", 1000);
+      _exit(worker.Contains("alice12", "pw", "$h", 1000) ? 0 : 1);
+    }
+    int status = 0;
+    CPPUNIT_ASSERT_EQUAL(child, waitpid(child, &status, 0));
+    CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    PasswordCache other_worker(300);
+    CPPUNIT_ASSERT(other_worker.Contains("alice12", "pw", "$h", 1000));
+    CPPUNIT_ASSERT(!other_worker.Contains("alice12", "other", "$h", 1000));
   }
 
   void testStaysBoundedWithManyUsers() {
-    // Far more users than one worker keeps: the earliest are forgotten
-    // (wherever the bound lies), the latest is still there.
+    // Far more users than the table has slots: at most one per slot is
+    // remembered, and the latest always is.
     PasswordCache cache(300);
     const int users = 50000;
     for (int i = 0; i < users; ++i) {
-      cache.Remember("user" + std::to_string(i), "pw", "$h", 1000);
+      cache.Remember("many" + std::to_string(i), "pw", "$h", 1000);
     }
-    CPPUNIT_ASSERT(!cache.Contains("user0", "pw", "$h", 1001));
+    int remembered = 0;
+    for (int i = 0; i < users; ++i) {
+      if (cache.Contains("many" + std::to_string(i), "pw", "$h", 1001)) ++remembered;
+    }
+    CPPUNIT_ASSERT(remembered <= static_cast<int>(PasswordCache::kSlots));
+    CPPUNIT_ASSERT(remembered > 0);
     CPPUNIT_ASSERT(
-        cache.Contains("user" + std::to_string(users - 1), "pw", "$h", 1001));
+        cache.Contains("many" + std::to_string(users - 1), "pw", "$h", 1001));
   }
 };
 
