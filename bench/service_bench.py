@@ -40,7 +40,7 @@ Settings (environment):
                                this many records
   BENCH_PRELOAD_USERS=10000    users in the preloaded store (0: no preload)
   BENCH_PRELOAD_PER_USER=100   tokens per preloaded user
-  BENCH_CREATE_USERS=100       users creating tokens in the create runs, in
+  BENCH_CREATE_USERS=250       users creating tokens in the create runs, in
                                each stack (each stays below the token cap)
   BENCH_TIME_LIMIT=900    seconds after which the benchmark gives up
   BENCH_KEEP=0            1 keeps the temporary directory (logs, configs)
@@ -105,7 +105,7 @@ CONNECTIONS = max(1, setting("BENCH_CONNECTIONS", 16))
 THREADS = max(1, min(setting("BENCH_THREADS", 2), CONNECTIONS))
 WORKERS = max(1, setting("BENCH_WORKERS", 16))
 MEMORY_TOKENS = setting("BENCH_MEMORY_TOKENS", 100000)
-CREATE_USERS = max(1, setting("BENCH_CREATE_USERS", 100))
+CREATE_USERS = max(1, setting("BENCH_CREATE_USERS", 250))
 PRELOAD_USERS = setting("BENCH_PRELOAD_USERS", 10000)
 PRELOAD_PER_USER = setting("BENCH_PRELOAD_PER_USER", 100)
 TIME_LIMIT = setting("BENCH_TIME_LIMIT", 900)
