@@ -28,6 +28,7 @@ struct Table {
 };
 
 Table* g_table = nullptr;
+bool g_table_shared = false;  // g_table is the mapping, not a heap table
 
 // Made on first use in a process that did not share one before forking.
 Table* TableForThisProcess() {
@@ -95,7 +96,11 @@ bool InitSharedPasswordCache() {
   // Anonymous mappings start zeroed: every slot empty, sequence even.
   Table* table = new (memory) Table();
   table->usable = RandomBytes(table->key, sizeof(table->key));
+  // Caches look the table up on every call, so a process-local one made
+  // before (unit tests) can go.
+  if (g_table != nullptr && !g_table_shared) delete g_table;
   g_table = table;
+  g_table_shared = true;
   return true;
 }
 
