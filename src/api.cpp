@@ -49,6 +49,8 @@ void Api::CheckHealth(Outcome* outcome) {
 }
 
 Outcome Api::Dispatch(const Request& request) {
+  // Nothing prefetched for an earlier request is used for this one.
+  redis_->DropPrefetched();
   Outcome outcome;
   outcome.request_id = request.request_id;
   RouteMatch match = MatchRoute(request.path);
@@ -84,7 +86,6 @@ Outcome Api::Dispatch(const Request& request) {
 
   Caller caller;
   std::string token_identifier;
-  redis_->DropPrefetched();
   Authenticator::BeforeUserLookup before_lookup;
   if (match.route == Route::kClientTokens && request.method == "GET") {
     // The token list is read in the same round trip as the user.

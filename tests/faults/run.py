@@ -23,7 +23,6 @@ and after the stack stops, the daemon's log is checked for worker deaths
 other than the ones the suite caused and for sanitizer reports.
 """
 
-import argparse
 import os
 import signal
 import subprocess
@@ -80,6 +79,17 @@ def expect_healthy(ctx):
 
 
 # --- 1. Redis stopped -------------------------------------------------------------
+
+
+def check_success_or_fast_503(events):
+    """Every request during a Redis outage succeeded or got 503
+    serviceUnavailable, and none waited FAIL_FAST_SECONDS or more."""
+    bad = [e for e in events if not (succeeded(e) or unavailable(e))]
+    check(not bad, "requests got something else than success or 503 "
+          "serviceUnavailable: %s" % describe_events(bad))
+    slow = [e for e in events if e.seconds >= FAIL_FAST_SECONDS]
+    check(not slow, "requests took %.1f s or more: %s"
+          % (FAIL_FAST_SECONDS, describe_events(slow)))
 
 
 def test_redis_stopped_gives_503_service_unavailable_at_once_and_service_is_back_within_a_second(ctx):
@@ -177,12 +187,7 @@ def test_redis_killed_with_sigkill_keeps_every_acknowledged_create_and_delete(ct
         faultlib.stop_clients(clients)
     events = all_events(clients)
 
-    bad = [e for e in events if not (succeeded(e) or unavailable(e))]
-    check(not bad, "requests got something else than success or 503 "
-          "serviceUnavailable: %s" % describe_events(bad))
-    slow = [e for e in events if e.seconds >= FAIL_FAST_SECONDS]
-    check(not slow, "requests took %.1f s or more: %s"
-          % (FAIL_FAST_SECONDS, describe_events(slow)))
+    check_success_or_fast_503(events)
     failed = [e for e in events if not succeeded(e)]
     in_flight = [e for e in failed if e.start < killed <= e.end]
     outage = [e for e in failed if e.start >= killed]
@@ -512,12 +517,7 @@ def test_requests_while_redis_loads_its_data_get_503_service_unavailable_not_500
           % (FILLER_KEYS, ms(loading[-1] - loading[0]), len(during),
              describe_events(during, limit=3)))
     check(len(during) >= 3, "only %d requests while Redis loaded" % len(during))
-    bad = [e for e in events if not (succeeded(e) or unavailable(e))]
-    check(not bad, "requests got something else than success or 503 "
-          "serviceUnavailable: %s" % describe_events(bad))
-    slow = [e for e in events if e.seconds >= FAIL_FAST_SECONDS]
-    check(not slow, "requests took %.1f s or more: %s"
-          % (FAIL_FAST_SECONDS, describe_events(slow)))
+    check_success_or_fast_503(events)
     late = [e for e in events
             if e.start >= up + RECOVERY_SECONDS and not succeeded(e)]
     check(not late, "requests failed after Redis had loaded: %s"
@@ -555,30 +555,15 @@ def unexpected_log_lines(stack):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-k", dest="filters", action="append", default=[])
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
-
-    build = os.environ.get("BUILD", "build")
-    if not os.path.isabs(build):
-        build = os.path.join(os.getcwd(), build)
-    for program in ("onezone-tokend", "onezone-admin"):
-        if not os.access(os.path.join(build, "bin", program), os.X_OK):
-            print("faults: no %s/bin/%s (build first, or set BUILD)"
-                  % (build, program))
-            print("faults: 0 passed, 1 failed")
-            return 1
+    args, build = harness.suite_start("faults", __doc__.split("\n\n")[0])
+    if args is None:
+        return 1
     for tool in ("wrk", "redis-cli", "nginx", "curl"):
         if subprocess.run(["sh", "-c", "command -v " + tool],
                           stdout=subprocess.DEVNULL).returncode != 0:
             print("faults: missing %s (run: bash scripts/install-deps)" % tool)
             print("faults: 0 passed, 1 failed")
             return 1
-
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    signal.signal(signal.SIGTERM, interrupted)
 
     stack = harness.Stack(ROOT, build)
     stack.settings = ["workers=%d" % WORKERS]

@@ -6,10 +6,12 @@ Standard library only (run with /usr/bin/python3); HTTP goes through the curl
 binary so that the requests are the ones a user would send.
 """
 
+import argparse
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -24,6 +26,32 @@ CURL_TIMEOUT_SECONDS = 30
 
 class TestFailure(AssertionError):
     """A test's expectation did not hold; the message says which."""
+
+
+def suite_start(suite, description):
+    """What a suite runner does first: its -k/--keep arguments, the build
+    directory (BUILD, made absolute), and SIGTERM turned into
+    KeyboardInterrupt so that the runner's cleanup runs. Returns (args,
+    build), or (None, None) after printing the suite's failure line when the
+    programs are not built."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("-k", dest="filters", action="append", default=[])
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    build = os.environ.get("BUILD", "build")
+    if not os.path.isabs(build):
+        build = os.path.join(os.getcwd(), build)
+    for program in ("onezone-tokend", "onezone-admin"):
+        path = os.path.join(build, "bin", program)
+        if not os.access(path, os.X_OK):
+            print("%s: no %s (build first, or set BUILD)" % (suite, path))
+            print("%s: 0 passed, 1 failed" % suite)
+            return None, None
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
+    return args, build
 
 
 def run_test(name, test, ctx):

@@ -13,9 +13,7 @@ and bin/onezone-admin. Ends with `integration: N passed, N failed` and exits
 1 if any test failed.
 """
 
-import argparse
 import os
-import signal
 import sys
 import time
 
@@ -96,25 +94,10 @@ def set_up(ctx):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-k", dest="filters", action="append", default=[])
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
-
-    build = os.environ.get("BUILD", "build")
-    if not os.path.isabs(build):
-        build = os.path.join(os.getcwd(), build)
-    for program in ("onezone-tokend", "onezone-admin"):
-        path = os.path.join(build, "bin", program)
-        if not os.access(path, os.X_OK):
-            print("integration: no %s (build first, or set BUILD)" % path)
-            print("integration: 0 passed, 1 failed")
-            return 1
-
     # SIGTERM ends the run like Ctrl-C does: through the finally below.
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    signal.signal(signal.SIGTERM, interrupted)
+    args, build = harness.suite_start("integration", __doc__.split("\n\n")[0])
+    if args is None:
+        return 1
 
     stack = harness.Stack(ROOT, build, settings=test_limits.SETTINGS)
     passed = failed = 0

@@ -100,6 +100,7 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBodyLeftUnreadDoesNotSpillIntoTheNextRequest);
   CPPUNIT_TEST(testConnectionWithoutKeepConnIsClosedAfterItsRequest);
   CPPUNIT_TEST(testServesSeveralConnectionsAtOnce);
+  CPPUNIT_TEST(testGarbageClosesOnlyItsOwnConnection);
   CPPUNIT_TEST(testStoppingAnswersOneMoreRequestPerConnectionThenCloses);
   CPPUNIT_TEST_SUITE_END();
 
@@ -174,6 +175,31 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
       }
     }
     for (int fd : fds) close(fd);
+  }
+
+  void testGarbageClosesOnlyItsOwnConnection() {
+    int good = Connect();
+    Send(good, Request("/before", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/before", 0), ReadResponse(good));
+    // Not FastCGI at all, then a request record of an unknown version.
+    int bad = Connect();
+    Send(bad, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CPPUNIT_ASSERT(ClosedByPeer(bad));
+    close(bad);
+    bad = Connect();
+    std::string wrong_version = Request("/x", "", true);
+    wrong_version[0] = 9;
+    Send(bad, wrong_version);
+    CPPUNIT_ASSERT(ClosedByPeer(bad));
+    close(bad);
+    // The loop serves on, old and new connections alike.
+    Send(good, Request("/after", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/after", 0), ReadResponse(good));
+    int fresh = Connect();
+    Send(fresh, Request("/fresh", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/fresh", 0), ReadResponse(fresh));
+    close(fresh);
+    close(good);
   }
 
   void testStoppingAnswersOneMoreRequestPerConnectionThenCloses() {
