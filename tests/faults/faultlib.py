@@ -254,8 +254,10 @@ class ClientThread(threading.Thread):
     "list" (GET client_tokens).
 
     Afterwards: `events` (every request), `created` (tokens whose create was
-    answered 200), `deleted` (tokens whose delete was answered 204), and
-    `unknown_deletes` (deletes answered otherwise: their state is unknown)."""
+    answered 200), `deleted` (tokens whose delete was answered 204),
+    `gone_deletes` (deletes answered 404 notFound: the token must be gone)
+    and `unknown_deletes` (deletes answered otherwise: their state is
+    unknown)."""
 
     def __init__(self, stack, user, session, ops, max_requests, deadline,
                  pause=0.0):
@@ -271,6 +273,7 @@ class ClientThread(threading.Thread):
         self.events = []
         self.created = []
         self.deleted = []
+        self.gone_deletes = []
         self.unknown_deletes = []
         self.live = []  # created, not yet sent for deletion
         self.crash = None
@@ -297,6 +300,9 @@ class ClientThread(threading.Thread):
                     token=self.session)
                 if response.status == 204:
                     self.deleted.append(token)
+                elif (response.status == 404
+                      and error_id(response) == "notFound"):
+                    self.gone_deletes.append(token)
                 else:
                     self.unknown_deletes.append(token)
                 self.events.append(Event("delete", start, end, response.status,
@@ -365,8 +371,9 @@ def describe_events(events, limit=5):
 def verify_ledgers(stack, threads, parallel=4):
     """Every token whose create was answered 200 and that was not sent for
     deletion authenticates (GET /user -> 200 as its user) and is in its
-    user's list; every token whose delete was answered 204 is refused
-    (401 tokenInvalid) and is not listed. Returns (live, deleted) counts."""
+    user's list; every token whose delete was answered 204 or 404 notFound
+    is refused (401 tokenInvalid) and is not listed. Returns (live, deleted)
+    counts."""
     listed = {}
     lister = Client(stack)
     for thread in threads:
@@ -378,12 +385,12 @@ def verify_ledgers(stack, threads, parallel=4):
     expect_alive = []
     expect_dead = []
     for thread in threads:
-        unknown = set(thread.unknown_deletes)
-        deleted = set(thread.deleted)
+        gone = thread.deleted + thread.gone_deletes
+        sent = set(gone) | set(thread.unknown_deletes)
         for token in thread.created:
-            if token not in deleted and token not in unknown:
+            if token not in sent:
                 expect_alive.append((thread.user, token))
-        expect_dead.extend((thread.user, token) for token in thread.deleted)
+        expect_dead.extend((thread.user, token) for token in gone)
 
     problems = []
     for user, token in expect_alive:
@@ -392,8 +399,8 @@ def verify_ledgers(stack, threads, parallel=4):
                             % user)
     for user, token in expect_dead:
         if token in listed[user]:
-            problems.append("token of %s deleted with 204 is still listed"
-                            % user)
+            problems.append("token of %s deleted with 204 or 404 is still "
+                            "listed" % user)
 
     local = threading.local()
 
