@@ -607,7 +607,8 @@ def preload(stack, first_user, users, per_user):
     """Writes `users` x `per_user` token records into the stack's Redis with
     the service's key layout (include/tokend/store_keys.h, the add script of
     src/token_store.cpp: the record `oz:{uid}t<nonce>` = "1" with EXAT expiry,
-    the nonce in the zset `oz:{uid}:tokens` scored by creation ms, the zset
+    the member `<nonce>:<expiry>` in the zset `oz:{uid}:tokens` scored by
+    creation ms, the zset
     expiring with its longest-lived token) through redis-cli --pipe.
     Returns one record key written, for a look at its size."""
     now = int(time.time())
@@ -637,7 +638,7 @@ def preload(stack, first_user, users, per_user):
                 key = record_key(uid, nonce)
                 sample_key = sample_key or key
                 chunk.append(command("SET", key, "1", "EXAT", str(expiry)))
-                zadd += [str(now_ms - t), nonce]
+                zadd += [str(now_ms - t), "%s:%d" % (nonce, expiry)]
             chunk.append(command(*zadd))
             chunk.append(command("EXPIREAT", "oz:{%s}:tokens" % uid, str(latest)))
             pipe.stdin.write("".join(chunk))
@@ -1008,7 +1009,8 @@ def main():
     # The same record as the service writes it and as preloaded.
     record_sizes = {}
     uid = creators["empty"].users[0][1]
-    nonce = service.redis("zrange", "oz:{%s}:tokens" % uid, "0", "0").strip()
+    member = service.redis("zrange", "oz:{%s}:tokens" % uid, "0", "0").strip()
+    nonce = member.rpartition(":")[0]
     if nonce:
         record_sizes["service-written"] = int(service.redis(
             "memory", "usage", record_key(uid, nonce)).strip())

@@ -1,6 +1,7 @@
 // Access tokens in Redis (see token_store.h and store_keys.h).
 #include "tokend/token_store.h"
 
+#include "tokend/clock.h"
 #include "tokend/store_keys.h"
 
 namespace tokend {
@@ -14,12 +15,12 @@ for i = 3, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 0 then return -1 end
 end)lua";
 
-// KEYS: record, list, guard... ARGV: expiry, created ms, nonce, limit.
-// The record's value is "1": the expiry is its EXAT deadline (EXPIRETIME
-// reads it back), and a small integer value is one of Redis's shared
-// objects, where the expiry as value took a 16-byte object per token.
-// The list lives as long as its longest-lived token: NX sets a first
-// expiry, GT only ever extends it. Returns 0 when the list is full.
+// KEYS: record, list, guard... ARGV: expiry, created ms, list member,
+// limit. The record's value is "1": the expiry is its EXAT deadline (token
+// checks only ask whether it exists), and a small integer value is one of
+// Redis's shared objects, where the expiry as value took a 16-byte object
+// per token. The list lives as long as its longest-lived token: NX sets a
+// first expiry, GT only ever extends it. Returns 0 when the list is full.
 const std::string kAddScript = std::string(kGuardLua) + R"lua(
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
@@ -29,31 +30,14 @@ redis.call('EXPIREAT', KEYS[2], ARGV[1], 'GT')
 return 1
 )lua";
 
-// KEYS: list. ARGV: the record keys' prefix (same hash slot as the list).
-// Returns nonce, expiry, nonce, expiry, ... newest first (the expiry an
-// integer: the record's deadline, in Unix s), and drops the entries whose
-// record Redis already expired (EXPIRETIME -2), in one round trip. A record
-// without a deadline (-1) cannot re-mint its token and is dropped too.
-constexpr char kListScript[] = R"lua(
-local nonces = redis.call('ZREVRANGE', KEYS[1], 0, -1)
-local out = {}
-for _, nonce in ipairs(nonces) do
-  local expiry = redis.call('EXPIRETIME', ARGV[1] .. nonce)
-  if expiry > 0 then
-    out[#out + 1] = nonce
-    out[#out + 1] = expiry
-  else
-    redis.call('ZREM', KEYS[1], nonce)
-  end
-end
-return out
-)lua";
-
-// KEYS: record, list, guard... ARGV: nonce. Returns 1 when the record was
-// there to delete, 0 when not.
+// KEYS: record, list, guard... ARGV: nonce. The list member carries the
+// expiry, which the record's deadline gives back. Returns 1 when the record
+// was there to delete, 0 when not (an expired token's member is left to
+// the next List, which drops it).
 const std::string kRevokeScript = std::string(kGuardLua) + R"lua(
+local expiry = redis.call('EXPIRETIME', KEYS[1])
 local deleted = redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
+if expiry > 0 then redis.call('ZREM', KEYS[2], ARGV[1] .. ':' .. expiry) end
 return deleted
 )lua";
 
@@ -87,7 +71,8 @@ Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
   Status status = RunGuarded(
       redis_, kAddScript, TokenRecordKey(user_id, token.nonce),
       TokenListKey(user_id), guard,
-      {std::to_string(token.expires_at), std::to_string(created_ms), token.nonce,
+      {std::to_string(token.expires_at), std::to_string(created_ms),
+       TokenListMember(token.nonce, token.expires_at),
        std::to_string(max_tokens)},
       &reply);
   *added = status.ok() && reply.integer == 1;
@@ -113,8 +98,7 @@ Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
 }
 
 RedisCommand TokenStore::ListCommand(const std::string& user_id) {
-  return {"EVAL", kListScript, "1", TokenListKey(user_id),
-          TokenRecordKey(user_id, "")};
+  return {"ZREVRANGE", TokenListKey(user_id), "0", "-1"};
 }
 
 Status TokenStore::List(const std::string& user_id,
@@ -123,10 +107,23 @@ Status TokenStore::List(const std::string& user_id,
   RedisReply reply;
   Status status = redis_->Run(ListCommand(user_id), &reply);
   if (!status.ok()) return status;
-  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    tokens->push_back(
-        StoredToken{reply.elements[i].text, reply.elements[i + 1].integer});
+  // A plain read (a script that asked each record for its deadline cost
+  // Redis ten times as much): members whose expiry has passed are dropped
+  // here, and removed in a second round trip, which only lists holding
+  // expired tokens pay.
+  const int64_t now = NowSeconds();
+  RedisCommand prune = {"ZREM", TokenListKey(user_id)};
+  for (const RedisReply& member : reply.elements) {
+    StoredToken token;
+    if (ParseTokenListMember(member.text, &token.nonce, &token.expires_at) &&
+        token.expires_at > now) {
+      tokens->push_back(std::move(token));
+    } else {
+      prune.push_back(member.text);
+    }
   }
+  // Best effort: what stays is dropped again by the next List.
+  if (prune.size() > 2) redis_->Run(prune, &reply);
   return Status::Ok();
 }
 

@@ -112,12 +112,16 @@ Status UserStore::Delete(const std::string& name) {
   RedisReply reply;
   status = redis_->Run({"DEL", UserKey(user.id)}, &reply);
   if (!status.ok()) return status;
-  RedisReply nonces;
-  status = redis_->Run({"ZRANGE", TokenListKey(user.id), "0", "-1"}, &nonces);
+  RedisReply members;
+  status = redis_->Run({"ZRANGE", TokenListKey(user.id), "0", "-1"}, &members);
   if (!status.ok()) return status;
   RedisCommand del = {"DEL", TokenListKey(user.id)};
-  for (const RedisReply& nonce : nonces.elements) {
-    del.push_back(TokenRecordKey(user.id, nonce.text));
+  for (const RedisReply& member : members.elements) {
+    std::string nonce;
+    int64_t expires_at = 0;
+    if (ParseTokenListMember(member.text, &nonce, &expires_at)) {
+      del.push_back(TokenRecordKey(user.id, nonce));
+    }
   }
   status = redis_->Run(del, &reply);
   if (!status.ok()) return status;

@@ -3,7 +3,9 @@
 // hash slot.
 //
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
-//   oz:{uid}:tokens      zset   token nonces, scored by creation time (ms)
+//   oz:{uid}:tokens      zset   "<nonce>:<expiry>" of each token (expiry in
+//                               Unix s), scored by creation time (ms), so
+//                               listing is one plain ZREVRANGE
 //   oz:{uid}t<nonce>     string "1", EXAT the token's expiry (Unix s):
 //                               EXPIRETIME gives the expiry back
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
@@ -26,6 +28,7 @@
 // "oz:{uid}*" (not "oz:{uid}:*"), and all of a space's "oz:{s:sid}*".
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace tokend {
@@ -39,6 +42,28 @@ inline std::string TokenListKey(const std::string& user_id) {
 inline std::string TokenRecordKey(const std::string& user_id,
                                   const std::string& nonce) {
   return "oz:{" + user_id + "}t" + nonce;
+}
+// A token's member of TokenListKey.
+inline std::string TokenListMember(const std::string& nonce, int64_t expires_at) {
+  return nonce + ":" + std::to_string(expires_at);
+}
+// The nonce and expiry of a TokenListMember; false for anything else (such
+// as a bare nonce, as lists held before the expiry joined the member).
+inline bool ParseTokenListMember(const std::string& member, std::string* nonce,
+                                 int64_t* expires_at) {
+  size_t colon = member.rfind(':');
+  size_t digits = member.size() - colon - 1;
+  if (colon == std::string::npos || colon == 0 || digits == 0 || digits > 18) {
+    return false;
+  }
+  int64_t value = 0;
+  for (size_t i = colon + 1; i < member.size(); ++i) {
+    if (member[i] < '0' || member[i] > '9') return false;
+    value = value * 10 + (member[i] - '0');
+  }
+  *nonce = member.substr(0, colon);
+  *expires_at = value;
+  return true;
 }
 inline std::string UserSpacesKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:spaces";

@@ -341,10 +341,15 @@ class Context:
               "list: expected {\"tokens\": [...]}, got %r" % body)
         return body["tokens"]
 
-    def nonces(self, name):
-        """The token nonces in the user's Redis sorted set."""
+    def list_members(self, name):
+        """The members of the user's Redis sorted set of tokens:
+        "<nonce>:<expiry>" (include/tokend/store_keys.h)."""
         key = "oz:{%s}:tokens" % self.user_ids[name]
         return set(self.stack.redis_lines("ZRANGE", key, "0", "-1"))
+
+    def nonces(self, name):
+        """The token nonces in the user's Redis sorted set."""
+        return {member.rpartition(":")[0] for member in self.list_members(name)}
 
     def token_record_key(self, name, nonce):
         """The Redis key of one token's record (include/tokend/store_keys.h):

@@ -25,9 +25,13 @@ def test_a_token_record_expires_in_redis_when_its_time_caveat_does(ctx):
     expected = limit - now()
     check(abs(ttl - expected) <= 2,
           "TTL of %s is %d, expected %d (+-2)" % (key, ttl, expected))
+    # The list member carries the same deadline, which listing reads.
+    deadline = int(ctx.stack.redis("EXPIRETIME", key).strip())
+    check("%s:%d" % (nonce, deadline) in ctx.list_members("alice"),
+          "no list member %s:%d for the record" % (nonce, deadline))
 
 
-def test_the_token_index_is_a_sorted_set_of_nonces(ctx):
+def test_the_token_index_is_a_sorted_set_of_nonces_with_their_expiry(ctx):
     key = "oz:{%s}:tokens" % ctx.user_ids["bob"]
     check_equal(ctx.stack.redis("TYPE", key).strip(), b"zset", "type of " + key)
     before_nonces = ctx.nonces("bob")

@@ -145,7 +145,8 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRevokeLeavesTheOtherTokens);
   CPPUNIT_TEST(testGuardedWritesRunOnlyWhileEveryGuardKeyExists);
   CPPUNIT_TEST(testRecordTtlEqualsExpiryMinusNow);
-  CPPUNIT_TEST(testListTakesTheExpiryFromTheRecordsDeadline);
+  CPPUNIT_TEST(testListTakesTheExpiryFromTheMemberAndDropsTheRest);
+  CPPUNIT_TEST(testListMembersParseBackOnlyWhenWellFormed);
   CPPUNIT_TEST(testTokenListLivesAsLongAsItsLongestLivedToken);
   CPPUNIT_TEST(testExpiredRecordsDisappearFromTheList);
   CPPUNIT_TEST(testRefusesATokenBeyondTheUsersLimit);
@@ -373,30 +374,41 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("1"), value.text);
   }
 
-  void testListTakesTheExpiryFromTheRecordsDeadline() {
+  void testListTakesTheExpiryFromTheMemberAndDropsTheRest() {
     TokenStore tokens(redis_.get());
     const int64_t now = Now();
-    ASSERT_OK(tokens.Add(kAlice, StoredToken{"kept", now + 500}, 1));
-    // Records written with the expiry as their value (before it was "1")
-    // list the same: the value is never read.
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"kept", now + 500}, 5));
+    RedisReply members;
+    ASSERT_OK(redis_->Run({"ZRANGE", TokenListKey(kAlice), "0", "-1"}, &members));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, members.elements.size());
+    CPPUNIT_ASSERT_EQUAL("kept:" + std::to_string(now + 500),
+                         members.elements[0].text);
+    // A bare nonce (lists before the expiry joined the member) and a member
+    // whose expiry has passed are not listed, and the read removes them.
     RedisReply reply;
-    const std::string expiry = std::to_string(now + 700);
-    ASSERT_OK(redis_->Run(
-        {"SET", TokenRecordKey(kAlice, "older"), expiry, "EXAT", expiry},
-        &reply));
     ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "2", "older"}, &reply));
-    // A record without a deadline cannot re-mint its token: not listed.
-    ASSERT_OK(redis_->Run({"SET", TokenRecordKey(kAlice, "timeless"), "1"},
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "3",
+                           TokenListMember("gone", now - 1)},
                           &reply));
-    ASSERT_OK(
-        redis_->Run({"ZADD", TokenListKey(kAlice), "3", "timeless"}, &reply));
     std::vector<StoredToken> listed;
     ASSERT_OK(tokens.List(kAlice, &listed));
-    CPPUNIT_ASSERT_EQUAL(size_t{2}, listed.size());
-    CPPUNIT_ASSERT_EQUAL(std::string("older"), listed[0].nonce);
-    CPPUNIT_ASSERT_EQUAL(now + 700, listed[0].expires_at);
-    CPPUNIT_ASSERT_EQUAL(std::string("kept"), listed[1].nonce);
-    CPPUNIT_ASSERT_EQUAL(now + 500, listed[1].expires_at);
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("kept"), listed[0].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 500, listed[0].expires_at);
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"ZCARD", TokenListKey(kAlice)}));
+  }
+
+  void testListMembersParseBackOnlyWhenWellFormed() {
+    std::string nonce;
+    int64_t expires_at = 0;
+    CPPUNIT_ASSERT(ParseTokenListMember(TokenListMember("n-_A", 1700000000),
+                                        &nonce, &expires_at));
+    CPPUNIT_ASSERT_EQUAL(std::string("n-_A"), nonce);
+    CPPUNIT_ASSERT_EQUAL(int64_t{1700000000}, expires_at);
+    for (const char* bad : {"", "nonce", ":17", "nonce:", "nonce:17x",
+                            "nonce:-17", "nonce:1234567890123456789"}) {
+      CPPUNIT_ASSERT_MESSAGE(bad, !ParseTokenListMember(bad, &nonce, &expires_at));
+    }
   }
 
   void testTokenListLivesAsLongAsItsLongestLivedToken() {
@@ -471,10 +483,13 @@ class StoreTest : public CppUnit::TestFixture {
   void testTokensRedisForgotDoNotCountAgainstTheLimit() {
     TokenStore tokens(redis_.get());
     const int64_t expiry = Now() + 3600;
-    ASSERT_OK(tokens.Add(kAlice, StoredToken{"a", expiry}, 1, 2));
+    // What the list holds once "a" reached its deadline (and Redis dropped
+    // its record), without waiting for it.
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "1",
+                           TokenListMember("a", Now() - 1)},
+                          &reply));
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"b", expiry}, 2, 2));
-    // What Redis does when a record reaches its EXPIREAT, without waiting.
-    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"DEL", TokenRecordKey(kAlice, "a")}));
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"c", expiry}, 3, 2));
     std::vector<StoredToken> listed;
     ASSERT_OK(tokens.List(kAlice, &listed));
