@@ -1,6 +1,7 @@
 // Verified passwords, shared by the workers (see password_cache.h).
 #include "tokend/password_cache.h"
 
+#include <sched.h>
 #include <sys/mman.h>
 
 #include <atomic>
@@ -87,6 +88,24 @@ void Write(Slot& slot, const uint64_t* words, int64_t expires_at) {
   slot.sequence.store(sequence + 2, std::memory_order_release);
 }
 
+// Reads `slot` as no writer left it half-written; false when writers kept
+// it busy for every try (a miss: the caller pays a hash).
+bool Read(Slot& slot, uint64_t* words, int64_t* expires_at) {
+  constexpr int kTries = 4;
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    if (attempt > 0) sched_yield();  // let a preempted writer finish
+    uint64_t before = slot.sequence.load(std::memory_order_acquire);
+    if (before & 1) continue;
+    for (size_t i = 0; i < kTagWords; ++i) {
+      words[i] = slot.tag[i].load(std::memory_order_relaxed);
+    }
+    *expires_at = slot.expires_at.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (slot.sequence.load(std::memory_order_relaxed) == before) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool InitSharedPasswordCache() {
@@ -114,15 +133,9 @@ bool PasswordCache::Contains(const std::string& name,
   if (ttl_seconds_ == 0) return false;
   Table& table = *TableForThisProcess();
   Slot& slot = SlotFor(table, name);
-  uint64_t before = slot.sequence.load(std::memory_order_acquire);
-  if (before & 1) return false;  // being written
   uint64_t words[kTagWords];
-  for (size_t i = 0; i < kTagWords; ++i) {
-    words[i] = slot.tag[i].load(std::memory_order_relaxed);
-  }
-  int64_t expires_at = slot.expires_at.load(std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_acquire);
-  if (slot.sequence.load(std::memory_order_relaxed) != before) return false;
+  int64_t expires_at = 0;
+  if (!Read(slot, words, &expires_at)) return false;
   if (expires_at <= now) {
     // Gone for good, even for a clock that steps back.
     if (expires_at != 0) {
@@ -132,7 +145,14 @@ bool PasswordCache::Contains(const std::string& name,
     return false;
   }
   Digest tag = Tag(table, name, password, stored_hash);
-  return ConstantTimeEquals(tag.data(), words, tag.size());
+  if (!ConstantTimeEquals(tag.data(), words, tag.size())) return false;
+  // An entry in use lives on: otherwise, once a busy client's entry
+  // expired, every worker its requests reached would hash at once.
+  // Rewritten at most once per half ttl, so hits seldom write.
+  if (expires_at - now < ttl_seconds_ / 2 + 1) {
+    Write(slot, words, now + ttl_seconds_);
+  }
+  return true;
 }
 
 void PasswordCache::Remember(const std::string& name,

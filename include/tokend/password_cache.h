@@ -5,13 +5,13 @@
 // Redis reveals is unchanged: still only the slow hash. An entry is a keyed
 // HMAC (with a random key made at start) over the user name, the password
 // and the stored hash string, so a password change or a re-hash makes old
-// entries miss. Entries expire after a configured time. Only successful
+// entries miss. Entries expire a configured time after their last use. Only successful
 // verifications are remembered: a wrong password always pays the full hash.
 //
 // After InitSharedPasswordCache (the daemon's parent, before forking) all
 // workers share one table and one key: a password any worker verified is
-// accepted by all, so a user costs one full hash per ttl for the whole pool,
-// not one per worker. That matters twice over because a worker serves every
+// accepted by all, so a user costs one full hash for the whole pool, not one
+// per worker. That matters twice over because a worker serves every
 // connection it holds in turn: while it hashes, the requests nginx sent on
 // its other connections wait. The table has a fixed number of slots, chosen
 // by user name; two users sharing a slot take turns (a miss costs a hash).
@@ -40,8 +40,9 @@ class PasswordCache {
   // `ttl_seconds` 0 disables the cache.
   explicit PasswordCache(int ttl_seconds);
 
-  // True when this exact (name, password, stored hash) was verified less
-  // than the ttl ago.
+  // True when this exact (name, password, stored hash) was verified and
+  // last found less than the ttl ago. A hit on an entry past half its ttl
+  // renews it.
   bool Contains(const std::string& name, const std::string& password,
                 const std::string& stored_hash, int64_t now);
 

@@ -264,7 +264,8 @@ class PasswordCacheTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testMissesAWrongPassword);
   CPPUNIT_TEST(testMissesAnotherUserName);
   CPPUNIT_TEST(testMissesWhenTheStoredHashChanged);
-  CPPUNIT_TEST(testEntryExpiresExactlyAtItsTtl);
+  CPPUNIT_TEST(testUnusedEntryExpiresExactlyAtItsTtl);
+  CPPUNIT_TEST(testEntryInUseLivesOnUntilATtlAfterItsLastUse);
   CPPUNIT_TEST(testExpiredEntryCanBeRememberedAgain);
   CPPUNIT_TEST(testZeroTtlDisablesTheCache);
   CPPUNIT_TEST(testFieldBoundariesCannotBeShifted);
@@ -313,13 +314,30 @@ class PasswordCacheTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(cache.Contains("alice5", "old pw", "$hash-1", 1001));
   }
 
-  void testEntryExpiresExactlyAtItsTtl() {
+  void testUnusedEntryExpiresExactlyAtItsTtl() {
     PasswordCache cache(60);
     cache.Remember("alice6", "pw", "$h", 1000);
-    CPPUNIT_ASSERT(cache.Contains("alice6", "pw", "$h", 1059));
     CPPUNIT_ASSERT(!cache.Contains("alice6", "pw", "$h", 1060));
     // Once expired it stays gone, even for an earlier clock reading.
     CPPUNIT_ASSERT(!cache.Contains("alice6", "pw", "$h", 1000));
+    cache.Remember("alice6b", "pw", "$h", 1000);
+    CPPUNIT_ASSERT(cache.Contains("alice6b", "pw", "$h", 1059));
+  }
+
+  void testEntryInUseLivesOnUntilATtlAfterItsLastUse() {
+    PasswordCache cache(60);
+    cache.Remember("alice6c", "pw", "$h", 1000);
+    // In the first half of its life a hit changes nothing; later one
+    // extends it to a ttl from then.
+    CPPUNIT_ASSERT(cache.Contains("alice6c", "pw", "$h", 1029));
+    CPPUNIT_ASSERT(cache.Contains("alice6c", "pw", "$h", 1059));
+    CPPUNIT_ASSERT(cache.Contains("alice6c", "pw", "$h", 1100));
+    CPPUNIT_ASSERT(cache.Contains("alice6c", "pw", "$h", 1159));
+    CPPUNIT_ASSERT(!cache.Contains("alice6c", "pw", "$h", 1219));
+    // A wrong password never extends it.
+    cache.Remember("alice6d", "pw", "$h", 1000);
+    CPPUNIT_ASSERT(!cache.Contains("alice6d", "wrong", "$h", 1059));
+    CPPUNIT_ASSERT(!cache.Contains("alice6d", "pw", "$h", 1060));
   }
 
   void testExpiredEntryCanBeRememberedAgain() {
@@ -327,7 +345,7 @@ class PasswordCacheTest : public CppUnit::TestFixture {
     cache.Remember("alice7", "pw", "$h", 1000);
     CPPUNIT_ASSERT(!cache.Contains("alice7", "pw", "$h", 2000));
     cache.Remember("alice7", "pw", "$h", 2000);
-    CPPUNIT_ASSERT(cache.Contains("alice7", "pw", "$h", 2059));
+    CPPUNIT_ASSERT(cache.Contains("alice7", "pw", "$h", 2029));
     CPPUNIT_ASSERT(!cache.Contains("alice7", "pw", "$h", 2060));
   }
 
