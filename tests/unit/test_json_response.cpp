@@ -6,7 +6,11 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <json/json.h>
 
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -80,6 +84,72 @@ std::string JsonString(const Json::Value& value) {
   return value.asString();
 }
 
+// The text of jsoncpp's own writer with ToJson's settings: what ToJson wrote
+// before it had a writer of its own.
+std::string JsoncppText(const Json::Value& value) {
+  Json::StreamWriterBuilder builder;
+  builder["indentation"] = "";
+  builder["emitUTF8"] = true;
+  return Json::writeString(builder, value);
+}
+
+// A pseudo-random string, mostly of the bytes JSON escapes or UTF-8 uses.
+std::string RandomString(std::mt19937* rng) {
+  static const char kBytes[] =
+      "aZ09/\"\\\b\f\n\r\t\x01\x1f\x7f\x80\xc3\xa9\xff";
+  std::string text;
+  for (size_t length = (*rng)() % 24; length > 0; --length) {
+    if ((*rng)() % 4 == 0) {
+      text += static_cast<char>((*rng)() % 256);
+    } else {
+      text += kBytes[(*rng)() % (sizeof kBytes)];  // the final NUL included
+    }
+  }
+  return text;
+}
+
+// A pseudo-random value of every type, nested at most `depth` deep.
+Json::Value RandomValue(std::mt19937* rng, int depth) {
+  switch ((*rng)() % (depth > 0 ? 8 : 6)) {
+    case 0:
+      return Json::Value();
+    case 1:
+      return Json::Value((*rng)() % 2 == 0);
+    case 2:
+      return Json::Value(static_cast<Json::Int64>(
+          (uint64_t{(*rng)()} << 32 | (*rng)()) >> ((*rng)() % 64)));
+    case 3:
+      return Json::Value(Json::UInt64{(*rng)()} << ((*rng)() % 33));
+    case 4: {
+      // Any bit pattern: subnormals, infinities and NaNs included.
+      uint64_t bits = uint64_t{(*rng)()} << 32 | (*rng)();
+      double number;
+      std::memcpy(&number, &bits, sizeof number);
+      return Json::Value((*rng)() % 2 == 0 ? number : bits % 10000 / 8.0);
+    }
+    case 5: {
+      std::string text = RandomString(rng);
+      return Json::Value(text.data(), text.data() + text.size());
+    }
+    case 6: {
+      Json::Value array(Json::arrayValue);
+      for (size_t size = (*rng)() % 5; size > 0; --size) {
+        array.append(RandomValue(rng, depth - 1));
+      }
+      // Now and then a gap, which jsoncpp writes as null.
+      if ((*rng)() % 8 == 0) array[array.size() + 2] = 1;
+      return array;
+    }
+    default: {
+      Json::Value object(Json::objectValue);
+      for (size_t size = (*rng)() % 5; size > 0; --size) {
+        object[RandomString(rng)] = RandomValue(rng, depth - 1);
+      }
+      return object;
+    }
+  }
+}
+
 }  // namespace
 
 class JsonResponseTest : public CppUnit::TestFixture {
@@ -106,6 +176,9 @@ class JsonResponseTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testDescriptionWithQuotesAndControlCharactersStaysValidJson);
   CPPUNIT_TEST(testJsonResponseRendersCompactJsonWithItsStatus);
   CPPUNIT_TEST(testToJsonEmitsUtf8Unescaped);
+  CPPUNIT_TEST(testToJsonWritesWhatJsoncppWritesForEveryKindOfValue);
+  CPPUNIT_TEST(testToJsonWritesWhatJsoncppWritesForEveryByteAtEveryOffset);
+  CPPUNIT_TEST(testToJsonWritesWhatJsoncppWritesForRandomValues);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -373,6 +446,99 @@ class JsonResponseTest : public CppUnit::TestFixture {
     Json::Value value(Json::objectValue);
     value["name"] = "Zoë";
     CPPUNIT_ASSERT_EQUAL(std::string("{\"name\":\"Zoë\"}"), ToJson(value));
+  }
+
+  void testToJsonWritesWhatJsoncppWritesForEveryKindOfValue() {
+    using Limits64 = std::numeric_limits<Json::Int64>;
+    const double kInfinity = std::numeric_limits<double>::infinity();
+    std::vector<Json::Value> values = {
+        Json::Value(),
+        Json::Value(true),
+        Json::Value(false),
+        Json::Value(0),
+        Json::Value(-1),
+        Json::Value(31536000),
+        Json::Value(Limits64::min()),
+        Json::Value(Limits64::max()),
+        Json::Value(0u),
+        Json::Value(std::numeric_limits<Json::UInt>::max()),
+        Json::Value(std::numeric_limits<Json::UInt64>::max()),
+        Json::Value(0.0),
+        Json::Value(-0.0),
+        Json::Value(0.1),
+        Json::Value(3.0),
+        Json::Value(-2.5e-300),
+        Json::Value(1e21),
+        Json::Value(std::numeric_limits<double>::denorm_min()),
+        Json::Value(std::numeric_limits<double>::max()),
+        Json::Value(kInfinity),
+        Json::Value(-kInfinity),
+        Json::Value(std::numeric_limits<double>::quiet_NaN()),
+        Json::Value(""),
+        Json::Value("MDAxY2xvY2F0aW9uIG9uZXpvbmUK_-"),
+        Json::Value("Zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"),
+        Json::Value("\xff\xfe \xc3 \xed\xa0\x80 invalid UTF-8"),
+        Json::Value("\"\\/\b\f\n\r\t\x01\x1f\x7f </script>"),
+        Json::Value(Json::arrayValue),
+        Json::Value(Json::objectValue),
+    };
+    std::string all_bytes;
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string one(1, static_cast<char>(byte));
+      values.emplace_back(one.data(), one.data() + 1);
+      all_bytes += one;
+    }
+    values.emplace_back(all_bytes.data(), all_bytes.data() + all_bytes.size());
+    for (const std::string& text :
+         {std::string("a\0b", 3), std::string("\0", 1), std::string(4, '\0')}) {
+      values.emplace_back(text.data(), text.data() + text.size());
+    }
+
+    Json::Value nested(Json::objectValue);
+    nested["tokens"] = Json::Value(Json::arrayValue);
+    nested["tokens"].append("MDAx");
+    nested["tokens"].append(Json::Value(Json::arrayValue));
+    nested["tokens"].append(Json::Value(Json::objectValue));
+    nested["b"]["c"]["d"] = Json::Value(Json::arrayValue);
+    nested["b"]["c"]["d"].append(Json::Value(Json::arrayValue));
+    nested["b"]["c"]["d"][0].append(-7);
+    nested["a"] = 1.5;
+    nested[""] = "empty key";
+    nested["A"] = Json::Value();
+    nested["aa"] = true;
+    nested[std::string("k\0ey", 4)] = "NUL in a key";
+    nested["k\"\\\n\x01\xc3\xa9"] = "escapes in a key";
+    values.push_back(nested);
+    Json::Value sparse(Json::arrayValue);
+    sparse[3] = "a gap before";
+    values.push_back(sparse);
+
+    for (const Json::Value& value : values) {
+      CPPUNIT_ASSERT_EQUAL(JsoncppText(value), ToJson(value));
+    }
+  }
+
+  void testToJsonWritesWhatJsoncppWritesForEveryByteAtEveryOffset() {
+    // ToJson copies runs of plain bytes between the escaped ones: each byte
+    // at each offset, among neighbours close to the bytes escaped.
+    for (char neighbour : {' ', '#', ']', '\x7f', '\x80', '\xff'}) {
+      for (size_t offset = 0; offset < 17; ++offset) {
+        for (int byte = 0; byte < 256; ++byte) {
+          std::string text(17, neighbour);
+          text[offset] = static_cast<char>(byte);
+          Json::Value value(text.data(), text.data() + text.size());
+          CPPUNIT_ASSERT_EQUAL(JsoncppText(value), ToJson(value));
+        }
+      }
+    }
+  }
+
+  void testToJsonWritesWhatJsoncppWritesForRandomValues() {
+    std::mt19937 rng(20240611);
+    for (int i = 0; i < 3000; ++i) {
+      Json::Value value = RandomValue(&rng, 4);
+      CPPUNIT_ASSERT_EQUAL(JsoncppText(value), ToJson(value));
+    }
   }
 };
 
