@@ -75,6 +75,9 @@ LUA = os.path.join(ROOT, "bench", "wrk", "bench.lua")
 STACK = os.path.join(ROOT, "scripts", "stack")
 ADMIN = os.path.join(BUILD, "bin", "onezone-admin")
 CEILING_BIN = os.path.join(BUILD, "bench", "ceiling_responder")
+# The ceilings run with the malloc tuning scripts/stack and the systemd unit
+# give the daemon.
+MALLOC_TUNABLES = "glibc.malloc.tcache_count=256"
 
 # The ceiling's and nginx's fixed body: the size of the service's GET /user
 # answer (bench/ceiling_responder.cpp answers the same).
@@ -434,6 +437,8 @@ class Ceiling:
         with open(self.log, "w") as log_file:
             self.process = subprocess.Popen(
                 [CEILING_BIN, self.socket, str(WORKERS), self.mode],
+                env=dict(os.environ, GLIBC_TUNABLES=os.environ.get(
+                    "GLIBC_TUNABLES", MALLOC_TUNABLES)),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file, stderr=subprocess.STDOUT,
                 start_new_session=True)
