@@ -362,7 +362,7 @@ class Front:
     def start(self):
         svc = self.service.state
         os.makedirs(os.path.join(self.state, "nginx-tmp"), exist_ok=True)
-        for name in ("fastcgi_params", "tls.crt", "tls.key"):
+        for name in ("tls.crt", "tls.key"):
             shutil.copy(os.path.join(svc, name), self.state)
         site = os.path.join(self.state, "onezone-tokend.site.conf")
         conf = os.path.join(self.state, "nginx.conf")
