@@ -186,9 +186,14 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
     // Remembered above.
   } else if (!found) {
     VerifyPassword(password, decoy_hash_);  // same cost as a real user
+  } else if (password_cache_->AwaitOrClaim(name, password, user.password_hash,
+                                           now)) {
+    verified = true;  // another worker's hash of it just succeeded
   } else if (VerifyPassword(password, user.password_hash)) {
     password_cache_->Remember(name, password, user.password_hash, now);
     verified = true;
+  } else {
+    password_cache_->Release(name, password, user.password_hash);
   }
   Wipe(&password);
   if (!verified) {

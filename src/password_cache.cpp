@@ -3,6 +3,8 @@
 
 #include <sched.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -15,11 +17,21 @@ namespace {
 constexpr size_t kSlots = PasswordCache::kSlots;
 constexpr size_t kTagWords = kSha256Bytes / sizeof(uint64_t);
 
+// Longest a caller waits for another one's hash of the same password before
+// hashing it itself (a full hash takes about half a second here).
+constexpr int64_t kAwaitMilliseconds = 3000;
+constexpr int kAwaitPollMilliseconds = 2;
+
 struct Slot {
   // Odd while a writer fills the slot.
   std::atomic<uint64_t> sequence;
   std::atomic<uint64_t> tag[kTagWords];
   std::atomic<int64_t> expires_at;
+  // The hash in progress for this slot's user (first tag word, and until
+  // when others wait for it, CLOCK_MONOTONIC ms): callers that miss on the
+  // same password wait for that one hash instead of each paying their own.
+  std::atomic<uint64_t> pending_tag;
+  std::atomic<int64_t> pending_until_ms;
 };
 
 struct Table {
@@ -106,6 +118,28 @@ bool Read(Slot& slot, uint64_t* words, int64_t* expires_at) {
   return false;
 }
 
+int64_t MonotonicMilliseconds() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);  // one clock for every process
+  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
+}
+
+uint64_t FirstWord(const Digest& tag) {
+  uint64_t word;
+  std::memcpy(&word, tag.data(), sizeof(word));
+  return word | 1;  // never 0, which means "none pending"
+}
+
+bool PendingFor(const Slot& slot, uint64_t word, int64_t now_ms) {
+  return slot.pending_tag.load(std::memory_order_acquire) == word &&
+         slot.pending_until_ms.load(std::memory_order_acquire) > now_ms;
+}
+
+// Clears the mark of the hash of `word`, unless another has replaced it.
+void ClearPending(Slot& slot, uint64_t word) {
+  slot.pending_tag.compare_exchange_strong(word, 0, std::memory_order_acq_rel);
+}
+
 }  // namespace
 
 bool InitSharedPasswordCache() {
@@ -155,6 +189,38 @@ bool PasswordCache::Contains(const std::string& name,
   return true;
 }
 
+bool PasswordCache::AwaitOrClaim(const std::string& name,
+                                 const std::string& password,
+                                 const std::string& stored_hash, int64_t now) {
+  if (ttl_seconds_ == 0) return false;
+  Table& table = *TableForThisProcess();
+  Slot& slot = SlotFor(table, name);
+  const uint64_t word = FirstWord(Tag(table, name, password, stored_hash));
+  const int64_t deadline = MonotonicMilliseconds() + kAwaitMilliseconds;
+  while (PendingFor(slot, word, MonotonicMilliseconds())) {
+    if (MonotonicMilliseconds() >= deadline) break;
+    usleep(kAwaitPollMilliseconds * 1000);
+    if (Contains(name, password, stored_hash, now)) return true;
+  }
+  // Remember writes the entry before it clears the mark.
+  if (Contains(name, password, stored_hash, now)) return true;
+  // Nobody is hashing it (or they gave up): this caller does. Two callers
+  // that get here at the same moment both hash, as they would without this.
+  slot.pending_until_ms.store(MonotonicMilliseconds() + kAwaitMilliseconds,
+                              std::memory_order_release);
+  slot.pending_tag.store(word, std::memory_order_release);
+  return false;
+}
+
+void PasswordCache::Release(const std::string& name,
+                            const std::string& password,
+                            const std::string& stored_hash) {
+  if (ttl_seconds_ == 0) return;
+  Table& table = *TableForThisProcess();
+  ClearPending(SlotFor(table, name),
+               FirstWord(Tag(table, name, password, stored_hash)));
+}
+
 void PasswordCache::Remember(const std::string& name,
                              const std::string& password,
                              const std::string& stored_hash, int64_t now) {
@@ -163,7 +229,9 @@ void PasswordCache::Remember(const std::string& name,
   Digest tag = Tag(table, name, password, stored_hash);
   uint64_t words[kTagWords];
   std::memcpy(words, tag.data(), sizeof(words));
-  Write(SlotFor(table, name), words, now + ttl_seconds_);
+  Slot& slot = SlotFor(table, name);
+  Write(slot, words, now + ttl_seconds_);
+  ClearPending(slot, FirstWord(tag));
 }
 
 }  // namespace tokend

@@ -34,7 +34,7 @@ bool InitSharedPasswordCache();
 
 class PasswordCache {
  public:
-  // Slots in the table (a power of two): about 0.8 MiB shared by the pool.
+  // Slots in the table (a power of two): 1 MiB shared by the pool.
   static constexpr size_t kSlots = 16384;
 
   // `ttl_seconds` 0 disables the cache.
@@ -45,6 +45,17 @@ class PasswordCache {
   // renews it.
   bool Contains(const std::string& name, const std::string& password,
                 const std::string& stored_hash, int64_t now);
+
+  // For a password Contains missed, before its full hash: when another
+  // caller (any worker) is hashing the very same one right now, waits for
+  // it, at most 3 s, and returns true if it was verified meanwhile (no hash
+  // needed). Otherwise returns false having marked this caller as the one
+  // hashing it, until Remember (verified) or Release (wrong): so a burst of
+  // first requests with one password costs one hash, not one per worker.
+  bool AwaitOrClaim(const std::string& name, const std::string& password,
+                    const std::string& stored_hash, int64_t now);
+  void Release(const std::string& name, const std::string& password,
+               const std::string& stored_hash);
 
   void Remember(const std::string& name, const std::string& password,
                 const std::string& stored_hash, int64_t now);

@@ -1,10 +1,14 @@
 """Authentication: basic credentials, the three token headers and their
 precedence, and tokens attenuated by the client."""
 
+import concurrent.futures
+import json
 import os
+import subprocess
 
 import token_codec
-from harness import API, ANY, check_equal, expect_error, expect_status, now
+from harness import (API, ANY, check, check_equal, expect_error, expect_status,
+                     now)
 
 
 def _get_user(ctx, headers=(), basic=None):
@@ -41,6 +45,40 @@ def test_an_unknown_user_is_bad_basic_credentials(ctx):
 
 def test_basic_credentials_authenticate(ctx):
     _expect_user(_get_user(ctx, basic=ctx.basic("bob")), "bob")
+
+
+def _burst(ctx, basic, count):
+    """`count` GET /user at once with these basic credentials: (status,
+    body) of each. curl writes the body to stdout, so the calls share no
+    file."""
+    def one(_):
+        done = subprocess.run(
+            ["curl", "-sk", "--max-time", "30", "-u", "%s:%s" % basic,
+             "-w", "\n%{http_code}", ctx.stack.base + API + "/user"],
+            capture_output=True, timeout=60)
+        body, _, status = done.stdout.rpartition(b"\n")
+        return int(status or b"0"), body
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_a_burst_of_first_basic_requests_is_answered_right_under_one_hash(ctx):
+    # A password the pool has not seen yet: one worker hashes it and the
+    # others wait for that hash (PasswordCache::AwaitOrClaim); every request
+    # gets its own right answer either way.
+    ctx.add_user("burst-right")
+    for status, body in _burst(ctx, ctx.basic("burst-right"), 8):
+        check_equal(status, 200, "status of a first basic request")
+        check_equal(json.loads(body).get("name"), "burst-right", "user")
+    # The same with a wrong password: each waits no longer than the failed
+    # hash it waited for, and each is refused (fewer than the per-user
+    # failure limit, so none is 429).
+    ctx.add_user("burst-wrong")
+    for status, body in _burst(ctx, ("burst-wrong", "not-the-password"), 6):
+        check_equal(status, 401, "status of a wrong basic request")
+        error = json.loads(body).get("error", {})
+        check(error.get("details", {}).get("authError", {}).get("id")
+              == "badBasicCredentials", "error: %r" % error)
 
 
 def test_a_token_authenticates_in_x_auth_token_bearer_and_macaroon_headers(ctx):

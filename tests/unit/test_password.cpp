@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tokend/password_cache.h"
@@ -273,6 +276,9 @@ class PasswordCacheTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testCachesOfOneProcessShareEntries);
   CPPUNIT_TEST(testForkedWorkersShareWhatTheyVerified);
   CPPUNIT_TEST(testStaysBoundedWithManyUsers);
+  CPPUNIT_TEST(testASecondCallerWaitsForTheHashInProgressInsteadOfPayingItsOwn);
+  CPPUNIT_TEST(testAFailedHashReleasesTheCallersWaitingForIt);
+  CPPUNIT_TEST(testAnotherPasswordDoesNotWait);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -397,6 +403,58 @@ class PasswordCacheTest : public CppUnit::TestFixture {
     PasswordCache other_worker(300);
     CPPUNIT_ASSERT(other_worker.Contains("alice12", "pw", "$h", 1000));
     CPPUNIT_ASSERT(!other_worker.Contains("alice12", "other", "$h", 1000));
+  }
+
+  void testASecondCallerWaitsForTheHashInProgressInsteadOfPayingItsOwn() {
+    PasswordCache cache(300);
+    // Nobody hashes it yet: the first caller claims it.
+    CPPUNIT_ASSERT(!cache.AwaitOrClaim("alice13", "pw", "$h", 1000));
+    std::atomic<bool> remembered{false};
+    bool returned_after_remember = false;
+    bool verified = false;
+    std::thread second([&] {
+      verified = cache.AwaitOrClaim("alice13", "pw", "$h", 1000);
+      returned_after_remember = remembered.load();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    remembered = true;
+    cache.Remember("alice13", "pw", "$h", 1000);
+    second.join();
+    CPPUNIT_ASSERT(verified);
+    CPPUNIT_ASSERT(returned_after_remember);
+  }
+
+  void testAFailedHashReleasesTheCallersWaitingForIt() {
+    PasswordCache cache(300);
+    CPPUNIT_ASSERT(!cache.AwaitOrClaim("alice14", "wrong", "$h", 1000));
+    std::atomic<bool> released{false};
+    bool returned_after_release = false;
+    bool verified = true;
+    auto begin = std::chrono::steady_clock::now();
+    std::thread second([&] {
+      verified = cache.AwaitOrClaim("alice14", "wrong", "$h", 1000);
+      returned_after_release = released.load();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    released = true;
+    cache.Release("alice14", "wrong", "$h");
+    second.join();
+    // Not verified: it hashes the password itself (and fails), released
+    // well before its 3 s wait would have run out.
+    CPPUNIT_ASSERT(!verified);
+    CPPUNIT_ASSERT(returned_after_release);
+    CPPUNIT_ASSERT(std::chrono::steady_clock::now() - begin <
+                   std::chrono::milliseconds(2500));
+  }
+
+  void testAnotherPasswordDoesNotWait() {
+    PasswordCache cache(300);
+    CPPUNIT_ASSERT(!cache.AwaitOrClaim("alice15", "pw", "$h", 1000));
+    auto begin = std::chrono::steady_clock::now();
+    CPPUNIT_ASSERT(!cache.AwaitOrClaim("alice15", "other", "$h", 1000));
+    CPPUNIT_ASSERT(!cache.AwaitOrClaim("bob15", "pw", "$h", 1000));
+    CPPUNIT_ASSERT(std::chrono::steady_clock::now() - begin <
+                   std::chrono::milliseconds(2500));
   }
 
   void testStaysBoundedWithManyUsers() {
