@@ -84,10 +84,11 @@ Digest Tag(const Table& table, const std::string& name,
   return tag;
 }
 
-// Fills `slot` unless another writer holds it (then this write is dropped:
-// a cache may forget).
-void Write(Slot& slot, const uint64_t* words, int64_t expires_at) {
-  uint64_t sequence = slot.sequence.load(std::memory_order_relaxed);
+// Fills `slot` if its sequence is still `sequence`: nobody wrote it since
+// and nobody writes it now. Otherwise this write is dropped (a cache may
+// forget), so that it never puts back what a newer write replaced.
+void WriteIfUnchanged(Slot& slot, uint64_t sequence, const uint64_t* words,
+                      int64_t expires_at) {
   if ((sequence & 1) ||
       !slot.sequence.compare_exchange_strong(sequence, sequence + 1,
                                              std::memory_order_acquire)) {
@@ -100,9 +101,16 @@ void Write(Slot& slot, const uint64_t* words, int64_t expires_at) {
   slot.sequence.store(sequence + 2, std::memory_order_release);
 }
 
-// Reads `slot` as no writer left it half-written; false when writers kept
-// it busy for every try (a miss: the caller pays a hash).
-bool Read(Slot& slot, uint64_t* words, int64_t* expires_at) {
+void Write(Slot& slot, const uint64_t* words, int64_t expires_at) {
+  WriteIfUnchanged(slot, slot.sequence.load(std::memory_order_relaxed), words,
+                   expires_at);
+}
+
+// Reads `slot` as no writer left it half-written, and the sequence it had;
+// false when writers kept it busy for every try (a miss: the caller pays a
+// hash).
+bool Read(Slot& slot, uint64_t* words, int64_t* expires_at,
+          uint64_t* sequence) {
   constexpr int kTries = 4;
   for (int attempt = 0; attempt < kTries; ++attempt) {
     if (attempt > 0) sched_yield();  // let a preempted writer finish
@@ -113,7 +121,10 @@ bool Read(Slot& slot, uint64_t* words, int64_t* expires_at) {
     }
     *expires_at = slot.expires_at.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (slot.sequence.load(std::memory_order_relaxed) == before) return true;
+    if (slot.sequence.load(std::memory_order_relaxed) == before) {
+      *sequence = before;
+      return true;
+    }
   }
   return false;
 }
@@ -169,12 +180,13 @@ bool PasswordCache::Contains(const std::string& name,
   Slot& slot = SlotFor(table, name);
   uint64_t words[kTagWords];
   int64_t expires_at = 0;
-  if (!Read(slot, words, &expires_at)) return false;
+  uint64_t sequence = 0;
+  if (!Read(slot, words, &expires_at, &sequence)) return false;
   if (expires_at <= now) {
     // Gone for good, even for a clock that steps back.
     if (expires_at != 0) {
       const uint64_t empty[kTagWords] = {};
-      Write(slot, empty, 0);
+      WriteIfUnchanged(slot, sequence, empty, 0);
     }
     return false;
   }
@@ -184,7 +196,7 @@ bool PasswordCache::Contains(const std::string& name,
   // expired, every worker its requests reached would hash at once.
   // Rewritten at most once per half ttl, so hits seldom write.
   if (expires_at - now < ttl_seconds_ / 2 + 1) {
-    Write(slot, words, now + ttl_seconds_);
+    WriteIfUnchanged(slot, sequence, words, now + ttl_seconds_);
   }
   return true;
 }

@@ -117,11 +117,10 @@ Status UserStore::Delete(const std::string& name) {
   if (!status.ok()) return status;
   RedisCommand del = {"DEL", TokenListKey(user.id)};
   for (const RedisReply& member : members.elements) {
-    std::string nonce;
+    std::string nonce = member.text;  // a bare nonce, from lists before
     int64_t expires_at = 0;
-    if (ParseTokenListMember(member.text, &nonce, &expires_at)) {
-      del.push_back(TokenRecordKey(user.id, nonce));
-    }
+    ParseTokenListMember(member.text, &nonce, &expires_at);
+    del.push_back(TokenRecordKey(user.id, nonce));
   }
   status = redis_->Run(del, &reply);
   if (!status.ok()) return status;

@@ -5,7 +5,8 @@
 // Redis reveals is unchanged: still only the slow hash. An entry is a keyed
 // HMAC (with a random key made at start) over the user name, the password
 // and the stored hash string, so a password change or a re-hash makes old
-// entries miss. Entries expire a configured time after their last use. Only successful
+// entries miss. An entry lives the configured time, renewed when used in
+// its second half: so at least half of it after its last use. Only successful
 // verifications are remembered: a wrong password always pays the full hash.
 //
 // After InitSharedPasswordCache (the daemon's parent, before forking) all
@@ -40,9 +41,9 @@ class PasswordCache {
   // `ttl_seconds` 0 disables the cache.
   explicit PasswordCache(int ttl_seconds);
 
-  // True when this exact (name, password, stored hash) was verified and
-  // last found less than the ttl ago. A hit on an entry past half its ttl
-  // renews it.
+  // True when this exact (name, password, stored hash) was verified less
+  // than the ttl ago, or renewed since: a hit on an entry past half its ttl
+  // renews it for a whole ttl.
   bool Contains(const std::string& name, const std::string& password,
                 const std::string& stored_hash, int64_t now);
 

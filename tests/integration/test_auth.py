@@ -62,10 +62,11 @@ def _burst(ctx, basic, count):
         return list(pool.map(one, range(count)))
 
 
-def test_a_burst_of_first_basic_requests_is_answered_right_under_one_hash(ctx):
+def test_a_burst_of_first_basic_requests_gets_every_answer_right(ctx):
     # A password the pool has not seen yet: one worker hashes it and the
-    # others wait for that hash (PasswordCache::AwaitOrClaim); every request
-    # gets its own right answer either way.
+    # others wait for that hash (PasswordCache::AwaitOrClaim, whose unit
+    # tests show the waiting); every request must still get its own right
+    # answer.
     ctx.add_user("burst-right")
     for status, body in _burst(ctx, ctx.basic("burst-right"), 8):
         check_equal(status, 200, "status of a first basic request")

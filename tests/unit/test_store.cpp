@@ -596,11 +596,17 @@ class StoreTest : public CppUnit::TestFixture {
     TokenStore tokens(redis_.get());
     UserRecord alice;
     ASSERT_OK(users.Add("alice", "$h", &alice));
-    const std::vector<std::string> nonces = {"n1", "n2", "n3"};
-    for (size_t i = 0; i < nonces.size(); ++i) {
+    const std::vector<std::string> nonces = {"n1", "n2", "n3", "bare"};
+    for (size_t i = 0; i + 1 < nonces.size(); ++i) {
       ASSERT_OK(tokens.Add(alice.id, StoredToken{nonces[i], Now() + 3600},
                            static_cast<int64_t>(i)));
     }
+    // A token listed the way lists were before members carried the expiry.
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", TokenRecordKey(alice.id, "bare"), "1", "EX",
+                           "3600"},
+                          &reply));
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(alice.id), "9", "bare"}, &reply));
     ASSERT_OK(users.Delete("alice"));
 
     UserRecord user;
