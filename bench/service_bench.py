@@ -613,7 +613,7 @@ def preload(stack, first_user, users, per_user):
     the service's key layout (include/tokend/store_keys.h, the add script of
     src/token_store.cpp: the record `oz:{uid}t<nonce>` = "1" with EXAT expiry,
     the member `<nonce>:<expiry>` in the zset `oz:{uid}:tokens` scored by
-    creation ms, the zset
+    minus the creation ms, the zset
     expiring with its longest-lived token) through redis-cli --pipe.
     Returns one record key written, for a look at its size."""
     now = int(time.time())
@@ -643,7 +643,7 @@ def preload(stack, first_user, users, per_user):
                 key = record_key(uid, nonce)
                 sample_key = sample_key or key
                 chunk.append(command("SET", key, "1", "EXAT", str(expiry)))
-                zadd += [str(now_ms - t), "%s:%d" % (nonce, expiry)]
+                zadd += [str(t - now_ms), "%s:%d" % (nonce, expiry)]
             chunk.append(command(*zadd))
             chunk.append(command("EXPIREAT", "oz:{%s}:tokens" % uid, str(latest)))
             pipe.stdin.write("".join(chunk))

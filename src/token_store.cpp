@@ -15,8 +15,9 @@ for i = 3, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 0 then return -1 end
 end)lua";
 
-// KEYS: record, list, guard... ARGV: expiry, created ms, list member,
-// limit. The record's value is "1": the expiry is its EXAT deadline (token
+// KEYS: record, list, guard... ARGV: expiry, list score (minus the
+// creation time in ms: the newest token comes first, where a listpack zset
+// inserts and finds it without walking the whole list), list member, limit. The record's value is "1": the expiry is its EXAT deadline (token
 // checks only ask whether it exists), and a small integer value is one of
 // Redis's shared objects, where the expiry as value took a 16-byte object
 // per token. The list lives as long as its longest-lived token: NX sets a
@@ -71,7 +72,7 @@ Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
   Status status = RunGuarded(
       redis_, kAddScript, TokenRecordKey(user_id, token.nonce),
       TokenListKey(user_id), guard,
-      {std::to_string(token.expires_at), std::to_string(created_ms),
+      {std::to_string(token.expires_at), std::to_string(-created_ms),
        TokenListMember(token.nonce, token.expires_at),
        std::to_string(max_tokens)},
       &reply);
@@ -98,7 +99,7 @@ Status TokenStore::Add(const std::string& user_id, const StoredToken& token,
 }
 
 RedisCommand TokenStore::ListCommand(const std::string& user_id) {
-  return {"ZREVRANGE", TokenListKey(user_id), "0", "-1"};
+  return {"ZRANGE", TokenListKey(user_id), "0", "-1"};
 }
 
 Status TokenStore::List(const std::string& user_id,

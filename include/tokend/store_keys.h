@@ -4,8 +4,9 @@
 //
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
 //   oz:{uid}:tokens      zset   "<nonce>:<expiry>" of each token (expiry in
-//                               Unix s), scored by creation time (ms), so
-//                               listing is one plain ZREVRANGE
+//                               Unix s), scored by minus its creation time
+//                               (ms): listing, newest first, is one plain
+//                               ZRANGE
 //   oz:{uid}t<nonce>     string "1", EXAT the token's expiry (Unix s):
 //                               EXPIRETIME gives the expiry back
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
