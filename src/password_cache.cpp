@@ -209,13 +209,17 @@ bool PasswordCache::AwaitOrClaim(const std::string& name,
   Slot& slot = SlotFor(table, name);
   const uint64_t word = FirstWord(Tag(table, name, password, stored_hash));
   const int64_t deadline = MonotonicMilliseconds() + kAwaitMilliseconds;
-  while (PendingFor(slot, word, MonotonicMilliseconds())) {
-    if (MonotonicMilliseconds() >= deadline) break;
+  bool waited = false;
+  while (PendingFor(slot, word, MonotonicMilliseconds()) &&
+         MonotonicMilliseconds() < deadline) {
+    waited = true;
     usleep(kAwaitPollMilliseconds * 1000);
     if (Contains(name, password, stored_hash, now)) return true;
   }
-  // Remember writes the entry before it clears the mark.
-  if (Contains(name, password, stored_hash, now)) return true;
+  // Remember writes the entry before it clears the mark, so a wait that
+  // ended with the mark may have just missed the entry. (Without a wait,
+  // the caller's own Contains has just missed.)
+  if (waited && Contains(name, password, stored_hash, now)) return true;
   // Nobody is hashing it (or they gave up): this caller does. Two callers
   // that get here at the same moment both hash, as they would without this.
   slot.pending_until_ms.store(MonotonicMilliseconds() + kAwaitMilliseconds,

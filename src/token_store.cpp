@@ -17,11 +17,12 @@ end)lua";
 
 // KEYS: record, list, guard... ARGV: expiry, list score (minus the
 // creation time in ms: the newest token comes first, where a listpack zset
-// inserts and finds it without walking the whole list), list member, limit. The record's value is "1": the expiry is its EXAT deadline (token
-// checks only ask whether it exists), and a small integer value is one of
-// Redis's shared objects, where the expiry as value took a 16-byte object
-// per token. The list lives as long as its longest-lived token: NX sets a
-// first expiry, GT only ever extends it. Returns 0 when the list is full.
+// inserts and finds it without walking the whole list), list member, limit.
+// The record's value is "1": the expiry is its EXAT deadline (token checks
+// only ask whether it exists), and a small integer value is one of Redis's
+// shared objects, where the expiry as value took a 16-byte object per
+// token. The list lives as long as its longest-lived token: NX sets a first
+// expiry, GT only ever extends it. Returns 0 when the list is full.
 const std::string kAddScript = std::string(kGuardLua) + R"lua(
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
 redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])

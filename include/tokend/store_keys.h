@@ -53,10 +53,9 @@ inline std::string TokenListMember(const std::string& nonce, int64_t expires_at)
 inline bool ParseTokenListMember(const std::string& member, std::string* nonce,
                                  int64_t* expires_at) {
   size_t colon = member.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
   size_t digits = member.size() - colon - 1;
-  if (colon == std::string::npos || colon == 0 || digits == 0 || digits > 18) {
-    return false;
-  }
+  if (digits == 0 || digits > 18) return false;  // 18 digits fit in int64
   int64_t value = 0;
   for (size_t i = colon + 1; i < member.size(); ++i) {
     if (member[i] < '0' || member[i] > '9') return false;

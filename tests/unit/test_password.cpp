@@ -13,6 +13,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tokend/password_cache.h"
@@ -405,21 +406,35 @@ class PasswordCacheTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!other_worker.Contains("alice12", "other", "$h", 1000));
   }
 
+  // AwaitOrClaim by a second caller (a thread), while this one, having
+  // claimed the hash, sleeps 50 ms and then calls `finish`. Returns what
+  // the second call answered, and whether it returned only after `finish`.
+  template <typename Finish>
+  static std::pair<bool, bool> SecondCallerAround(PasswordCache* cache,
+                                                  const std::string& name,
+                                                  const std::string& password,
+                                                  Finish finish) {
+    std::atomic<bool> finished{false};
+    bool returned_after_finish = false;
+    bool verified = false;
+    std::thread second([&] {
+      verified = cache->AwaitOrClaim(name, password, "$h", 1000);
+      returned_after_finish = finished.load();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    finished = true;
+    finish();
+    second.join();
+    return {verified, returned_after_finish};
+  }
+
   void testASecondCallerWaitsForTheHashInProgressInsteadOfPayingItsOwn() {
     PasswordCache cache(300);
     // Nobody hashes it yet: the first caller claims it.
     CPPUNIT_ASSERT(!cache.AwaitOrClaim("alice13", "pw", "$h", 1000));
-    std::atomic<bool> remembered{false};
-    bool returned_after_remember = false;
-    bool verified = false;
-    std::thread second([&] {
-      verified = cache.AwaitOrClaim("alice13", "pw", "$h", 1000);
-      returned_after_remember = remembered.load();
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    remembered = true;
-    cache.Remember("alice13", "pw", "$h", 1000);
-    second.join();
+    auto [verified, returned_after_remember] = SecondCallerAround(
+        &cache, "alice13", "pw",
+        [&] { cache.Remember("alice13", "pw", "$h", 1000); });
     CPPUNIT_ASSERT(verified);
     CPPUNIT_ASSERT(returned_after_remember);
   }
@@ -427,18 +442,10 @@ class PasswordCacheTest : public CppUnit::TestFixture {
   void testAFailedHashReleasesTheCallersWaitingForIt() {
     PasswordCache cache(300);
     CPPUNIT_ASSERT(!cache.AwaitOrClaim("alice14", "wrong", "$h", 1000));
-    std::atomic<bool> released{false};
-    bool returned_after_release = false;
-    bool verified = true;
     auto begin = std::chrono::steady_clock::now();
-    std::thread second([&] {
-      verified = cache.AwaitOrClaim("alice14", "wrong", "$h", 1000);
-      returned_after_release = released.load();
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    released = true;
-    cache.Release("alice14", "wrong", "$h");
-    second.join();
+    auto [verified, returned_after_release] = SecondCallerAround(
+        &cache, "alice14", "wrong",
+        [&] { cache.Release("alice14", "wrong", "$h"); });
     // Not verified: it hashes the password itself (and fails), released
     // well before its 3 s wait would have run out.
     CPPUNIT_ASSERT(!verified);
