@@ -12,6 +12,20 @@
 
 namespace tokend {
 
+namespace {
+
+// A new outcome for the same request, for an answer that replaces one
+// already made.
+Outcome SameRequest(const Outcome& outcome) {
+  Outcome fresh;
+  fresh.request_id = outcome.request_id;
+  fresh.route_id = outcome.route_id;
+  fresh.route = outcome.route;
+  return fresh;
+}
+
+}  // namespace
+
 Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
     : config_(config),
       redis_(redis),
@@ -83,7 +97,12 @@ Outcome Api::Dispatch(const Request& request) {
     outcome.response.body = RenderMetrics();
     return outcome;
   }
+  return AuthenticateAndServe(match, request, outcome, true);
+}
 
+Outcome Api::AuthenticateAndServe(const RouteMatch& match,
+                                  const Request& request, Outcome outcome,
+                                  bool may_defer) {
   Caller caller;
   std::string token_identifier;
   Authenticator::BeforeUserLookup before_lookup;
@@ -93,12 +112,13 @@ Outcome Api::Dispatch(const Request& request) {
       redis_->Prefetch(tokens_.ListCommand(user_id));
     };
   }
-  // A token create or delete makes the caller's token check in its own
+  // A token create or delete makes the caller's last check in its own
   // write (one round trip, see Authenticator::DeferredCheck).
   bool guarded_write =
-      (match.route == Route::kClientTokens && request.method == "POST") ||
-      match.route == Route::kClientTokenLegacy ||
-      match.route == Route::kClientTokenByValue;
+      may_defer &&
+      ((match.route == Route::kClientTokens && request.method == "POST") ||
+       match.route == Route::kClientTokenLegacy ||
+       match.route == Route::kClientTokenByValue);
   Authenticator::DeferredCheck deferred;
   Status status = authenticator_.Authenticate(
       request, NowSeconds(), &caller, &token_identifier, before_lookup,
@@ -113,16 +133,20 @@ Outcome Api::Dispatch(const Request& request) {
   Serve(match, request, caller, deferred.pending ? &guard : nullptr, &outcome);
   if (!deferred.pending) return outcome;
 
-  // The write checked the caller's token, or the request ended before it
-  // (a bad body, a token not found): then check it now, so that a revoked
+  // The write made the caller's check, or the request ended before it (a
+  // bad body, a token not found): then make it now, so that a revoked
   // token still gets 401 rather than what the request would have got.
   status = guard.checked ? (guard.held ? Status::Ok() : Authenticator::RevokedToken())
                          : authenticator_.CheckDeferred(deferred);
+  if (!deferred.password_hash.empty() && !status.ok()) {
+    // Basic auth whose user no longer has the password hash this worker
+    // knew (a new password, the user deleted): the credentials are checked
+    // in full and the request served again (a refused write changed
+    // nothing), because the password may be right for the new hash too.
+    return AuthenticateAndServe(match, request, SameRequest(outcome), false);
+  }
   if (status.code() != Code::kUnauthorized) return outcome;
-  Outcome rejected;
-  rejected.request_id = outcome.request_id;
-  rejected.route_id = outcome.route_id;
-  rejected.route = outcome.route;
+  Outcome rejected = SameRequest(outcome);
   RejectCaller(status, token_identifier, &rejected);
   return rejected;
 }

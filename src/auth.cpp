@@ -16,6 +16,8 @@ namespace {
 
 // Verified tokens one worker remembers (about 0.5 KiB each).
 constexpr size_t kMaxVerifiedTokens = 4096;
+// Users whose password hash one worker remembers (about 0.2 KiB each).
+constexpr size_t kMaxPasswordHashes = 4096;
 
 Status BadBasicCredentials() {
   return Status::Unauthorized(
@@ -51,6 +53,7 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
       password_cache_(password_cache),
       login_limiter_(login_limiter),
       verified_tokens_(kMaxVerifiedTokens),
+      password_hashes_(kMaxPasswordHashes),
       decoy_hash_(DecoyPasswordHash(config.password_iterations)) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
@@ -75,7 +78,7 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
   }
   if (authorization != nullptr && StripScheme(*authorization, "basic", &value)) {
     return AuthenticateBasic(value, request.remote_addr, now, caller,
-                             before_lookup);
+                             before_lookup, deferred);
   }
   if (authorization != nullptr) {
     return Status(Code::kUnauthorized,
@@ -112,7 +115,7 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
             .AddDetail("tokenError", "notAnAccessToken"));
   }
   if (deferred != nullptr) {
-    *deferred = DeferredCheck{true, ref.owner_id, ref.nonce};
+    *deferred = DeferredCheck{true, ref.owner_id, ref.nonce, ""};
     *caller = Caller{ref.owner_id, ""};
     return Status::Ok();
   }
@@ -127,8 +130,13 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
 }
 
 WriteGuard Authenticator::GuardFor(const DeferredCheck& deferred) {
-  // What FindTokenOwner looks at: the token's record and its user.
   WriteGuard guard;
+  if (!deferred.password_hash.empty()) {
+    guard.keys = {UserKey(deferred.user_id)};
+    guard.password_hash = deferred.password_hash;
+    return guard;
+  }
+  // What FindTokenOwner looks at: the token's record and its user.
   guard.keys = {TokenRecordKey(deferred.user_id, deferred.nonce),
                 UserKey(deferred.user_id)};
   return guard;
@@ -137,6 +145,13 @@ WriteGuard Authenticator::GuardFor(const DeferredCheck& deferred) {
 Status Authenticator::CheckDeferred(const DeferredCheck& deferred) {
   UserRecord user;
   bool found = false;
+  if (!deferred.password_hash.empty()) {
+    Status status = users_->FindById(deferred.user_id, &user, &found);
+    if (!status.ok()) return status;
+    return found && user.password_hash == deferred.password_hash
+               ? Status::Ok()
+               : BadBasicCredentials();
+  }
   Status status =
       users_->FindTokenOwner(deferred.user_id, deferred.nonce, &user, &found);
   if (!status.ok()) return status;
@@ -150,7 +165,8 @@ Status Authenticator::RevokedToken() {
 Status Authenticator::AuthenticateBasic(const std::string& credentials,
                                         const std::string& address,
                                         int64_t now, Caller* caller,
-                                        const BeforeUserLookup& before_lookup) {
+                                        const BeforeUserLookup& before_lookup,
+                                        DeferredCheck* deferred) {
   std::string decoded;
   if (credentials.size() > kMaxHeaderBytes ||
       !Base64DecodeLenient(credentials, &decoded)) {
@@ -167,6 +183,16 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
   Wipe(&decoded);
 
   std::string user_id = UserIdForName(name);
+  const std::string* known_hash = password_hashes_.Find(name);
+  if (deferred != nullptr && known_hash != nullptr &&
+      password_cache_->Contains(name, password, *known_hash, now)) {
+    // Verified against this hash before: the write checks that the user
+    // still has it (GuardFor) instead of a lookup first.
+    Wipe(&password);
+    *deferred = DeferredCheck{true, user_id, "", *known_hash};
+    *caller = Caller{user_id, name};
+    return Status::Ok();
+  }
   UserRecord user;
   bool found = false;
   if (before_lookup) before_lookup(user_id);
@@ -199,6 +225,9 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
   if (!verified) {
     login_limiter_->RecordFailure(user_id, address);
     return BadBasicCredentials();
+  }
+  if (known_hash == nullptr || *known_hash != user.password_hash) {
+    password_hashes_.Put(name, user.password_hash);
   }
   *caller = Caller{user.id, user.name};
   return Status::Ok();

@@ -9,15 +9,23 @@ namespace tokend {
 namespace {
 
 // Both write scripts start by checking their WriteGuard: KEYS[3] onwards
-// must exist, else they return -1 and change nothing.
+// must exist, else they return -1 and change nothing. The last ARGV is the
+// guard's password hash: when not empty, KEYS[3] is a user record whose
+// 'pw' must be exactly that.
 constexpr char kGuardLua[] = R"lua(
+local password_hash = ARGV[#ARGV]
 for i = 3, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 0 then return -1 end
+  if i == 3 and password_hash ~= '' then
+    if redis.call('HGET', KEYS[i], 'pw') ~= password_hash then return -1 end
+  elseif redis.call('EXISTS', KEYS[i]) == 0 then
+    return -1
+  end
 end)lua";
 
 // KEYS: record, list, guard... ARGV: expiry, list score (minus the
 // creation time in ms: the newest token comes first, where a listpack zset
-// inserts and finds it without walking the whole list), list member, limit.
+// inserts and finds it without walking the whole list), list member, limit,
+// the guard's password hash.
 // The record's value is "1": the expiry is its EXAT deadline (token checks
 // only ask whether it exists), and a small integer value is one of Redis's
 // shared objects, where the expiry as value took a 16-byte object per
@@ -32,10 +40,10 @@ redis.call('EXPIREAT', KEYS[2], ARGV[1], 'GT')
 return 1
 )lua";
 
-// KEYS: record, list, guard... ARGV: nonce. The list member carries the
-// expiry, which the record's deadline gives back. Returns 1 when the record
-// was there to delete, 0 when not (an expired token's member is left to
-// the next List, which drops it).
+// KEYS: record, list, guard... ARGV: nonce, the guard's password hash. The
+// list member carries the expiry, which the record's deadline gives back.
+// Returns 1 when the record was there to delete, 0 when not (an expired
+// token's member is left to the next List, which drops it).
 const std::string kRevokeScript = std::string(kGuardLua) + R"lua(
 local expiry = redis.call('EXPIRETIME', KEYS[1])
 local deleted = redis.call('DEL', KEYS[1])
@@ -44,7 +52,8 @@ return deleted
 )lua";
 
 // EVAL of `script` on KEYS record and list, then the guard's keys, then
-// `args`; fills in the guard from a -1 answer.
+// `args` and the guard's password hash; fills in the guard from a -1
+// answer.
 Status RunGuarded(RedisClient* redis, const std::string& script,
                   const std::string& record, const std::string& list,
                   WriteGuard* guard, const std::vector<std::string>& args,
@@ -56,6 +65,7 @@ Status RunGuarded(RedisClient* redis, const std::string& script,
     command.insert(command.end(), guard->keys.begin(), guard->keys.end());
   }
   command.insert(command.end(), args.begin(), args.end());
+  command.push_back(guard != nullptr ? guard->password_hash : std::string());
   Status status = redis->Run(command, reply);
   if (guard != nullptr && status.ok()) {
     guard->checked = true;

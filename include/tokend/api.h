@@ -32,6 +32,11 @@ class Api {
 
  private:
   Outcome Dispatch(const Request& request);
+  // Authenticates the caller and serves `match`, answering in `outcome`
+  // (which names the request); `may_defer` lets a token write make the
+  // caller's last check (Authenticator::DeferredCheck).
+  Outcome AuthenticateAndServe(const RouteMatch& match, const Request& request,
+                               Outcome outcome, bool may_defer);
   // The authenticated endpoint `match` names; `guard` (or null) goes to the
   // token write that makes the caller's deferred token check.
   void Serve(const RouteMatch& match, const Request& request,

@@ -45,20 +45,26 @@ class Authenticator {
   // lookup's round trip.
   using BeforeUserLookup = std::function<void(const std::string& user_id)>;
 
-  // A token-authenticated caller whose last check, that the token and its
-  // user still exist in Redis, is left to the request's one write, which
+  // A caller whose last check is left to the request's one write, which
   // makes it atomically (GuardFor). Saves a round trip that would wait
-  // behind other requests' fsyncs.
+  // behind other requests' fsyncs. For a token: that the token and its user
+  // still exist in Redis. For basic auth (a password this worker verified
+  // before): that the user still has the password hash it was verified
+  // against; when not, the caller must be checked again in full, because
+  // the password may be right for the new hash too.
   struct DeferredCheck {
     bool pending = false;
     std::string user_id;
-    std::string nonce;
+    std::string nonce;          // token only
+    std::string password_hash;  // basic auth only
   };
 
   // `token_identifier` gets the identifier of a presented token whenever it
   // could be read (for the audit log), accepted or not. With `deferred`, a
   // token's Redis check is not made but handed over there (the caller's
-  // name is then left empty); basic auth is checked in full either way.
+  // name is then left empty), and so is basic auth's when this worker has
+  // verified that password against the user's hash before; other basic
+  // credentials are checked in full.
   Status Authenticate(const Request& request, int64_t now, Caller* caller,
                       std::string* token_identifier,
                       const BeforeUserLookup& before_lookup = nullptr,
@@ -67,8 +73,9 @@ class Authenticator {
   // The keys the deferred check needs to exist, for the write's guard.
   static WriteGuard GuardFor(const DeferredCheck& deferred);
   // The deferred check made on its own, for a request that ended before
-  // its write: Ok while the token is live, else what Authenticate answers
-  // for a revoked token.
+  // its write: Ok while the token is live (or the user's password hash
+  // unchanged), else what Authenticate answers for a revoked token (or
+  // wrong basic credentials).
   Status CheckDeferred(const DeferredCheck& deferred);
   // What Authenticate answers for a revoked or unknown token.
   static Status RevokedToken();
@@ -80,7 +87,8 @@ class Authenticator {
                            DeferredCheck* deferred);
   Status AuthenticateBasic(const std::string& credentials,
                            const std::string& address, int64_t now,
-                           Caller* caller, const BeforeUserLookup& before_lookup);
+                           Caller* caller, const BeforeUserLookup& before_lookup,
+                           DeferredCheck* deferred);
 
   const TokenKeys* keys_;
   UserStore* users_;
@@ -95,6 +103,10 @@ class Authenticator {
     int64_t expires_at;
   };
   BoundedCache<VerifiedToken> verified_tokens_;
+  // By user name, the stored password hash this worker last accepted a
+  // password against: with the password cache, what a basic-auth write
+  // needs to defer its check (the stored hash is in Redis anyway).
+  BoundedCache<std::string> password_hashes_;
   // Checked for unknown users (see DecoyPasswordHash).
   std::string decoy_hash_;
 };

@@ -28,6 +28,10 @@ struct StoredToken {
 // whether every key existed; when one did not, nothing was changed.
 struct WriteGuard {
   std::vector<std::string> keys;  // in the written user's hash slot
+  // Basic auth: when set, keys[0] is the user record, which must still hold
+  // exactly this password hash (the one the password was verified against)
+  // rather than merely exist.
+  std::string password_hash;
   bool checked = false;
   bool held = true;
 };

@@ -144,6 +144,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRevokeDeletesTheTokenAndASecondRevokeFindsNothing);
   CPPUNIT_TEST(testRevokeLeavesTheOtherTokens);
   CPPUNIT_TEST(testGuardedWritesRunOnlyWhileEveryGuardKeyExists);
+  CPPUNIT_TEST(testPasswordGuardedWritesRunOnlyWhileTheUserHasThatHash);
   CPPUNIT_TEST(testRecordTtlEqualsExpiryMinusNow);
   CPPUNIT_TEST(testListTakesTheExpiryFromTheMemberAndDropsTheRest);
   CPPUNIT_TEST(testListMembersParseBackOnlyWhenWellFormed);
@@ -355,6 +356,50 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(tokens.Revoke(kAlice, "caller", &revoked, &guard));
     CPPUNIT_ASSERT(guard.checked && guard.held && revoked);
     CPPUNIT_ASSERT(!RecordExists(kAlice, "caller"));
+  }
+
+  void testPasswordGuardedWritesRunOnlyWhileTheUserHasThatHash() {
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$first", &alice));
+    TokenStore tokens(redis_.get());
+    auto guard_for = [&](const std::string& hash) {
+      WriteGuard guard;
+      guard.keys = {UserKey(alice.id)};
+      guard.password_hash = hash;
+      return guard;
+    };
+    WriteGuard guard = guard_for("$first");
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"made", Now() + 3600}, 1, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held);
+    CPPUNIT_ASSERT(RecordExists(alice.id, "made"));
+
+    // Another hash (a prefix of the stored one too) does not hold.
+    for (const char* other : {"$firs", "$first2", "$second"}) {
+      guard = guard_for(other);
+      ASSERT_OK(tokens.Add(alice.id, StoredToken{"refused", Now() + 3600}, 2, 1000, &guard));
+      CPPUNIT_ASSERT_MESSAGE(other, guard.checked && !guard.held);
+      CPPUNIT_ASSERT_MESSAGE(other, !RecordExists(alice.id, "refused"));
+    }
+
+    // A new password: the old hash no longer holds, for a revoke either.
+    ASSERT_OK(users.SetPasswordHash("alice", "$second"));
+    guard = guard_for("$first");
+    bool revoked = true;
+    ASSERT_OK(tokens.Revoke(alice.id, "made", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held && !revoked);
+    CPPUNIT_ASSERT(RecordExists(alice.id, "made"));
+    guard = guard_for("$second");
+    ASSERT_OK(tokens.Revoke(alice.id, "made", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held && revoked);
+    CPPUNIT_ASSERT(!RecordExists(alice.id, "made"));
+
+    // The user gone: nothing holds.
+    ASSERT_OK(users.Delete("alice"));
+    guard = guard_for("$second");
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"late", Now() + 3600}, 3, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held);
+    CPPUNIT_ASSERT(!RecordExists(alice.id, "late"));
   }
 
   void testRecordTtlEqualsExpiryMinusNow() {
