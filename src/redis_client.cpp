@@ -26,6 +26,22 @@ timeval ToTimeval(int milliseconds) {
   return tv;
 }
 
+// Appends `command` in Redis's wire format (RESP): the whole pipeline goes
+// to hiredis as one buffer. hiredis's own formatting (one sds per command,
+// a printf-style call per argument) was 4.5% of a worker's CPU on writes.
+void AppendResp(const RedisCommand& command, std::string* out) {
+  *out += '*';
+  *out += std::to_string(command.size());
+  *out += "\r\n";
+  for (const std::string& arg : command) {
+    *out += '$';
+    *out += std::to_string(arg.size());
+    *out += "\r\n";
+    *out += arg;
+    *out += "\r\n";
+  }
+}
+
 RedisReply CopyReply(const redisReply* reply) {
   RedisReply out;
   switch (reply->type) {
@@ -146,20 +162,12 @@ Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
   replies->clear();
   Status status = Connect();
   if (!status.ok()) return status;
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const RedisCommand& command : commands) {
-    argv.clear();
-    lengths.clear();
-    for (const std::string& arg : command) {
-      argv.push_back(arg.data());
-      lengths.push_back(arg.size());
-    }
-    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()),
-                               argv.data(), lengths.data()) != REDIS_OK) {
-      Disconnect();
-      return Unavailable();
-    }
+  std::string wire;
+  for (const RedisCommand& command : commands) AppendResp(command, &wire);
+  if (redisAppendFormattedCommand(context_, wire.data(), wire.size()) !=
+      REDIS_OK) {
+    Disconnect();
+    return Unavailable();
   }
   Status first_error;
   for (size_t i = 0; i < commands.size(); ++i) {
