@@ -640,7 +640,19 @@ def test_space_join_keys_share_one_hash_slot_per_side(ctx):
         else:
             raise harness.TestFailure("redis-cli MONITOR did not start")
         _expect_created(_join(ctx, "erin", token), sid)
-        time.sleep(0.5)
+        # The join's commands ran before its answer, so MONITOR shows them
+        # all before a mark sent now.
+        mark = "monitor-mark-" + secrets.token_hex(8)
+        ctx.stack.redis("ECHO", mark)
+        deadline = time.monotonic() + 10
+        while True:
+            with open(monitor_file, "rb") as f:
+                if mark.encode() in f.read():
+                    break
+            if time.monotonic() >= deadline:
+                raise harness.TestFailure("redis-cli MONITOR did not show "
+                                          "the mark within 10 s")
+            time.sleep(0.05)
     finally:
         monitor.terminate()
         monitor.wait(timeout=30)

@@ -406,22 +406,31 @@ class PasswordCacheTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!other_worker.Contains("alice12", "other", "$h", 1000));
   }
 
-  // AwaitOrClaim by a second caller (a thread), while this one, having
-  // claimed the hash, sleeps 50 ms and then calls `finish`. Returns what
-  // the second call answered, and whether it returned only after `finish`.
+  // A second caller (a thread) checks the cache and then calls AwaitOrClaim,
+  // as AuthenticateBasic does, while this one, having claimed the hash,
+  // waits until that thread is about to call, sleeps 100 ms and then calls
+  // `finish`. Returns what the second caller was answered, and whether it
+  // returned only after `finish`. A thread the scheduler still holds back
+  // past `finish` gets its answer from Contains, as in production, instead
+  // of failing the test; one on time returns only after `finish` when
+  // AwaitOrClaim waits, and at once, unverified, when it does not.
   template <typename Finish>
   static std::pair<bool, bool> SecondCallerAround(PasswordCache* cache,
                                                   const std::string& name,
                                                   const std::string& password,
                                                   Finish finish) {
+    std::atomic<bool> calling{false};
     std::atomic<bool> finished{false};
     bool returned_after_finish = false;
     bool verified = false;
     std::thread second([&] {
-      verified = cache->AwaitOrClaim(name, password, "$h", 1000);
+      calling = true;
+      verified = cache->Contains(name, password, "$h", 1000) ||
+                 cache->AwaitOrClaim(name, password, "$h", 1000);
       returned_after_finish = finished.load();
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!calling.load()) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     finished = true;
     finish();
     second.join();
