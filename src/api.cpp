@@ -138,11 +138,13 @@ Outcome Api::AuthenticateAndServe(const RouteMatch& match,
   // token still gets 401 rather than what the request would have got.
   status = guard.checked ? (guard.held ? Status::Ok() : Authenticator::RevokedToken())
                          : authenticator_.CheckDeferred(deferred);
-  if (!deferred.password_hash.empty() && !status.ok()) {
+  if (!deferred.password_hash.empty() &&
+      status.code() == Code::kUnauthorized) {
     // Basic auth whose user no longer has the password hash this worker
     // knew (a new password, the user deleted): the credentials are checked
     // in full and the request served again (a refused write changed
     // nothing), because the password may be right for the new hash too.
+    // Any other failure (Redis unavailable) keeps the answer it got.
     return AuthenticateAndServe(match, request, SameRequest(outcome), false);
   }
   if (status.code() != Code::kUnauthorized) return outcome;

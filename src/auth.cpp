@@ -115,7 +115,7 @@ Status Authenticator::AuthenticateToken(const std::string& text, int64_t now,
             .AddDetail("tokenError", "notAnAccessToken"));
   }
   if (deferred != nullptr) {
-    *deferred = DeferredCheck{true, ref.owner_id, ref.nonce, ""};
+    *deferred = DeferredCheck{true, ref.owner_id, ref.nonce, "", ""};
     *caller = Caller{ref.owner_id, ""};
     return Status::Ok();
   }
@@ -133,7 +133,8 @@ WriteGuard Authenticator::GuardFor(const DeferredCheck& deferred) {
   WriteGuard guard;
   if (!deferred.password_hash.empty()) {
     guard.keys = {UserKey(deferred.user_id)};
-    guard.password_hash = deferred.password_hash;
+    guard.user_fingerprint =
+        UserFingerprint(deferred.name, deferred.password_hash);
     return guard;
   }
   // What FindTokenOwner looks at: the token's record and its user.
@@ -146,7 +147,7 @@ Status Authenticator::CheckDeferred(const DeferredCheck& deferred) {
   UserRecord user;
   bool found = false;
   if (!deferred.password_hash.empty()) {
-    Status status = users_->FindById(deferred.user_id, &user, &found);
+    Status status = users_->FindByName(deferred.name, &user, &found);
     if (!status.ok()) return status;
     return found && user.password_hash == deferred.password_hash
                ? Status::Ok()
@@ -189,7 +190,7 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
     // Verified against this hash before: the write checks that the user
     // still has it (GuardFor) instead of a lookup first.
     Wipe(&password);
-    *deferred = DeferredCheck{true, user_id, "", *known_hash};
+    *deferred = DeferredCheck{true, user_id, "", name, *known_hash};
     *caller = Caller{user_id, name};
     return Status::Ok();
   }
@@ -197,6 +198,13 @@ Status Authenticator::AuthenticateBasic(const std::string& credentials,
   bool found = false;
   if (before_lookup) before_lookup(user_id);
   Status status = users_->FindByName(name, &user, &found);
+  if (status.ok() && known_hash != nullptr &&
+      (!found || *known_hash != user.password_hash)) {
+    // A new password or a deleted user: the hash this worker knew is no
+    // use any more (a deferred write would only fail its guard).
+    password_hashes_.Erase(name);
+    known_hash = nullptr;
+  }
   bool verified = status.ok() && found &&
                   password_cache_->Contains(name, password, user.password_hash,
                                             now);

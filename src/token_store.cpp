@@ -2,6 +2,7 @@
 #include "tokend/token_store.h"
 
 #include "tokend/clock.h"
+#include "tokend/crypto.h"
 #include "tokend/store_keys.h"
 
 namespace tokend {
@@ -10,13 +11,17 @@ namespace {
 
 // Both write scripts start by checking their WriteGuard: KEYS[3] onwards
 // must exist, else they return -1 and change nothing. The last ARGV is the
-// guard's password hash: when not empty, KEYS[3] is a user record whose
-// 'pw' must be exactly that.
+// guard's user fingerprint: when not empty, KEYS[3] is a user record whose
+// name and 'pw' must give that (UserFingerprint).
 constexpr char kGuardLua[] = R"lua(
-local password_hash = ARGV[#ARGV]
+local fingerprint = ARGV[#ARGV]
 for i = 3, #KEYS do
-  if i == 3 and password_hash ~= '' then
-    if redis.call('HGET', KEYS[i], 'pw') ~= password_hash then return -1 end
+  if i == 3 and fingerprint ~= '' then
+    local user = redis.call('HMGET', KEYS[i], 'name', 'pw')
+    if not user[1] or not user[2] or
+       redis.sha1hex(#user[1] .. ':' .. user[1] .. user[2]) ~= fingerprint then
+      return -1
+    end
   elseif redis.call('EXISTS', KEYS[i]) == 0 then
     return -1
   end
@@ -25,7 +30,7 @@ end)lua";
 // KEYS: record, list, guard... ARGV: expiry, list score (minus the
 // creation time in ms: the newest token comes first, where a listpack zset
 // inserts and finds it without walking the whole list), list member, limit,
-// the guard's password hash.
+// the guard's user fingerprint.
 // The record's value is "1": the expiry is its EXAT deadline (token checks
 // only ask whether it exists), and a small integer value is one of Redis's
 // shared objects, where the expiry as value took a 16-byte object per
@@ -40,7 +45,7 @@ redis.call('EXPIREAT', KEYS[2], ARGV[1], 'GT')
 return 1
 )lua";
 
-// KEYS: record, list, guard... ARGV: nonce, the guard's password hash. The
+// KEYS: record, list, guard... ARGV: nonce, the guard's user fingerprint. The
 // list member carries the expiry, which the record's deadline gives back.
 // Returns 1 when the record was there to delete, 0 when not (an expired
 // token's member is left to the next List, which drops it).
@@ -52,7 +57,7 @@ return deleted
 )lua";
 
 // EVAL of `script` on KEYS record and list, then the guard's keys, then
-// `args` and the guard's password hash; fills in the guard from a -1
+// `args` and the guard's user fingerprint; fills in the guard from a -1
 // answer.
 Status RunGuarded(RedisClient* redis, const std::string& script,
                   const std::string& record, const std::string& list,
@@ -65,7 +70,7 @@ Status RunGuarded(RedisClient* redis, const std::string& script,
     command.insert(command.end(), guard->keys.begin(), guard->keys.end());
   }
   command.insert(command.end(), args.begin(), args.end());
-  command.push_back(guard != nullptr ? guard->password_hash : std::string());
+  command.push_back(guard != nullptr ? guard->user_fingerprint : std::string());
   Status status = redis->Run(command, reply);
   if (guard != nullptr && status.ok()) {
     guard->checked = true;
@@ -75,6 +80,11 @@ Status RunGuarded(RedisClient* redis, const std::string& script,
 }
 
 }  // namespace
+
+std::string UserFingerprint(const std::string& name,
+                            const std::string& password_hash) {
+  return Sha1Hex(std::to_string(name.size()) + ":" + name + password_hash);
+}
 
 Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
                           int64_t created_ms, int max_tokens, WriteGuard* guard,

@@ -56,6 +56,7 @@ class Authenticator {
     bool pending = false;
     std::string user_id;
     std::string nonce;          // token only
+    std::string name;           // basic auth only
     std::string password_hash;  // basic auth only
   };
 

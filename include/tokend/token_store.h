@@ -28,13 +28,21 @@ struct StoredToken {
 // whether every key existed; when one did not, nothing was changed.
 struct WriteGuard {
   std::vector<std::string> keys;  // in the written user's hash slot
-  // Basic auth: when set, keys[0] is the user record, which must still hold
-  // exactly this password hash (the one the password was verified against)
-  // rather than merely exist.
-  std::string password_hash;
+  // Basic auth: when set, keys[0] is the user record, whose name and
+  // password hash must still give this UserFingerprint (the hash the
+  // password was verified against) rather than merely exist.
+  std::string user_fingerprint;
   bool checked = false;
   bool held = true;
 };
+
+// What a write guard compares a user record with: SHA-1 (hex) of its name,
+// length-prefixed, and its password hash. SHA-1 because the write scripts
+// can compute it (redis.sha1hex); it only notices a change, and keeps the
+// hash itself out of the script's arguments, which Redis shows in SLOWLOG,
+// MONITOR and its crash report.
+std::string UserFingerprint(const std::string& name,
+                            const std::string& password_hash);
 
 class TokenStore {
  public:

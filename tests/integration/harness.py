@@ -213,6 +213,43 @@ class Stack:
               % (" ".join(args), result.stderr.decode()))
         return result.stdout
 
+    def monitor(self, action):
+        """Runs `action()` under redis-cli MONITOR; returns the lines MONITOR
+        printed meanwhile: `<time> [0 unix:...] "CMD" "arg"...` for a
+        client's command, `[0 lua]` for a script's."""
+        monitor_file = os.path.join(self.scratch, "monitor")
+        with open(monitor_file, "wb") as out:
+            monitor = subprocess.Popen(
+                ["redis-cli", "-s", self.redis_socket, "MONITOR"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+
+        def wait_for(text, seconds, what):
+            deadline = time.monotonic() + seconds
+            while True:
+                with open(monitor_file, "rb") as f:
+                    if text in f.read():
+                        return
+                if time.monotonic() >= deadline:
+                    raise TestFailure("redis-cli MONITOR did not %s within "
+                                      "%d s" % (what, seconds))
+                time.sleep(0.05)
+
+        try:
+            wait_for(b"OK", 20, "start")
+            action()
+            # What the action sent ran before its answers, so MONITOR shows
+            # it all before a mark sent now.
+            mark = "monitor-mark-" + secrets.token_hex(8)
+            self.redis("ECHO", mark)
+            wait_for(mark.encode(), 10, "show the mark")
+        finally:
+            monitor.terminate()
+            monitor.wait(timeout=30)
+        with open(monitor_file, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").split("\n")[1:]
+        os.unlink(monitor_file)
+        return lines
+
     def redis_lines(self, *args):
         return [line for line in self.redis(*args).decode().split("\n") if line]
 

@@ -19,7 +19,6 @@ import re
 import secrets
 import subprocess
 import threading
-import time
 
 import harness
 import token_codec
@@ -625,40 +624,8 @@ def test_space_join_keys_share_one_hash_slot_per_side(ctx):
                     "%s exists" % key)
 
     # Watch what the join sends to Redis.
-    monitor_file = os.path.join(ctx.stack.scratch, "monitor")
-    with open(monitor_file, "wb") as out:
-        monitor = subprocess.Popen(
-            ["redis-cli", "-s", ctx.stack.redis_socket, "MONITOR"],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with open(monitor_file, "rb") as f:
-                if f.read().startswith(b"OK"):
-                    break
-            time.sleep(0.05)
-        else:
-            raise harness.TestFailure("redis-cli MONITOR did not start")
-        _expect_created(_join(ctx, "erin", token), sid)
-        # The join's commands ran before its answer, so MONITOR shows them
-        # all before a mark sent now.
-        mark = "monitor-mark-" + secrets.token_hex(8)
-        ctx.stack.redis("ECHO", mark)
-        deadline = time.monotonic() + 10
-        while True:
-            with open(monitor_file, "rb") as f:
-                if mark.encode() in f.read():
-                    break
-            if time.monotonic() >= deadline:
-                raise harness.TestFailure("redis-cli MONITOR did not show "
-                                          "the mark within 10 s")
-            time.sleep(0.05)
-    finally:
-        monitor.terminate()
-        monitor.wait(timeout=30)
-    with open(monitor_file, "rb") as f:
-        lines = f.read().decode("utf-8", "replace").split("\n")[1:]
-    os.unlink(monitor_file)
+    lines = ctx.stack.monitor(
+        lambda: _expect_created(_join(ctx, "erin", token), sid))
 
     units = []  # [[keys]]: one command, or one MULTI ... EXEC block
     block = None

@@ -363,40 +363,47 @@ class StoreTest : public CppUnit::TestFixture {
     UserRecord alice;
     ASSERT_OK(users.Add("alice", "$first", &alice));
     TokenStore tokens(redis_.get());
-    auto guard_for = [&](const std::string& hash) {
+    auto guard_for = [&](const std::string& name, const std::string& hash) {
       WriteGuard guard;
       guard.keys = {UserKey(alice.id)};
-      guard.password_hash = hash;
+      guard.user_fingerprint = UserFingerprint(name, hash);
       return guard;
     };
-    WriteGuard guard = guard_for("$first");
+    // The script computes the same fingerprint, and the hash itself is not
+    // among its arguments.
+    WriteGuard guard = guard_for("alice", "$first");
+    CPPUNIT_ASSERT(guard.user_fingerprint.find("$first") == std::string::npos);
     ASSERT_OK(tokens.Add(alice.id, StoredToken{"made", Now() + 3600}, 1, 1000, &guard));
     CPPUNIT_ASSERT(guard.checked && guard.held);
     CPPUNIT_ASSERT(RecordExists(alice.id, "made"));
 
-    // Another hash (a prefix of the stored one too) does not hold.
-    for (const char* other : {"$firs", "$first2", "$second"}) {
-      guard = guard_for(other);
+    // Another hash (a prefix of the stored one too), or another name (the
+    // same bytes split elsewhere too), does not hold.
+    const std::pair<const char*, const char*> others[] = {
+        {"alice", "$firs"}, {"alice", "$first2"}, {"alice", "$second"},
+        {"alicf", "$first"}, {"alic", "e$first"}, {"", "alice$first"}};
+    for (const auto& other : others) {
+      guard = guard_for(other.first, other.second);
       ASSERT_OK(tokens.Add(alice.id, StoredToken{"refused", Now() + 3600}, 2, 1000, &guard));
-      CPPUNIT_ASSERT_MESSAGE(other, guard.checked && !guard.held);
-      CPPUNIT_ASSERT_MESSAGE(other, !RecordExists(alice.id, "refused"));
+      CPPUNIT_ASSERT_MESSAGE(other.second, guard.checked && !guard.held);
+      CPPUNIT_ASSERT_MESSAGE(other.second, !RecordExists(alice.id, "refused"));
     }
 
     // A new password: the old hash no longer holds, for a revoke either.
     ASSERT_OK(users.SetPasswordHash("alice", "$second"));
-    guard = guard_for("$first");
+    guard = guard_for("alice", "$first");
     bool revoked = true;
     ASSERT_OK(tokens.Revoke(alice.id, "made", &revoked, &guard));
     CPPUNIT_ASSERT(guard.checked && !guard.held && !revoked);
     CPPUNIT_ASSERT(RecordExists(alice.id, "made"));
-    guard = guard_for("$second");
+    guard = guard_for("alice", "$second");
     ASSERT_OK(tokens.Revoke(alice.id, "made", &revoked, &guard));
     CPPUNIT_ASSERT(guard.checked && guard.held && revoked);
     CPPUNIT_ASSERT(!RecordExists(alice.id, "made"));
 
     // The user gone: nothing holds.
     ASSERT_OK(users.Delete("alice"));
-    guard = guard_for("$second");
+    guard = guard_for("alice", "$second");
     ASSERT_OK(tokens.Add(alice.id, StoredToken{"late", Now() + 3600}, 3, 1000, &guard));
     CPPUNIT_ASSERT(guard.checked && !guard.held);
     CPPUNIT_ASSERT(!RecordExists(alice.id, "late"));
