@@ -71,7 +71,9 @@ class Authenticator {
                       const BeforeUserLookup& before_lookup = nullptr,
                       DeferredCheck* deferred = nullptr);
 
-  // The keys the deferred check needs to exist, for the write's guard.
+  // The write's guard that makes the deferred check: the token's keys that
+  // must exist, or the user record whose name and password hash must be
+  // unchanged.
   static WriteGuard GuardFor(const DeferredCheck& deferred);
   // The deferred check made on its own, for a request that ended before
   // its write: Ok while the token is live (or the user's password hash
