@@ -31,6 +31,7 @@ struct Counters {
   std::atomic<uint64_t> tokens_revoked;
   std::atomic<uint64_t> auth_failures[kCodeSlots];
   std::atomic<uint64_t> redis_errors;
+  std::atomic<uint64_t> password_hashes;
   std::atomic<uint64_t> fastcgi_connections;
   std::atomic<int64_t> workers_alive;
 };
@@ -93,6 +94,7 @@ void CountRequest(int route_index, int status, double seconds) {
 void CountTokenCreated() { Add(g_counters->tokens_created); }
 void CountTokenRevoked() { Add(g_counters->tokens_revoked); }
 void CountRedisError() { Add(g_counters->redis_errors); }
+void CountPasswordHash() { Add(g_counters->password_hashes); }
 void CountFastcgiConnection() { Add(g_counters->fastcgi_connections); }
 
 void CountAuthFailure(Code reason) {
@@ -162,6 +164,10 @@ std::string RenderMetrics() {
   Line(&out, "# TYPE onezone_tokend_redis_errors_total counter");
   Line(&out, "onezone_tokend_redis_errors_total %llu",
        static_cast<unsigned long long>(Load(g_counters->redis_errors)));
+  Line(&out, "# HELP onezone_tokend_password_hashes_total Slow password hashes computed to check basic credentials (unknown users' decoys included).");
+  Line(&out, "# TYPE onezone_tokend_password_hashes_total counter");
+  Line(&out, "onezone_tokend_password_hashes_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->password_hashes)));
   Line(&out, "# HELP onezone_tokend_fastcgi_connections_total FastCGI connections accepted from nginx; far fewer than requests while nginx keeps them alive.");
   Line(&out, "# TYPE onezone_tokend_fastcgi_connections_total counter");
   Line(&out, "onezone_tokend_fastcgi_connections_total %llu",

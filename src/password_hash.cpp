@@ -11,6 +11,7 @@
 
 #include "tokend/base64.h"
 #include "tokend/crypto.h"
+#include "tokend/metrics.h"
 
 namespace tokend {
 
@@ -87,6 +88,7 @@ bool VerifyPassword(const std::string& password, const std::string& stored) {
     return false;
   }
   uint8_t actual[kHashBytes];
+  CountPasswordHash();
   if (!Pbkdf2(password, salt, static_cast<int>(iterations), actual)) return false;
   bool match = ConstantTimeEquals(actual, expected.data(), kHashBytes);
   Wipe(actual, sizeof(actual));

@@ -24,6 +24,9 @@ void CountTokenCreated();
 void CountTokenRevoked();
 void CountAuthFailure(Code reason);
 void CountRedisError();
+// One slow password hash computed to check a password (a real user's or the
+// decoy of an unknown one).
+void CountPasswordHash();
 // A FastCGI connection accepted from nginx (kept for many requests).
 void CountFastcgiConnection();
 void SetWorkersAlive(int workers);

@@ -70,10 +70,12 @@ class MetricsTest : public CppUnit::TestFixture {
     double deleted = ValueOf(text, "onezone_tokend_tokens_deleted_total");
     double redis = ValueOf(text, "onezone_tokend_redis_errors_total");
     double connections = ValueOf(text, "onezone_tokend_fastcgi_connections_total");
+    double hashes = ValueOf(text, "onezone_tokend_password_hashes_total");
     CountTokenCreated();
     CountFastcgiConnection();
     CountTokenRevoked();
     CountRedisError();
+    CountPasswordHash();
     CountAuthFailure(Code::kTokenInvalid);
     SetWorkersAlive(7);
     text = RenderMetrics();
@@ -82,6 +84,7 @@ class MetricsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(redis + 1, ValueOf(text, "onezone_tokend_redis_errors_total"));
     CPPUNIT_ASSERT_EQUAL(connections + 1,
                          ValueOf(text, "onezone_tokend_fastcgi_connections_total"));
+    CPPUNIT_ASSERT_EQUAL(hashes + 1, ValueOf(text, "onezone_tokend_password_hashes_total"));
     CPPUNIT_ASSERT(ValueOf(text, "onezone_tokend_auth_failures_total{reason=\"tokenInvalid\"}") >= 1);
     CPPUNIT_ASSERT_EQUAL(7.0, ValueOf(text, "onezone_tokend_workers_alive"));
   }
