@@ -36,9 +36,12 @@ endif
 CXXFLAGS := $(STD) $(WARN) $(OPT) $(DEBUG) $(SAN) $(INCLUDES) -MMD -MP
 LDFLAGS  := $(SAN)
 
-LIB_SRCS  := $(filter-out src/%_main.cpp,$(wildcard src/*.cpp))
+# Every folder of src/ is one layer (see README, Layout); each program's
+# main.cpp is the only file left out of the library.
+MAIN_SRCS := src/server/main.cpp src/admin/main.cpp
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard src/*/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
-UNIT_SRCS := $(wildcard tests/unit/*.cpp)
+UNIT_SRCS := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:tests/unit/%.cpp=$(BUILD)/obj/tests/%.o)
 LIB       := $(BUILD)/libtokend.a
 
@@ -63,11 +66,11 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(DAEMON): $(BUILD)/obj/tokend_main.o $(LIB)
+$(DAEMON): $(BUILD)/obj/server/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $^ -o $@ $(LIBS)
 
-$(ADMIN): $(BUILD)/obj/admin_main.o $(LIB)
+$(ADMIN): $(BUILD)/obj/admin/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $^ -o $@ $(LIBS)
 
@@ -122,7 +125,7 @@ clean:
 	rm -rf build build-asan build-ubsan build-fuzz
 
 format:
-	clang-format -i include/tokend/*.h src/*.cpp tests/unit/*.cpp
+	clang-format -i include/tokend/*/*.h src/*/*.cpp tests/unit/*.cpp tests/unit/*/*.cpp
 
 # Fuzzing: libFuzzer targets built with clang, ASan and UBSan, each run for
 # FUZZ_SECONDS on a scratch copy of its seed corpus in fuzz/corpus/.
@@ -147,4 +150,4 @@ fuzz: deps
 
 include mk/install.mk
 
--include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/tokend_main.d $(BUILD)/obj/admin_main.d
+-include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)

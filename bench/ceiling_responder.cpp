@@ -38,7 +38,7 @@
 #include <cstring>
 #include <vector>
 
-#include "tokend/fcgi_connections.h"
+#include "tokend/server/fcgi_connections.h"
 
 namespace {
 

@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "tokend/macaroon.h"
-#include "tokend/verifier.h"
+#include "tokend/token/macaroon.h"
+#include "tokend/token/verifier.h"
 
 namespace {
 

@@ -13,7 +13,7 @@ also on Ctrl-C, SIGTERM or any failure):
             upstream socket changed and `fastcgi_keep_conn off`: the ceiling
             issue 7 sets its targets against
   kept      bench/ceiling_responder in its kept mode (the service's own
-            connection loop, src/fcgi_connections.cpp) behind the service's
+            connection loop, src/server/fcgi_connections.cpp) behind the service's
             nginx config with only the upstream socket changed: the ceiling
             of the architecture the service runs now (kept-alive FastCGI
             connections)
@@ -604,14 +604,14 @@ def summarize(runs):
 
 
 def record_key(uid, nonce):
-    """A token record's key, as include/tokend/store_keys.h makes it."""
+    """A token record's key, as include/tokend/store/store_keys.h makes it."""
     return "oz:{%s}t%s" % (uid, nonce)
 
 
 def preload(stack, first_user, users, per_user):
     """Writes `users` x `per_user` token records into the stack's Redis with
-    the service's key layout (include/tokend/store_keys.h, the add script of
-    src/token_store.cpp: the record `oz:{uid}t<nonce>` = "1" with EXAT expiry,
+    the service's key layout (include/tokend/store/store_keys.h, the add script of
+    src/store/token_store.cpp: the record `oz:{uid}t<nonce>` = "1" with EXAT expiry,
     the member `<nonce>:<expiry>` in the zset `oz:{uid}:tokens` scored by
     minus the creation ms, the zset
     expiring with its longest-lived token) through redis-cli --pipe.
@@ -636,7 +636,7 @@ def preload(stack, first_user, users, per_user):
             zadd = ["ZADD", "oz:{%s}:tokens" % uid]
             latest = 0
             for t in range(per_user):
-                # 12 random bytes, as src/access_token.cpp makes them.
+                # 12 random bytes, as src/token/token_ref.cpp makes them.
                 nonce = base64.urlsafe_b64encode(secrets.token_bytes(12)).decode()
                 expiry = now + TOKEN_TTL_SECONDS - (u * per_user + t) % 86400
                 latest = max(latest, expiry)

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tokend/fcgi_adapter.h"
-#include "tokend/http.h"
-#include "tokend/router.h"
+#include "tokend/server/fcgi_adapter.h"
+#include "tokend/http/http.h"
+#include "tokend/http/router.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);

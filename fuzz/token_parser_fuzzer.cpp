@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "tokend/macaroon.h"
-#include "tokend/verifier.h"
+#include "tokend/token/macaroon.h"
+#include "tokend/token/verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

@@ -380,7 +380,7 @@ class Context:
 
     def list_members(self, name):
         """The members of the user's Redis sorted set of tokens:
-        "<nonce>:<expiry>" (include/tokend/store_keys.h)."""
+        "<nonce>:<expiry>" (include/tokend/store/store_keys.h)."""
         key = "oz:{%s}:tokens" % self.user_ids[name]
         return set(self.stack.redis_lines("ZRANGE", key, "0", "-1"))
 
@@ -389,7 +389,7 @@ class Context:
         return {member.rpartition(":")[0] for member in self.list_members(name)}
 
     def token_record_key(self, name, nonce):
-        """The Redis key of one token's record (include/tokend/store_keys.h):
+        """The Redis key of one token's record (include/tokend/store/store_keys.h):
         the kind letter follows the hash tag directly, so a user's keys are
         all of "oz:{uid}*", not only "oz:{uid}:*"."""
         return "oz:{%s}t%s" % (self.user_ids[name], nonce)

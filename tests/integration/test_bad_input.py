@@ -48,7 +48,7 @@ PARALLEL = 4  # cases in flight at once (each its own curl)
 HEADER_LINE_CAP = 16 * 1024
 BODY_CAP = 64 * 1024  # client_max_body_size, and kMaxBodyBytes
 CLIENT_BODY_TIMEOUT = 10  # client_body_timeout and client_header_timeout
-# The daemon's (include/tokend/limits.h).
+# The daemon's (include/tokend/common/limits.h).
 MAX_CAVEATS = 128
 MAX_LOCATION_BYTES = 256
 MAX_IDENTIFIER_BYTES = 1024

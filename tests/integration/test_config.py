@@ -21,9 +21,9 @@ def _run(ctx, program, config, *args):
 
 
 def test_the_example_config_documents_every_key_the_daemon_reads(ctx):
-    with open(os.path.join(ctx.stack.root, "src", "config.cpp")) as f:
+    with open(os.path.join(ctx.stack.root, "src", "common", "config.cpp")) as f:
         table = set(re.findall(r'Key\(\s*"(\w+)"', f.read()))
-    check(len(table) >= 12, "could not read the key table of src/config.cpp")
+    check(len(table) >= 12, "could not read the key table of src/common/config.cpp")
     example = _example_keys(ctx)
     check_equal(sorted(table - example), [], "keys missing from the example")
     check_equal(sorted(example - table), [], "keys the daemon does not know")

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "tokend/crypto.h"
-#include "tokend/macaroon.h"
-#include "tokend/verifier.h"
+#include "tokend/common/crypto.h"
+#include "tokend/token/macaroon.h"
+#include "tokend/token/verifier.h"
 
 namespace {
 

@@ -1,0 +1,63 @@
+// Config: the daemon's settings, read from one `key = value` file. Every key,
+// its bounds and its default live in one table in src/common/config.cpp; the
+// shipped config/onezone-tokend.conf.example documents each of them.
+//
+// Config is a plain value; load it once, then share it read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/common/status.h"
+
+namespace tokend {
+
+struct Config {
+  // FastCGI endpoint: "unix:/path/to.sock" or "host:port".
+  std::string listen = "unix:/run/onezone-tokend/fcgi.sock";
+  // Permissions of the unix socket, so nginx's user can connect.
+  int socket_mode = 0660;
+  // Worker processes, each with its own Redis connection. Mostly they
+  // wait on Redis, and writes wait for its fsync: more workers let Redis
+  // put more writes under one fsync.
+  int workers = 16;
+  // Redis: "unix:/path/to.sock" or "host:port".
+  std::string redis = "unix:/run/redis-onezone-tokend/redis-server.sock";
+  // Bounds so that no worker hangs on a dead Redis (milliseconds).
+  int redis_connect_timeout_ms = 500;
+  int redis_command_timeout_ms = 2000;
+  // File holding the master secret every token key derives from; created
+  // with mode 0600 on first start.
+  std::string master_secret_file = "/var/lib/onezone-tokend/master.key";
+  // The macaroon location of issued tokens.
+  std::string token_location = "onezone";
+  // Lifetime of a new access token when the request names none, and the
+  // largest `ttl` a request may ask for (seconds).
+  int64_t token_default_ttl = 31536000;
+  int64_t token_max_ttl = 31536000;
+  // Lifetime of a space invitation token (seconds; 7 days).
+  int64_t invite_ttl = 604800;
+  // PBKDF2-SHA256 iterations for new password hashes (OWASP 2023: 600000).
+  int password_iterations = 600000;
+  // Failed basic-auth attempts allowed per user and per client address in
+  // one window (seconds) before requests get 429 without a password check.
+  int login_failures_per_user = 10;
+  int login_failures_per_address = 100;
+  int login_failure_window = 300;
+  // Live access tokens one user may hold.
+  int max_tokens_per_user = 1000;
+  // How long a worker remembers a verified password, in memory only (s).
+  int password_cache_seconds = 300;
+};
+
+// Reads `path` over the defaults. Unknown keys, bad values and values out of
+// bounds are errors naming the line. Relative paths are taken relative to
+// the directory of `path`.
+Status LoadConfig(const std::string& path, Config* config);
+
+// Splits an endpoint: "unix:/x" sets `unix_path` = "/x"; "host:port" sets
+// `host` and `port`. False when it is neither (or the port is not 1-65535).
+bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
+                   std::string* host, int* port);
+
+}  // namespace tokend

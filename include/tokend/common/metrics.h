@@ -1,0 +1,36 @@
+// Metrics: counters shared by the daemon's parent and all of its workers,
+// rendered in the Prometheus text format by whichever worker serves
+// GET /metrics. They live in one anonymous shared mapping made before the
+// workers are forked, updated with lock-free atomics, so no worker waits on
+// another and a worker that dies loses nothing already counted.
+//
+// Without InitSharedMetrics (unit tests, the admin tool) the counters are
+// process-local. Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "tokend/common/status.h"
+
+namespace tokend {
+
+// Call once in the parent before forking; false if the mapping fails (the
+// counters then stay process-local).
+bool InitSharedMetrics();
+
+// `route_index` is a Route value; `status` an HTTP status.
+void CountRequest(int route_index, int status, double seconds);
+void CountTokenCreated();
+void CountTokenRevoked();
+void CountAuthFailure(Code reason);
+void CountRedisError();
+// One slow password hash computed to check a password (a real user's or the
+// decoy of an unknown one).
+void CountPasswordHash();
+// A FastCGI connection accepted from nginx (kept for many requests).
+void CountFastcgiConnection();
+void SetWorkersAlive(int workers);
+
+std::string RenderMetrics();
+
+}  // namespace tokend

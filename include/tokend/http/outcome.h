@@ -1,0 +1,41 @@
+// Outcome: what one request came to: the response, plus what the request
+// log needs (route name, user id, the cause of an internal error). Handlers
+// fill it in; internal causes go to the log, never to the client.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tokend/http/http.h"
+#include "tokend/http/router.h"
+#include "tokend/common/status.h"
+
+namespace Json {
+class Value;
+}
+
+namespace tokend {
+
+struct Outcome {
+  Response response;
+  Route route_id = Route::kNone;   // for metrics
+  const char* route = "unknown";  // the route's name, never the raw path
+  std::string user_id;            // empty when not authenticated
+  std::string error_detail;       // an internal error's cause, for the log
+  std::string request_id;         // nginx's id; error bodies repeat it
+  // Audit events, one line each ("event=token.created user=... token=<id>").
+  // They name token identifiers, never tokens.
+  std::vector<std::string> audit;
+
+  // A JSON body with `status`.
+  void Succeed(int status, const Json::Value& body);
+  // 204 No Content.
+  void SucceedEmpty();
+  // The Onezone error body of `status`, with details.requestId when nginx
+  // gave one; an internal error gets a generic description and its cause
+  // is kept in error_detail.
+  void Fail(const Status& status);
+  void Audit(std::string event) { audit.push_back(std::move(event)); }
+};
+
+}  // namespace tokend

@@ -1,0 +1,45 @@
+// UserStore: users in Redis, by name. A user's id derives from the name
+// (UserIdForName), so every lookup lands in the user's own hash slot.
+//
+// Not thread-safe (uses the caller's RedisClient).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tokend/store/redis_client.h"
+#include "tokend/common/status.h"
+
+namespace tokend {
+
+struct UserRecord {
+  std::string id;
+  std::string name;
+  std::string password_hash;
+};
+
+class UserStore {
+ public:
+  explicit UserStore(RedisClient* redis) : redis_(redis) {}
+
+  // kAlreadyExists when the name is taken.
+  Status Add(const std::string& name, const std::string& password_hash,
+             UserRecord* created);
+  // kNotFound when there is no such user.
+  Status SetPasswordHash(const std::string& name, const std::string& hash);
+  // `*found` false (and OK) when there is no such user.
+  Status FindByName(const std::string& name, UserRecord* user, bool* found);
+  Status FindById(const std::string& user_id, UserRecord* user, bool* found);
+  // The owner of a live access token, in one round trip: `*found` is false
+  // when the token's record is gone (revoked or expired) or the user is.
+  Status FindTokenOwner(const std::string& user_id, const std::string& nonce,
+                        UserRecord* user, bool* found);
+  // Deletes the user and revokes all of their tokens. kNotFound if absent.
+  Status Delete(const std::string& name);
+  Status ListNames(std::vector<std::string>* names);
+
+ private:
+  RedisClient* redis_;
+};
+
+}  // namespace tokend

@@ -1,0 +1,62 @@
+// Tokens this service issues: what identifies one, and how one is minted.
+//
+// Identifier: "<kind>.<ownerId>.<nonce>": kind "acc" (an access token, owner
+// = a user id) or "inv" (a space invitation, owner = a space id); both ids
+// are 32 hex digits, the nonce 12 random bytes in base64url (16 characters;
+// any other length is malformed). The nonce only has to be unique per owner
+// (96 random bits are ample); it is not the secret, the signature is, and it
+// is short because every token keeps it twice in Redis. The owner id lets a
+// request find the token's Redis record in its owner's hash slot without any
+// global index, and the kind is part of what is signed, so an invitation can
+// never pass for an access token or the other way round.
+//
+// A token is a pure function of (identifier, expiry) and the master secret,
+// so Redis keeps only the nonce and the expiry, and the list endpoint
+// re-mints the very strings that were issued.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/token/token_keys.h"
+
+namespace tokend {
+
+enum class TokenKind { kAccess, kInvite };
+
+struct TokenRef {
+  TokenKind kind = TokenKind::kAccess;
+  std::string owner_id;  // user id (access) or space id (invite)
+  std::string nonce;
+};
+
+std::string TokenIdentifier(const TokenRef& ref);
+// False unless `identifier` is a well-formed identifier of either kind.
+bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref);
+
+// The serialized token (Onezone-escaped V1) with one caveat
+// "time < expires_at".
+std::string MintToken(const TokenKeys& keys, const std::string& location,
+                      const TokenRef& ref, int64_t expires_at);
+
+// A fresh random nonce; empty if the random generator fails.
+std::string NewTokenNonce();
+
+// A fresh random 32-hex-digit id (for spaces); empty if the generator fails.
+std::string NewRandomId();
+
+// The stable user id of a user name: 32 hex digits of SHA-256, so basic auth
+// finds the user's hash slot from the name alone.
+std::string UserIdForName(const std::string& name);
+
+// Access-token shorthands (kind kAccess, owner = user id).
+struct AccessTokenId {
+  std::string user_id;
+  std::string nonce;
+};
+std::string AccessIdentifier(const AccessTokenId& id);
+bool ParseAccessIdentifier(const std::string& identifier, AccessTokenId* id);
+std::string MintAccessToken(const TokenKeys& keys, const std::string& location,
+                            const AccessTokenId& id, int64_t expires_at);
+
+}  // namespace tokend

@@ -1,0 +1,102 @@
+// The access-token endpoints (see client_tokens_api.h).
+#include "tokend/api/client_tokens_api.h"
+
+#include <json/json.h>
+
+#include "tokend/token/token_ref.h"
+#include "tokend/common/clock.h"
+#include "tokend/http/http.h"
+#include "tokend/common/metrics.h"
+#include "tokend/token/token_check.h"
+
+namespace tokend {
+
+namespace {
+
+Status BadValueToken(const Status& inner) {
+  return Status(Code::kBadValueToken,
+                "Bad value: provided \"token\" is not a valid token.")
+      .AddDetail("key", "token")
+      .AddDetail("tokenError", inner.error_id());
+}
+
+}  // namespace
+
+std::string ClientTokensApi::Serialize(const std::string& user_id,
+                                       const StoredToken& token) {
+  std::string key =
+      user_id + "." + token.nonce + "." + std::to_string(token.expires_at);
+  if (const std::string* cached = minted_.Find(key)) return *cached;
+  std::string minted = MintAccessToken(keys_, config_.token_location,
+                                       {user_id, token.nonce}, token.expires_at);
+  minted_.Put(key, minted);
+  return minted;
+}
+
+void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
+                             WriteGuard* guard, Outcome* outcome) {
+  StoredToken token;
+  token.nonce = NewTokenNonce();
+  if (token.nonce.empty()) {
+    return outcome->Fail(Status(Code::kInternal, "random generator failed"));
+  }
+  token.expires_at = NowSeconds() + ttl;
+  Status status = tokens_->Add(caller.user_id, token, NowMilliseconds(),
+                               config_.max_tokens_per_user, guard);
+  if (!status.ok()) return outcome->Fail(status);
+  if (guard != nullptr && !guard->held) return;
+  Json::Value body(Json::objectValue);
+  body["token"] = Serialize(caller.user_id, token);
+  outcome->Succeed(200, body);
+  CountTokenCreated();
+  outcome->Audit("event=token.created user=" + caller.user_id + " token=" +
+                 AccessIdentifier({caller.user_id, token.nonce}) +
+                 " expires=" + std::to_string(token.expires_at));
+}
+
+void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
+  std::vector<StoredToken> stored;
+  Status status = tokens_->List(caller.user_id, &stored);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value list(Json::arrayValue);
+  for (const StoredToken& token : stored) {
+    list.append(Serialize(caller.user_id, token));
+  }
+  Json::Value body(Json::objectValue);
+  body["tokens"] = list;
+  outcome->Succeed(200, body);
+}
+
+void ClientTokensApi::Revoke(const Caller& caller,
+                             const std::string& raw_parameter,
+                             WriteGuard* guard, Outcome* outcome) {
+  std::string text;
+  if (!PercentDecode(raw_parameter, &text)) {
+    return outcome->Fail(BadValueToken(
+        Status(Code::kBadToken, "The path is not validly percent-encoded.")));
+  }
+  TokenRef ref;
+  Status status =
+      CheckIssuedToken(keys_, text, NowSeconds(), CaveatPolicy::kIgnore, &ref);
+  if (status.code() == Code::kBadToken) {
+    return outcome->Fail(BadValueToken(status));
+  }
+  // Someone else's token, a forged one, an invitation and an unknown one
+  // all look alike.
+  Status not_found(Code::kNotFound, "The resource could not be found.");
+  if (!status.ok() || ref.kind != TokenKind::kAccess ||
+      ref.owner_id != caller.user_id) {
+    return outcome->Fail(not_found);
+  }
+  bool revoked = false;
+  status = tokens_->Revoke(caller.user_id, ref.nonce, &revoked, guard);
+  if (!status.ok()) return outcome->Fail(status);
+  if (guard != nullptr && !guard->held) return;
+  if (!revoked) return outcome->Fail(not_found);
+  outcome->SucceedEmpty();
+  CountTokenRevoked();
+  outcome->Audit("event=token.deleted user=" + caller.user_id +
+                 " token=" + TokenIdentifier(ref));
+}
+
+}  // namespace tokend

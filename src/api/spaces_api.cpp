@@ -1,0 +1,249 @@
+// The space and invitation endpoints (see spaces_api.h).
+#include "tokend/api/spaces_api.h"
+
+#include <json/json.h>
+
+#include "tokend/token/token_ref.h"
+#include "tokend/common/clock.h"
+#include "tokend/http/json_body.h"
+#include "tokend/common/limits.h"
+#include "tokend/http/router.h"
+#include "tokend/token/token_check.h"
+
+namespace tokend {
+
+namespace {
+
+constexpr size_t kSpaceIdChars = 32;
+
+bool IsSpaceId(const std::string& text) {
+  if (text.size() != kSpaceIdChars) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Status SpaceNotFound() {
+  return Status(Code::kNotFound, "The space could not be found.");
+}
+
+// 1..kMaxSpaceNameBytes of text without control characters, not blank.
+Status CheckSpaceName(const std::string& name) {
+  bool has_visible = false;
+  bool has_control = false;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) has_control = true;
+    if (c > 0x20) has_visible = true;
+  }
+  if (name.size() > kMaxSpaceNameBytes || !has_visible || has_control) {
+    return Status(Code::kBadValueName,
+                  "Bad value: \"name\" must be 1-" +
+                      std::to_string(kMaxSpaceNameBytes) +
+                      " bytes of text without control characters.")
+        .AddDetail("key", "name");
+  }
+  return Status::Ok();
+}
+
+Status BadInvitation(const std::string& token_error,
+                     const std::string& description) {
+  return Status(Code::kBadValueToken, "Bad value: provided \"token\" " +
+                                          description)
+      .AddDetail("key", "token")
+      .AddDetail("tokenError", token_error);
+}
+
+}  // namespace
+
+void SpacesApi::Created(const std::string& space_id, Outcome* outcome) {
+  Json::Value body(Json::objectValue);
+  body["spaceId"] = space_id;
+  outcome->Succeed(201, body);
+  outcome->response.AddHeader(
+      "Location", std::string(kApiBasePath) + "/user/spaces/" + space_id);
+}
+
+void SpacesApi::Create(const Caller& caller, const Request& request,
+                       Outcome* outcome) {
+  Json::Value body;
+  Status status = ParseJsonObject(request.body, /*allow_empty=*/false, &body);
+  if (status.ok()) status = RejectUnknownKeys(body, {"name"});
+  std::string name;
+  if (status.ok()) status = GetRequiredString(body, "name", &name);
+  if (status.ok()) status = CheckSpaceName(name);
+  if (!status.ok()) return outcome->Fail(status);
+  std::string space_id;
+  status = spaces_->Create(caller.user_id, name, &space_id);
+  if (!status.ok()) return outcome->Fail(status);
+  Created(space_id, outcome);
+}
+
+void SpacesApi::List(const Caller& caller, Outcome* outcome) {
+  std::vector<std::string> ids;
+  std::string default_space;
+  Status status = spaces_->UserSpaces(caller.user_id, &ids, &default_space);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value body(Json::objectValue);
+  body["spaces"] = Json::Value(Json::arrayValue);
+  for (const std::string& id : ids) body["spaces"].append(id);
+  body["default"] =
+      default_space.empty() ? Json::Value(Json::nullValue) : Json::Value(default_space);
+  outcome->Succeed(200, body);
+}
+
+Status SpacesApi::FindForMember(const Caller& caller,
+                               const std::string& space_id,
+                               SpaceRecord* space) {
+  if (!IsSpaceId(space_id)) return SpaceNotFound();
+  bool found = false;
+  Status status = spaces_->GetForMember(space_id, caller.user_id, space, &found);
+  if (!status.ok()) return status;
+  return found ? Status::Ok() : SpaceNotFound();
+}
+
+void SpacesApi::Get(const Caller& caller, const std::string& space_id,
+                    Outcome* outcome) {
+  SpaceRecord space;
+  Status status = FindForMember(caller, space_id, &space);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value body(Json::objectValue);
+  body["spaceId"] = space.id;
+  body["name"] = space.name;
+  body["owner"] = space.owner;
+  body["members"] = Json::Int64(space.member_count);
+  outcome->Succeed(200, body);
+}
+
+void SpacesApi::Leave(const Caller& caller, const std::string& space_id,
+                      Outcome* outcome) {
+  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
+  bool left = false;
+  Status status = spaces_->Leave(caller.user_id, space_id, &left);
+  if (!status.ok()) return outcome->Fail(status);
+  if (!left) return outcome->Fail(SpaceNotFound());
+  outcome->SucceedEmpty();
+}
+
+void SpacesApi::GetDefault(const Caller& caller, Outcome* outcome) {
+  std::string space_id;
+  Status status = spaces_->DefaultSpace(caller.user_id, &space_id);
+  if (!status.ok()) return outcome->Fail(status);
+  if (space_id.empty()) {
+    return outcome->Fail(Status(Code::kNotFound, "You have no default space."));
+  }
+  Json::Value body(Json::objectValue);
+  body["spaceId"] = space_id;
+  outcome->Succeed(200, body);
+}
+
+void SpacesApi::SetDefault(const Caller& caller, const Request& request,
+                           Outcome* outcome) {
+  Json::Value body;
+  Status status = ParseJsonObject(request.body, /*allow_empty=*/false, &body);
+  if (status.ok()) status = RejectUnknownKeys(body, {"spaceId"});
+  std::string space_id;
+  if (status.ok()) status = GetRequiredString(body, "spaceId", &space_id);
+  if (!status.ok()) return outcome->Fail(status);
+  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
+  status = spaces_->SetDefaultSpace(caller.user_id, space_id);
+  if (!status.ok()) return outcome->Fail(status);
+  outcome->SucceedEmpty();
+}
+
+void SpacesApi::InviteToDefault(const Caller& caller, Outcome* outcome) {
+  std::string space_id;
+  Status status = spaces_->DefaultSpace(caller.user_id, &space_id);
+  if (!status.ok()) return outcome->Fail(status);
+  if (space_id.empty()) {
+    return outcome->Fail(Status(
+        Code::kNotFound,
+        "You have no default space to invite to; create or join one first."));
+  }
+  InviteTo(caller, space_id, outcome);
+}
+
+void SpacesApi::InviteTo(const Caller& caller, const std::string& space_id,
+                         Outcome* outcome) {
+  SpaceRecord space;
+  Status status = FindForMember(caller, space_id, &space);
+  if (!status.ok()) return outcome->Fail(status);
+  if (space.owner != caller.user_id) {
+    return outcome->Fail(Status(
+        Code::kForbidden, "Only the owner of a space may invite users to it."));
+  }
+  TokenRef ref{TokenKind::kInvite, space_id, NewTokenNonce()};
+  if (ref.nonce.empty()) {
+    return outcome->Fail(Status(Code::kInternal, "random generator failed"));
+  }
+  int64_t expires_at = NowSeconds() + config_.invite_ttl;
+  status = spaces_->AddInvitation(space_id, ref.nonce, expires_at);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value body(Json::objectValue);
+  body["token"] = MintToken(keys_, config_.token_location, ref, expires_at);
+  outcome->Succeed(200, body);
+  outcome->Audit("event=invite.created user=" + caller.user_id + " space=" +
+                 space_id + " token=" + TokenIdentifier(ref));
+}
+
+void SpacesApi::Join(const Caller& caller, const Request& request,
+                     Outcome* outcome) {
+  Json::Value body;
+  Status status = ParseJsonObject(request.body, /*allow_empty=*/false, &body);
+  if (status.ok()) status = RejectUnknownKeys(body, {"token"});
+  std::string text;
+  if (status.ok()) status = GetRequiredString(body, "token", &text);
+  if (!status.ok()) return outcome->Fail(status);
+
+  TokenRef ref;
+  status = CheckIssuedToken(keys_, text, NowSeconds(), CaveatPolicy::kEnforce,
+                            &ref);
+  if (!status.ok()) {
+    return outcome->Fail(BadInvitation(status.error_id(),
+                                       "is not a usable invitation: " +
+                                           status.description()));
+  }
+  if (ref.kind != TokenKind::kInvite) {
+    return outcome->Fail(BadInvitation(
+        "notAnInviteToken",
+        "is an access token; joining a space needs an invitation token."));
+  }
+  JoinResult result;
+  status = spaces_->Join(caller.user_id, ref.owner_id, ref.nonce, &result);
+  if (!status.ok()) return outcome->Fail(status);
+  switch (result) {
+    case JoinResult::kJoined:
+      outcome->Audit("event=invite.used user=" + caller.user_id + " space=" +
+                     ref.owner_id + " token=" + TokenIdentifier(ref));
+      return Created(ref.owner_id, outcome);
+    case JoinResult::kAlreadyMember:
+      return outcome->Fail(
+          Status(Code::kAlreadyExists,
+                 "You are already a member of this space; the invitation "
+                 "was not used.")
+              .AddDetail("spaceId", ref.owner_id));
+    case JoinResult::kInvitationGone:
+      return outcome->Fail(BadInvitation(
+          "tokenInvalid", "has already been used or has expired."));
+    case JoinResult::kNoSuchSpace:
+      return outcome->Fail(BadInvitation(
+          "tokenInvalid", "invites to a space that no longer exists."));
+  }
+}
+
+void SpacesApi::Members(const Caller& caller, const std::string& space_id,
+                        Outcome* outcome) {
+  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
+  std::vector<std::string> members;
+  bool found = false;
+  Status status =
+      spaces_->MembersForMember(space_id, caller.user_id, &members, &found);
+  if (!status.ok()) return outcome->Fail(status);
+  if (!found) return outcome->Fail(SpaceNotFound());
+  Json::Value body(Json::objectValue);
+  body["users"] = Json::Value(Json::arrayValue);
+  for (const std::string& member : members) body["users"].append(member);
+  outcome->Succeed(200, body);
+}
+
+}  // namespace tokend

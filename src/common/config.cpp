@@ -1,0 +1,196 @@
+// Config file reading: one table of keys with their bounds (see config.h).
+#include "tokend/common/config.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <vector>
+
+namespace tokend {
+
+namespace {
+
+struct KeySpec {
+  const char* key;
+  // Sets the field from `value`; returns an empty string or what is wrong.
+  std::function<std::string(Config*, const std::string&, const std::string&)>
+      set;
+};
+
+std::string Trim(const std::string& text) {
+  size_t begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  size_t end = text.find_last_not_of(" \t\r");
+  return text.substr(begin, end - begin + 1);
+}
+
+bool ParseInteger(const std::string& text, int base, int64_t* out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, base);
+  if (errno != 0 || *end != '\0') return false;
+  *out = value;
+  return true;
+}
+
+template <typename Field>
+KeySpec IntegerKey(const char* key, Field Config::*field, int64_t min,
+                   int64_t max, int base = 10) {
+  return {key, [field, min, max, base](Config* config, const std::string& value,
+                                      const std::string&) -> std::string {
+            int64_t parsed = 0;
+            if (!ParseInteger(value, base, &parsed)) return "not a whole number";
+            if (parsed < min || parsed > max) {
+              return "out of range [" + std::to_string(min) + ", " +
+                     std::to_string(max) + "]";
+            }
+            config->*field = static_cast<Field>(parsed);
+            return "";
+          }};
+}
+
+KeySpec StringKey(const char* key, std::string Config::*field) {
+  return {key, [field](Config* config, const std::string& value,
+                       const std::string&) -> std::string {
+            if (value.empty()) return "empty";
+            config->*field = value;
+            return "";
+          }};
+}
+
+std::string ResolvePath(const std::string& path, const std::string& base_dir) {
+  if (path.empty() || path[0] == '/') return path;
+  return base_dir + "/" + path;
+}
+
+// An endpoint; a relative unix socket path is resolved like other paths.
+KeySpec EndpointKey(const char* key, std::string Config::*field) {
+  return {key, [field](Config* config, const std::string& value,
+                       const std::string& base_dir) -> std::string {
+            std::string unix_path, host;
+            int port = 0;
+            if (!ParseEndpoint(value, &unix_path, &host, &port)) {
+              return "expected unix:/path or host:port";
+            }
+            config->*field = unix_path.empty()
+                                 ? value
+                                 : "unix:" + ResolvePath(unix_path, base_dir);
+            return "";
+          }};
+}
+
+KeySpec PathKey(const char* key, std::string Config::*field) {
+  return {key, [field](Config* config, const std::string& value,
+                       const std::string& base_dir) -> std::string {
+            if (value.empty()) return "empty";
+            config->*field = ResolvePath(value, base_dir);
+            return "";
+          }};
+}
+
+constexpr int64_t kTenYears = 10LL * 366 * 24 * 3600;
+
+const std::vector<KeySpec>& KeyTable() {
+  static const std::vector<KeySpec> table = {
+      EndpointKey("listen", &Config::listen),
+      IntegerKey("socket_mode", &Config::socket_mode, 0, 0777, 8),
+      IntegerKey("workers", &Config::workers, 1, 256),
+      EndpointKey("redis", &Config::redis),
+      IntegerKey("redis_connect_timeout_ms", &Config::redis_connect_timeout_ms,
+                 1, 60000),
+      IntegerKey("redis_command_timeout_ms", &Config::redis_command_timeout_ms,
+                 1, 60000),
+      PathKey("master_secret_file", &Config::master_secret_file),
+      StringKey("token_location", &Config::token_location),
+      IntegerKey("token_default_ttl", &Config::token_default_ttl, 1, kTenYears),
+      IntegerKey("token_max_ttl", &Config::token_max_ttl, 1, kTenYears),
+      IntegerKey("invite_ttl", &Config::invite_ttl, 1, kTenYears),
+      IntegerKey("password_iterations", &Config::password_iterations, 1000,
+                 100000000),
+      IntegerKey("login_failures_per_user", &Config::login_failures_per_user,
+                 1, 1000000),
+      IntegerKey("login_failures_per_address",
+                 &Config::login_failures_per_address, 1, 1000000),
+      IntegerKey("login_failure_window", &Config::login_failure_window, 1,
+                 86400),
+      IntegerKey("max_tokens_per_user", &Config::max_tokens_per_user, 1,
+                 1000000),
+      IntegerKey("password_cache_seconds", &Config::password_cache_seconds, 0,
+                 86400),
+  };
+  return table;
+}
+
+}  // namespace
+
+bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
+                   std::string* host, int* port) {
+  unix_path->clear();
+  host->clear();
+  *port = 0;
+  if (endpoint.rfind("unix:", 0) == 0) {
+    *unix_path = endpoint.substr(5);
+    return !unix_path->empty();
+  }
+  size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  int64_t parsed = 0;
+  if (!ParseInteger(endpoint.substr(colon + 1), 10, &parsed) || parsed < 1 ||
+      parsed > 65535) {
+    return false;
+  }
+  *host = endpoint.substr(0, colon);
+  *port = static_cast<int>(parsed);
+  return true;
+}
+
+Status LoadConfig(const std::string& path, Config* config) {
+  // ifstream happily "reads" a directory as empty, which would start the
+  // daemon on defaults: insist on a regular file.
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return Status(Code::kInternal, "config " + path + " is not a readable file");
+  }
+  std::ifstream in(path);
+  if (!in) return Status(Code::kInternal, "cannot read config file " + path);
+  size_t slash = path.rfind('/');
+  std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (base_dir.empty()) base_dir = "/";
+
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    std::string where = path + ":" + std::to_string(line_number) + ": ";
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+    size_t equals = line.find('=');
+    if (equals == std::string::npos) {
+      return Status(Code::kInternal, where + "expected key = value");
+    }
+    std::string key = Trim(line.substr(0, equals));
+    std::string value = Trim(line.substr(equals + 1));
+    const KeySpec* spec = nullptr;
+    for (const KeySpec& candidate : KeyTable()) {
+      if (key == candidate.key) spec = &candidate;
+    }
+    if (spec == nullptr) return Status(Code::kInternal, where + "unknown key " + key);
+    std::string problem = spec->set(config, value, base_dir);
+    if (!problem.empty()) {
+      return Status(Code::kInternal, where + key + ": " + problem);
+    }
+  }
+  if (config->token_default_ttl > config->token_max_ttl) {
+    return Status(Code::kInternal,
+                  path + ": token_default_ttl exceeds token_max_ttl");
+  }
+  return Status::Ok();
+}
+
+}  // namespace tokend

@@ -1,0 +1,101 @@
+// libfcgi <-> Request/Response (see fcgi_adapter.h).
+#include "tokend/server/fcgi_adapter.h"
+
+#include <fcgiapp.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+
+#include "tokend/common/limits.h"
+
+namespace tokend {
+
+namespace {
+
+// The value of parameter `name`, or "".
+std::string Param(const char* const* params, const char* name) {
+  size_t length = std::strlen(name);
+  for (const char* const* entry = params; entry && *entry; ++entry) {
+    if (std::strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') {
+      return std::string(*entry + length + 1);
+    }
+  }
+  return std::string();
+}
+
+// "HTTP_X_AUTH_TOKEN" -> "x-auth-token".
+std::string HeaderName(const char* cgi_name, size_t length) {
+  std::string name(cgi_name, length);
+  for (char& c : name) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+}  // namespace
+
+Request RequestFromParams(const char* const* params,
+                          const std::function<int(char*, int)>& read_body) {
+  Request request;
+  request.method = Param(params, "REQUEST_METHOD");
+  std::string uri = Param(params, "REQUEST_URI");
+  size_t question = uri.find('?');
+  request.path = uri.substr(0, question);
+  if (question != std::string::npos) request.query = uri.substr(question + 1);
+  request.remote_addr = Param(params, "REMOTE_ADDR").substr(0, 64);
+  request.request_id = Param(params, "REQUEST_ID").substr(0, 64);
+
+  for (const char* const* entry = params; entry && *entry; ++entry) {
+    if (std::strncmp(*entry, "HTTP_", 5) != 0) continue;
+    const char* equals = std::strchr(*entry, '=');
+    if (equals == nullptr) continue;
+    // A repeated header keeps every copy, joined as HTTP joins list
+    // headers: two X-Auth-Token copies then fail as one bad token instead
+    // of the last one silently winning.
+    std::string& value = request.headers[HeaderName(*entry + 5, equals - *entry - 5)];
+    if (!value.empty()) value += ", ";
+    value += equals + 1;
+  }
+  std::string content_type = Param(params, "CONTENT_TYPE");
+  if (!content_type.empty()) request.headers["content-type"] = content_type;
+
+  // Read one byte past the cap to tell "exactly at the cap" from "over it".
+  long long declared = std::atoll(Param(params, "CONTENT_LENGTH").c_str());
+  if (declared > static_cast<long long>(kMaxBodyBytes)) {
+    request.body_too_large = true;
+    return request;
+  }
+  if (declared > 0) {
+    request.body.resize(static_cast<size_t>(declared) + 1);
+    int read = read_body(&request.body[0], static_cast<int>(declared) + 1);
+    request.body.resize(read > 0 ? static_cast<size_t>(read) : 0);
+    if (request.body.size() > kMaxBodyBytes) request.body_too_large = true;
+  }
+  return request;
+}
+
+Request ReadFcgiRequest(FCGX_Request* fcgi) {
+  return RequestFromParams(fcgi->envp, [fcgi](char* buffer, int size) {
+    return FCGX_GetStr(buffer, size, fcgi->in);
+  });
+}
+
+void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi) {
+  std::string head = "Status: " + std::to_string(response.status) + " " +
+                     ReasonPhrase(response.status) + "\r\n";
+  for (const auto& header : response.headers) {
+    head += header.first + ": " + header.second + "\r\n";
+  }
+  if (response.status != 204) {
+    head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  }
+  head += "\r\n";
+  FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi->out);
+  if (!response.body.empty() && response.status != 204) {
+    FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()),
+                fcgi->out);
+  }
+}
+
+}  // namespace tokend

@@ -1,0 +1,507 @@
+// Unit tests for config.h: LoadConfig reads every key over the defaults,
+// refuses what it does not understand (naming the line), resolves relative
+// paths against the config file's directory; ParseEndpoint splits unix and
+// TCP endpoints.
+//
+// Each test writes its files in a fresh mkdtemp directory that tearDown
+// removes.
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tokend/common/config.h"
+
+namespace tokend {
+namespace {
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+class ConfigTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(ConfigTest);
+  CPPUNIT_TEST(testReadsEveryKey);
+  CPPUNIT_TEST(testKeepsDefaultsForKeysNotInTheFile);
+  CPPUNIT_TEST(testEmptyFileKeepsEveryDefault);
+  CPPUNIT_TEST(testIgnoresCommentsBlankLinesAndSurroundingSpace);
+  CPPUNIT_TEST(testReadsFileWithCrlfLineEndings);
+  CPPUNIT_TEST(testReadsSocketModeAsOctal);
+  CPPUNIT_TEST(testAcceptsBoundaryValues);
+  CPPUNIT_TEST(testRejectsUnknownConfigKeyNamingTheLine);
+  CPPUNIT_TEST(testRejectsKeysInTheWrongCase);
+  CPPUNIT_TEST(testRejectsLineWithoutEquals);
+  CPPUNIT_TEST(testRejectsBadNumbers);
+  CPPUNIT_TEST(testRejectsOutOfRangeValues);
+  CPPUNIT_TEST(testRejectsEmptyValues);
+  CPPUNIT_TEST(testRejectsBadEndpoints);
+  CPPUNIT_TEST(testRejectsDefaultTtlAboveMaxTtl);
+  CPPUNIT_TEST(testRejectsMaxTtlBelowTheDefaultDefaultTtl);
+  CPPUNIT_TEST(testAcceptsDefaultTtlEqualToMaxTtl);
+  CPPUNIT_TEST(testResolvesRelativePathsAgainstTheConfigDirectory);
+  CPPUNIT_TEST(testKeepsAbsolutePathsAndTcpEndpointsAsWritten);
+  CPPUNIT_TEST(testResolvesAgainstTheCurrentDirectoryForABareFileName);
+  CPPUNIT_TEST(testMissingFileIsAnError);
+  CPPUNIT_TEST(testShippedExampleLoadsAndHoldsExactlyTheDefaults);
+  CPPUNIT_TEST(testShippedExampleSetsEveryKey);
+  CPPUNIT_TEST(testParsesUnixEndpoint);
+  CPPUNIT_TEST(testParsesTcpEndpoint);
+  CPPUNIT_TEST(testRejectsMalformedEndpoints);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    char pattern[] = "/tmp/tokend-config-test.XXXXXX";
+    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
+    dir_ = pattern;
+  }
+
+  void tearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  void testReadsEveryKey() {
+    Config config;
+    Status status = Load(
+        "listen = 127.0.0.1:9001\n"
+        "socket_mode = 0600\n"
+        "workers = 7\n"
+        "redis = unix:/var/run/redis/test.sock\n"
+        "redis_connect_timeout_ms = 250\n"
+        "redis_command_timeout_ms = 1500\n"
+        "master_secret_file = /etc/tokend/master.key\n"
+        "token_location = onezone.example.org\n"
+        "token_default_ttl = 3600\n"
+        "token_max_ttl = 7200\n"
+        "invite_ttl = 86400\n"
+        "password_iterations = 1000\n"
+        "login_failures_per_user = 3\n"
+        "login_failures_per_address = 30\n"
+        "login_failure_window = 60\n"
+        "max_tokens_per_user = 50\n"
+        "password_cache_seconds = 0\n",
+        &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:9001"), config.listen);
+    CPPUNIT_ASSERT_EQUAL(0600, config.socket_mode);
+    CPPUNIT_ASSERT_EQUAL(7, config.workers);
+    CPPUNIT_ASSERT_EQUAL(std::string("unix:/var/run/redis/test.sock"),
+                         config.redis);
+    CPPUNIT_ASSERT_EQUAL(250, config.redis_connect_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(1500, config.redis_command_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(std::string("/etc/tokend/master.key"),
+                         config.master_secret_file);
+    CPPUNIT_ASSERT_EQUAL(std::string("onezone.example.org"),
+                         config.token_location);
+    CPPUNIT_ASSERT_EQUAL(int64_t{3600}, config.token_default_ttl);
+    CPPUNIT_ASSERT_EQUAL(int64_t{7200}, config.token_max_ttl);
+    CPPUNIT_ASSERT_EQUAL(int64_t{86400}, config.invite_ttl);
+    CPPUNIT_ASSERT_EQUAL(1000, config.password_iterations);
+    CPPUNIT_ASSERT_EQUAL(3, config.login_failures_per_user);
+    CPPUNIT_ASSERT_EQUAL(30, config.login_failures_per_address);
+    CPPUNIT_ASSERT_EQUAL(60, config.login_failure_window);
+    CPPUNIT_ASSERT_EQUAL(50, config.max_tokens_per_user);
+    CPPUNIT_ASSERT_EQUAL(0, config.password_cache_seconds);
+  }
+
+  void testKeepsDefaultsForKeysNotInTheFile() {
+    Config config;
+    CPPUNIT_ASSERT(Load("workers = 9\n", &config).ok());
+    CPPUNIT_ASSERT_EQUAL(9, config.workers);
+    AssertSameExceptWorkers(Config(), config);
+  }
+
+  void testEmptyFileKeepsEveryDefault() {
+    for (const char* text : {"", "\n\n", "# only a comment\n", "   \t\n"}) {
+      Config config;
+      Status status = Load(text, &config);
+      CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+      AssertSameExceptWorkers(Config(), config);
+      CPPUNIT_ASSERT_EQUAL(Config().workers, config.workers);
+    }
+  }
+
+  void testIgnoresCommentsBlankLinesAndSurroundingSpace() {
+    Config config;
+    Status status = Load(
+        "# a comment line\n"
+        "\n"
+        "   # an indented comment\n"
+        "\t workers\t =\t 3   # after the value\n"
+        "token_location=no-spaces\n"
+        "   \n",
+        &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(3, config.workers);
+    CPPUNIT_ASSERT_EQUAL(std::string("no-spaces"), config.token_location);
+  }
+
+  void testReadsFileWithCrlfLineEndings() {
+    Config config;
+    Status status = Load("workers = 5\r\ntoken_location = crlf\r\n", &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(5, config.workers);
+    CPPUNIT_ASSERT_EQUAL(std::string("crlf"), config.token_location);
+  }
+
+  void testReadsSocketModeAsOctal() {
+    Config config;
+    CPPUNIT_ASSERT(Load("socket_mode = 0640\n", &config).ok());
+    CPPUNIT_ASSERT_EQUAL(0640, config.socket_mode);
+    CPPUNIT_ASSERT(Load("socket_mode = 660\n", &config).ok());
+    CPPUNIT_ASSERT_EQUAL(0660, config.socket_mode);
+    CPPUNIT_ASSERT(Load("socket_mode = 0\n", &config).ok());
+    CPPUNIT_ASSERT_EQUAL(0, config.socket_mode);
+    // 8 and 9 are not octal digits.
+    CPPUNIT_ASSERT(!Load("socket_mode = 0680\n", &config).ok());
+    CPPUNIT_ASSERT(!Load("socket_mode = 9\n", &config).ok());
+  }
+
+  void testAcceptsBoundaryValues() {
+    Config config;
+    Status status = Load(
+        "workers = 256\n"
+        "socket_mode = 0777\n"
+        "redis_connect_timeout_ms = 1\n"
+        "redis_command_timeout_ms = 60000\n"
+        "password_iterations = 100000000\n"
+        "password_cache_seconds = 86400\n"
+        "token_default_ttl = 1\n"
+        "token_max_ttl = 316224000\n",  // ten years of 366 days
+        &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(256, config.workers);
+    CPPUNIT_ASSERT_EQUAL(0777, config.socket_mode);
+    CPPUNIT_ASSERT_EQUAL(1, config.redis_connect_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(60000, config.redis_command_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(100000000, config.password_iterations);
+    CPPUNIT_ASSERT_EQUAL(86400, config.password_cache_seconds);
+    CPPUNIT_ASSERT_EQUAL(int64_t{1}, config.token_default_ttl);
+    CPPUNIT_ASSERT_EQUAL(int64_t{316224000}, config.token_max_ttl);
+    CPPUNIT_ASSERT(Load("workers = 1\n", &config).ok());
+    CPPUNIT_ASSERT_EQUAL(1, config.workers);
+  }
+
+  void testRejectsUnknownConfigKeyNamingTheLine() {
+    Config config;
+    std::string path = Write("tokend.conf",
+                             "workers = 2\n"
+                             "# comment\n"
+                             "wrokers = 3\n");
+    Status status = LoadConfig(path, &config);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT_MESSAGE(status.description(),
+                           Contains(status.description(), path + ":3:"));
+    CPPUNIT_ASSERT_MESSAGE(status.description(),
+                           Contains(status.description(), "wrokers"));
+  }
+
+  void testRejectsKeysInTheWrongCase() {
+    Config config;
+    CPPUNIT_ASSERT(!Load("Workers = 2\n", &config).ok());
+    CPPUNIT_ASSERT(!Load("WORKERS = 2\n", &config).ok());
+  }
+
+  void testRejectsLineWithoutEquals() {
+    Config config;
+    std::string path = Write("tokend.conf", "workers = 2\nworkers 3\n");
+    Status status = LoadConfig(path, &config);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT_MESSAGE(status.description(),
+                           Contains(status.description(), path + ":2:"));
+  }
+
+  void testRejectsBadNumbers() {
+    for (const char* value : {"abc", "4x", "4 5", "1.5", "1e3", "0x10", "",
+                              "--4", "four", "99999999999999999999999"}) {
+      Config config;
+      std::string path =
+          Write("tokend.conf", std::string("workers = ") + value + "\n");
+      Status status = LoadConfig(path, &config);
+      CPPUNIT_ASSERT_MESSAGE(value, !status.ok());
+      CPPUNIT_ASSERT_MESSAGE(status.description(),
+                             Contains(status.description(), path + ":1:"));
+      CPPUNIT_ASSERT_MESSAGE(status.description(),
+                             Contains(status.description(), "workers"));
+    }
+  }
+
+  void testRejectsOutOfRangeValues() {
+    for (const char* line :
+         {"workers = 0", "workers = 257", "workers = -1", "socket_mode = 01000",
+          "socket_mode = -1", "redis_connect_timeout_ms = 0",
+          "redis_connect_timeout_ms = 60001", "redis_command_timeout_ms = 0",
+          "redis_command_timeout_ms = 60001", "token_default_ttl = 0",
+          "token_max_ttl = 0", "token_max_ttl = 316224001",
+          "token_max_ttl = -31536000", "password_iterations = 999",
+          "password_iterations = 100000001", "password_cache_seconds = -1",
+          "password_cache_seconds = 86401", "invite_ttl = 0",
+          "invite_ttl = 316224001", "login_failures_per_user = 0",
+          "login_failures_per_user = 1000001", "login_failures_per_address = 0",
+          "login_failures_per_address = 1000001", "login_failure_window = 0",
+          "login_failure_window = 86401", "max_tokens_per_user = 0",
+          "max_tokens_per_user = 1000001",
+          // Beyond int: must not wrap into range.
+          "workers = 4294967300", "password_iterations = 4294968296"}) {
+      Config config;
+      Status status = Load(std::string(line) + "\n", &config);
+      CPPUNIT_ASSERT_MESSAGE(line, !status.ok());
+      CPPUNIT_ASSERT_MESSAGE(status.description(),
+                             Contains(status.description(), "range"));
+    }
+  }
+
+  void testRejectsEmptyValues() {
+    for (const char* line :
+         {"token_location =", "master_secret_file = ", "listen =", "redis =",
+          "token_location = # only a comment"}) {
+      Config config;
+      CPPUNIT_ASSERT_MESSAGE(line,
+                             !Load(std::string(line) + "\n", &config).ok());
+    }
+  }
+
+  void testRejectsBadEndpoints() {
+    for (const char* value :
+         {"localhost", "unix:", "localhost:", ":9000", "localhost:0",
+          "localhost:65536", "localhost:http", "localhost:-1"}) {
+      for (const char* key : {"listen", "redis"}) {
+        Config config;
+        std::string line = std::string(key) + " = " + value + "\n";
+        CPPUNIT_ASSERT_MESSAGE(line, !Load(line, &config).ok());
+      }
+    }
+  }
+
+  void testRejectsDefaultTtlAboveMaxTtl() {
+    Config config;
+    Status status =
+        Load("token_default_ttl = 7201\ntoken_max_ttl = 7200\n", &config);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT_MESSAGE(status.description(),
+                           Contains(status.description(), "token_default_ttl"));
+    // Order in the file does not matter: the check runs after the last line.
+    CPPUNIT_ASSERT(
+        !Load("token_max_ttl = 7200\ntoken_default_ttl = 7201\n", &config)
+             .ok());
+  }
+
+  void testRejectsMaxTtlBelowTheDefaultDefaultTtl() {
+    // Lowering only the maximum leaves the one-year default above it.
+    Config config;
+    CPPUNIT_ASSERT(!Load("token_max_ttl = 3600\n", &config).ok());
+  }
+
+  void testAcceptsDefaultTtlEqualToMaxTtl() {
+    Config config;
+    CPPUNIT_ASSERT(
+        Load("token_default_ttl = 3600\ntoken_max_ttl = 3600\n", &config).ok());
+    CPPUNIT_ASSERT_EQUAL(int64_t{3600}, config.token_default_ttl);
+    CPPUNIT_ASSERT_EQUAL(int64_t{3600}, config.token_max_ttl);
+  }
+
+  void testResolvesRelativePathsAgainstTheConfigDirectory() {
+    std::filesystem::create_directory(dir_ + "/etc");
+    Config config;
+    std::string path = Write("etc/tokend.conf",
+                             "listen = unix:run/fcgi.sock\n"
+                             "redis = unix:../redis/redis.sock\n"
+                             "master_secret_file = keys/master.key\n");
+    Status status = LoadConfig(path, &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL("unix:" + dir_ + "/etc/run/fcgi.sock", config.listen);
+    CPPUNIT_ASSERT_EQUAL("unix:" + dir_ + "/etc/../redis/redis.sock",
+                         config.redis);
+    CPPUNIT_ASSERT_EQUAL(dir_ + "/etc/keys/master.key",
+                         config.master_secret_file);
+  }
+
+  void testKeepsAbsolutePathsAndTcpEndpointsAsWritten() {
+    Config config;
+    Status status = Load(
+        "listen = 127.0.0.1:9000\n"
+        "redis = unix:/abs/redis.sock\n"
+        "master_secret_file = /abs/master.key\n"
+        "token_location = relative/looking\n",
+        &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:9000"), config.listen);
+    CPPUNIT_ASSERT_EQUAL(std::string("unix:/abs/redis.sock"), config.redis);
+    CPPUNIT_ASSERT_EQUAL(std::string("/abs/master.key"),
+                         config.master_secret_file);
+    // Not a path: never resolved.
+    CPPUNIT_ASSERT_EQUAL(std::string("relative/looking"),
+                         config.token_location);
+  }
+
+  void testResolvesAgainstTheCurrentDirectoryForABareFileName() {
+    Write("tokend.conf", "master_secret_file = master.key\n");
+    int previous = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CPPUNIT_ASSERT(previous >= 0);
+    CPPUNIT_ASSERT_EQUAL(0, chdir(dir_.c_str()));
+    Config config;
+    Status status = LoadConfig("tokend.conf", &config);
+    int restored = fchdir(previous);
+    close(previous);
+    CPPUNIT_ASSERT_EQUAL(0, restored);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    // Relative to where the daemon was started, like the file name itself.
+    CPPUNIT_ASSERT_MESSAGE(config.master_secret_file,
+                           config.master_secret_file == "./master.key" ||
+                               config.master_secret_file == "master.key");
+  }
+
+  void testMissingFileIsAnError() {
+    Config config;
+    std::string path = dir_ + "/does-not-exist.conf";
+    Status status = LoadConfig(path, &config);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT(Contains(status.description(), path));
+  }
+
+  void testShippedExampleLoadsAndHoldsExactlyTheDefaults() {
+    // "The values below ARE the defaults" (config/onezone-tokend.conf.example).
+    Config config;
+    config.workers = 99;  // so "kept the default" cannot pass by accident
+    Status status = LoadConfig(ShippedExample(), &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(Config().workers, config.workers);
+    AssertSameExceptWorkers(Config(), config);
+  }
+
+  void testShippedExampleSetsEveryKey() {
+    std::ifstream in(ShippedExample());
+    std::string text((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    CPPUNIT_ASSERT(!text.empty());
+    for (const char* key : kEveryKey) {
+      CPPUNIT_ASSERT_MESSAGE(key,
+                             Contains(text, "\n" + std::string(key) + " = "));
+    }
+  }
+
+  void testParsesUnixEndpoint() {
+    std::string unix_path = "stale", host = "stale";
+    int port = 99;
+    CPPUNIT_ASSERT(
+        ParseEndpoint("unix:/run/redis.sock", &unix_path, &host, &port));
+    CPPUNIT_ASSERT_EQUAL(std::string("/run/redis.sock"), unix_path);
+    CPPUNIT_ASSERT_EQUAL(std::string(), host);
+    CPPUNIT_ASSERT_EQUAL(0, port);
+    // A unix path may itself contain colons.
+    CPPUNIT_ASSERT(
+        ParseEndpoint("unix:/tmp/a:b.sock", &unix_path, &host, &port));
+    CPPUNIT_ASSERT_EQUAL(std::string("/tmp/a:b.sock"), unix_path);
+  }
+
+  void testParsesTcpEndpoint() {
+    std::string unix_path = "stale", host = "stale";
+    int port = 0;
+    CPPUNIT_ASSERT(ParseEndpoint("127.0.0.1:6379", &unix_path, &host, &port));
+    CPPUNIT_ASSERT_EQUAL(std::string(), unix_path);
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), host);
+    CPPUNIT_ASSERT_EQUAL(6379, port);
+    CPPUNIT_ASSERT(ParseEndpoint("redis.internal:1", &unix_path, &host, &port));
+    CPPUNIT_ASSERT_EQUAL(std::string("redis.internal"), host);
+    CPPUNIT_ASSERT_EQUAL(1, port);
+    CPPUNIT_ASSERT(ParseEndpoint("localhost:65535", &unix_path, &host, &port));
+    CPPUNIT_ASSERT_EQUAL(65535, port);
+  }
+
+  void testRejectsMalformedEndpoints() {
+    for (const char* endpoint :
+         {"", "unix:", "localhost", ":6379", "localhost:", "localhost:0",
+          "localhost:65536", "localhost:63 79", "localhost:6379x",
+          "localhost:0x10", "localhost:99999999999999999999"}) {
+      std::string unix_path, host;
+      int port = 0;
+      CPPUNIT_ASSERT_MESSAGE(
+          endpoint, !ParseEndpoint(endpoint, &unix_path, &host, &port));
+      CPPUNIT_ASSERT_MESSAGE(endpoint, unix_path.empty());
+    }
+  }
+
+ private:
+  // Every key of the table in src/common/config.cpp, as the daemon documents them.
+  static constexpr const char* kEveryKey[] = {"listen",
+                                              "socket_mode",
+                                              "workers",
+                                              "redis",
+                                              "redis_connect_timeout_ms",
+                                              "redis_command_timeout_ms",
+                                              "master_secret_file",
+                                              "token_location",
+                                              "token_default_ttl",
+                                              "token_max_ttl",
+                                              "invite_ttl",
+                                              "password_iterations",
+                                              "login_failures_per_user",
+                                              "login_failures_per_address",
+                                              "login_failure_window",
+                                              "max_tokens_per_user",
+                                              "password_cache_seconds"};
+
+  // The example beside this source file: <repo>/config/...
+  static std::string ShippedExample() {
+    std::filesystem::path source(__FILE__);
+    return (source.parent_path() / "../../../config/onezone-tokend.conf.example")
+        .lexically_normal()
+        .string();
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    CPPUNIT_ASSERT_MESSAGE("cannot write " + path, out.good());
+    return path;
+  }
+
+  Status Load(const std::string& text, Config* config) {
+    return LoadConfig(Write("tokend.conf", text), config);
+  }
+
+  static void AssertSameExceptWorkers(const Config& expected,
+                                      const Config& actual) {
+    CPPUNIT_ASSERT_EQUAL(expected.listen, actual.listen);
+    CPPUNIT_ASSERT_EQUAL(expected.socket_mode, actual.socket_mode);
+    CPPUNIT_ASSERT_EQUAL(expected.redis, actual.redis);
+    CPPUNIT_ASSERT_EQUAL(expected.redis_connect_timeout_ms,
+                         actual.redis_connect_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(expected.redis_command_timeout_ms,
+                         actual.redis_command_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(expected.master_secret_file,
+                         actual.master_secret_file);
+    CPPUNIT_ASSERT_EQUAL(expected.token_location, actual.token_location);
+    CPPUNIT_ASSERT_EQUAL(expected.token_default_ttl, actual.token_default_ttl);
+    CPPUNIT_ASSERT_EQUAL(expected.token_max_ttl, actual.token_max_ttl);
+    CPPUNIT_ASSERT_EQUAL(expected.invite_ttl, actual.invite_ttl);
+    CPPUNIT_ASSERT_EQUAL(expected.password_iterations,
+                         actual.password_iterations);
+    CPPUNIT_ASSERT_EQUAL(expected.login_failures_per_user,
+                         actual.login_failures_per_user);
+    CPPUNIT_ASSERT_EQUAL(expected.login_failures_per_address,
+                         actual.login_failures_per_address);
+    CPPUNIT_ASSERT_EQUAL(expected.login_failure_window,
+                         actual.login_failure_window);
+    CPPUNIT_ASSERT_EQUAL(expected.max_tokens_per_user,
+                         actual.max_tokens_per_user);
+    CPPUNIT_ASSERT_EQUAL(expected.password_cache_seconds,
+                         actual.password_cache_seconds);
+  }
+
+  std::string dir_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ConfigTest);
+
+}  // namespace tokend

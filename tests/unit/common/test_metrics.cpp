@@ -1,0 +1,96 @@
+// Prometheus rendering of the counters (metrics.h). Without
+// InitSharedMetrics the counters are process-local, which is what a unit
+// test wants; values are compared as deltas since other fixtures count too.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <sstream>
+#include <string>
+
+#include "tokend/common/metrics.h"
+#include "tokend/http/router.h"
+
+namespace tokend {
+namespace {
+
+// The value on the line that starts with `series` (exact name and labels),
+// or -1.
+double ValueOf(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.compare(0, series.size() + 1, series + " ") == 0) {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+class MetricsTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(MetricsTest);
+  CPPUNIT_TEST(testCountsRequestsByRouteAndStatus);
+  CPPUNIT_TEST(testLatencyHistogramIsCumulative);
+  CPPUNIT_TEST(testCountsTokensAuthFailuresRedisErrorsAndWorkers);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testCountsRequestsByRouteAndStatus() {
+    const std::string series =
+        "onezone_tokend_requests_total{route=\"/user/client_tokens\",status=\"201\"}";
+    double before = ValueOf(RenderMetrics(), series);
+    CountRequest(static_cast<int>(Route::kClientTokens), 201, 0.001);
+    CountRequest(static_cast<int>(Route::kClientTokens), 201, 0.001);
+    CPPUNIT_ASSERT_EQUAL((before < 0 ? 0 : before) + 2,
+                         ValueOf(RenderMetrics(), series));
+    // An unlisted status is counted as "other", an out-of-range route as
+    // unknown.
+    CountRequest(9999, 418, 0.001);
+    CPPUNIT_ASSERT(ValueOf(RenderMetrics(),
+                           "onezone_tokend_requests_total{route=\"unknown\","
+                           "status=\"other\"}") >= 1);
+  }
+
+  void testLatencyHistogramIsCumulative() {
+    std::string text = RenderMetrics();
+    double fast = ValueOf(text, "onezone_tokend_request_duration_seconds_bucket{le=\"0.001\"}");
+    double slow = ValueOf(text, "onezone_tokend_request_duration_seconds_bucket{le=\"2.5\"}");
+    double all = ValueOf(text, "onezone_tokend_request_duration_seconds_bucket{le=\"+Inf\"}");
+    double count = ValueOf(text, "onezone_tokend_request_duration_seconds_count");
+    CountRequest(0, 200, 2.0);  // lands in the 2.5 bucket only
+    text = RenderMetrics();
+    CPPUNIT_ASSERT_EQUAL(fast, ValueOf(text, "onezone_tokend_request_duration_seconds_bucket{le=\"0.001\"}"));
+    CPPUNIT_ASSERT_EQUAL(slow + 1, ValueOf(text, "onezone_tokend_request_duration_seconds_bucket{le=\"2.5\"}"));
+    CPPUNIT_ASSERT_EQUAL(all + 1, ValueOf(text, "onezone_tokend_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    CPPUNIT_ASSERT_EQUAL(count + 1, ValueOf(text, "onezone_tokend_request_duration_seconds_count"));
+    CPPUNIT_ASSERT(slow >= fast);
+  }
+
+  void testCountsTokensAuthFailuresRedisErrorsAndWorkers() {
+    std::string text = RenderMetrics();
+    double created = ValueOf(text, "onezone_tokend_tokens_created_total");
+    double deleted = ValueOf(text, "onezone_tokend_tokens_deleted_total");
+    double redis = ValueOf(text, "onezone_tokend_redis_errors_total");
+    double connections = ValueOf(text, "onezone_tokend_fastcgi_connections_total");
+    double hashes = ValueOf(text, "onezone_tokend_password_hashes_total");
+    CountTokenCreated();
+    CountFastcgiConnection();
+    CountTokenRevoked();
+    CountRedisError();
+    CountPasswordHash();
+    CountAuthFailure(Code::kTokenInvalid);
+    SetWorkersAlive(7);
+    text = RenderMetrics();
+    CPPUNIT_ASSERT_EQUAL(created + 1, ValueOf(text, "onezone_tokend_tokens_created_total"));
+    CPPUNIT_ASSERT_EQUAL(deleted + 1, ValueOf(text, "onezone_tokend_tokens_deleted_total"));
+    CPPUNIT_ASSERT_EQUAL(redis + 1, ValueOf(text, "onezone_tokend_redis_errors_total"));
+    CPPUNIT_ASSERT_EQUAL(connections + 1,
+                         ValueOf(text, "onezone_tokend_fastcgi_connections_total"));
+    CPPUNIT_ASSERT_EQUAL(hashes + 1, ValueOf(text, "onezone_tokend_password_hashes_total"));
+    CPPUNIT_ASSERT(ValueOf(text, "onezone_tokend_auth_failures_total{reason=\"tokenInvalid\"}") >= 1);
+    CPPUNIT_ASSERT_EQUAL(7.0, ValueOf(text, "onezone_tokend_workers_alive"));
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(MetricsTest);
+
+}  // namespace
+}  // namespace tokend

@@ -1,0 +1,295 @@
+// FcgiConnections against a small FastCGI client written here from the
+// protocol (records of an 8-byte header + content), speaking as nginx does
+// with `fastcgi_keep_conn on`: several requests one after another on one
+// connection. The loop runs in a forked child on a unix socket in a
+// temporary directory.
+#include <cppunit/extensions/HelperMacros.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tokend/server/fcgi_connections.h"
+
+namespace tokend {
+namespace {
+
+constexpr unsigned char kBeginRequest = 1, kEndRequest = 3, kParams = 4,
+                        kStdin = 5, kStdout = 6;
+constexpr unsigned char kKeepConn = 1;
+constexpr int kReadTimeoutMs = 5000;
+
+volatile sig_atomic_t g_stop = 0;
+void OnTerm(int) { g_stop = 1; }
+
+std::string Record(unsigned char type, const std::string& content) {
+  std::string record = {1, static_cast<char>(type), 0, 1,
+                        static_cast<char>(content.size() >> 8),
+                        static_cast<char>(content.size() & 0xff), 0, 0};
+  return record + content;
+}
+
+std::string NameValue(const std::string& name, const std::string& value) {
+  // Lengths below 128 take one byte each.
+  return std::string(1, static_cast<char>(name.size())) +
+         std::string(1, static_cast<char>(value.size())) + name + value;
+}
+
+// One whole request as nginx sends it: begin, params, end of params, the
+// body in one STDIN record, end of STDIN.
+std::string Request(const std::string& uri, const std::string& body,
+                    bool keep_connection) {
+  std::string begin = {0, 1, static_cast<char>(keep_connection ? kKeepConn : 0),
+                       0, 0, 0, 0, 0};
+  std::string params = NameValue("REQUEST_METHOD", body.empty() ? "GET" : "POST") +
+                       NameValue("REQUEST_URI", uri) +
+                       NameValue("CONTENT_LENGTH", std::to_string(body.size()));
+  std::string out = Record(kBeginRequest, begin) + Record(kParams, params) +
+                    Record(kParams, "");
+  if (!body.empty()) out += Record(kStdin, body);
+  return out + Record(kStdin, "");
+}
+
+bool ReadFully(int fd, char* buffer, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    pollfd ready = {fd, POLLIN, 0};
+    if (poll(&ready, 1, kReadTimeoutMs) != 1) return false;
+    ssize_t n = read(fd, buffer + done, size - done);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// The STDOUT of one response, up to its END_REQUEST; "" if the connection
+// closed or stayed silent first.
+std::string ReadResponse(int fd) {
+  std::string out;
+  while (true) {
+    char header[8];
+    if (!ReadFully(fd, header, sizeof(header))) return "";
+    size_t length = (static_cast<unsigned char>(header[4]) << 8) |
+                    static_cast<unsigned char>(header[5]);
+    std::string content(length + static_cast<unsigned char>(header[6]), '\0');
+    if (!content.empty() && !ReadFully(fd, &content[0], content.size())) return "";
+    if (header[1] == kStdout) out += content.substr(0, length);
+    if (header[1] == kEndRequest) return out;
+  }
+}
+
+// True once the peer has closed `fd` (read gives end of file).
+bool ClosedByPeer(int fd) {
+  pollfd ready = {fd, POLLIN, 0};
+  char byte;
+  return poll(&ready, 1, kReadTimeoutMs) == 1 && read(fd, &byte, 1) == 0;
+}
+
+class FcgiConnectionsTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(FcgiConnectionsTest);
+  CPPUNIT_TEST(testServesManyRequestsOnOneKeptConnection);
+  CPPUNIT_TEST(testBodyLeftUnreadDoesNotSpillIntoTheNextRequest);
+  CPPUNIT_TEST(testConnectionWithoutKeepConnIsClosedAfterItsRequest);
+  CPPUNIT_TEST(testServesSeveralConnectionsAtOnce);
+  CPPUNIT_TEST(testGarbageClosesOnlyItsOwnConnection);
+  CPPUNIT_TEST(testStoppingAnswersOneMoreRequestPerConnectionThenCloses);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    char pattern[] = "/tmp/fcgi-connections-test.XXXXXX";
+    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/fcgi.sock";
+    CPPUNIT_ASSERT_EQUAL(0, FCGX_Init());
+    listen_fd_ = FCGX_OpenSocket(path_.c_str(), 16);
+    CPPUNIT_ASSERT(listen_fd_ >= 0);
+    fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
+    child_ = fork();
+    CPPUNIT_ASSERT(child_ >= 0);
+    if (child_ == 0) _exit(Serve());
+  }
+
+  void tearDown() override {
+    if (child_ > 0) {
+      kill(child_, SIGKILL);
+      waitpid(child_, nullptr, 0);
+    }
+    close(listen_fd_);
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+
+  void testServesManyRequestsOnOneKeptConnection() {
+    int fd = Connect();
+    for (int i = 0; i < 20; ++i) {
+      std::string uri = "/r" + std::to_string(i);
+      Send(fd, Request(uri, "", true));
+      CPPUNIT_ASSERT_EQUAL(Answer(uri, 0), ReadResponse(fd));
+    }
+    close(fd);
+  }
+
+  void testBodyLeftUnreadDoesNotSpillIntoTheNextRequest() {
+    // The handler reads no body at /skip; its STDIN records must not be
+    // taken for the start of the next request.
+    int fd = Connect();
+    std::string body(20000, 'b');
+    for (int i = 0; i < 3; ++i) {
+      Send(fd, Request("/skip", body, true));
+      CPPUNIT_ASSERT_EQUAL(Answer("/skip", 0), ReadResponse(fd));
+      Send(fd, Request("/read", "12345", true));
+      CPPUNIT_ASSERT_EQUAL(Answer("/read", 5), ReadResponse(fd));
+    }
+    close(fd);
+  }
+
+  void testConnectionWithoutKeepConnIsClosedAfterItsRequest() {
+    int fd = Connect();
+    Send(fd, Request("/once", "", false));
+    CPPUNIT_ASSERT_EQUAL(Answer("/once", 0), ReadResponse(fd));
+    CPPUNIT_ASSERT(ClosedByPeer(fd));
+    close(fd);
+  }
+
+  void testServesSeveralConnectionsAtOnce() {
+    // One process holds them all: each is answered in turn.
+    std::vector<int> fds;
+    for (int i = 0; i < 5; ++i) fds.push_back(Connect());
+    for (int round = 0; round < 3; ++round) {
+      for (size_t i = 0; i < fds.size(); ++i) {
+        Send(fds[i], Request("/c" + std::to_string(i), "", true));
+      }
+      for (size_t i = fds.size(); i-- > 0;) {
+        CPPUNIT_ASSERT_EQUAL(Answer("/c" + std::to_string(i), 0),
+                             ReadResponse(fds[i]));
+      }
+    }
+    for (int fd : fds) close(fd);
+  }
+
+  void testGarbageClosesOnlyItsOwnConnection() {
+    int good = Connect();
+    Send(good, Request("/before", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/before", 0), ReadResponse(good));
+    // Not FastCGI at all, then a request record of an unknown version.
+    int bad = Connect();
+    Send(bad, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CPPUNIT_ASSERT(ClosedByPeer(bad));
+    close(bad);
+    bad = Connect();
+    std::string wrong_version = Request("/x", "", true);
+    wrong_version[0] = 9;
+    Send(bad, wrong_version);
+    CPPUNIT_ASSERT(ClosedByPeer(bad));
+    close(bad);
+    // The loop serves on, old and new connections alike.
+    Send(good, Request("/after", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/after", 0), ReadResponse(good));
+    int fresh = Connect();
+    Send(fresh, Request("/fresh", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/fresh", 0), ReadResponse(fresh));
+    close(fresh);
+    close(good);
+  }
+
+  void testStoppingAnswersOneMoreRequestPerConnectionThenCloses() {
+    int first = Connect();
+    int second = Connect();
+    Send(first, Request("/a", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/a", 0), ReadResponse(first));
+    Send(second, Request("/b", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/b", 0), ReadResponse(second));
+    kill(child_, SIGTERM);
+    usleep(200000);  // the signal ends the child's wait at once
+    // A request nginx sends on a kept connection after the stop is still
+    // answered; then that connection closes.
+    Send(first, Request("/after", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/after", 0), ReadResponse(first));
+    CPPUNIT_ASSERT(ClosedByPeer(first));
+    // nginx closes its end too (libfcgi waits for that before its close
+    // returns), and closes the idle one: the worker then leaves at once,
+    // well before kRetireSeconds.
+    close(first);
+    close(second);
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 50 && done == 0; ++i) {
+      usleep(20000);
+      done = waitpid(child_, &status, WNOHANG);
+    }
+    CPPUNIT_ASSERT_MESSAGE("the stopped loop did not exit within 1 s", done == child_);
+    CPPUNIT_ASSERT(WIFEXITED(status));
+    CPPUNIT_ASSERT_EQUAL(0, WEXITSTATUS(status));
+    child_ = -1;
+  }
+
+ private:
+  // The child: answers "<uri> <bytes of body read>" to every request; at
+  // /skip it reads no body at all.
+  int Serve() {
+    signal(SIGTERM, OnTerm);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, nullptr);
+    sigset_t open_mask;
+    sigemptyset(&open_mask);
+    FcgiConnections connections(listen_fd_);
+    return connections.Serve(
+        [](FCGX_Request* request) {
+          std::string uri = FCGX_GetParam("REQUEST_URI", request->envp);
+          int read = 0;
+          if (uri != "/skip") {
+            char buffer[64];
+            int n;
+            while ((n = FCGX_GetStr(buffer, sizeof(buffer), request->in)) > 0) {
+              read += n;
+            }
+          }
+          std::string answer = Answer(uri, read);
+          FCGX_PutStr(answer.data(), static_cast<int>(answer.size()), request->out);
+        },
+        [open_mask](int epoll_fd, epoll_event* events, int max, int timeout) {
+          return epoll_pwait(epoll_fd, events, max, timeout, &open_mask);
+        },
+        [] { return g_stop != 0; });
+  }
+
+  static std::string Answer(const std::string& uri, int body_bytes) {
+    return "Status: 200 OK\r\n\r\n" + uri + " " + std::to_string(body_bytes);
+  }
+
+  int Connect() {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path_.c_str(), sizeof(address.sun_path) - 1);
+    CPPUNIT_ASSERT_EQUAL(
+        0, connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)));
+    return fd;
+  }
+
+  static void Send(int fd, const std::string& bytes) {
+    CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(bytes.size()),
+                         write(fd, bytes.data(), bytes.size()));
+  }
+
+  std::string dir_, path_;
+  int listen_fd_ = -1;
+  pid_t child_ = -1;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(FcgiConnectionsTest);
+
+}  // namespace
+}  // namespace tokend

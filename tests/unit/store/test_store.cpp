@@ -1,0 +1,1044 @@
+// Unit tests for redis_client.h, token_store.h and user_store.h against a
+// real redis-server. Each test starts its own server on a unix socket in a
+// fresh temporary directory (no TCP port, no persistence) and stops it by
+// pid in tearDown, so tests never share data or depend on a system Redis.
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tokend/token/token_ref.h"
+#include "tokend/store/redis_client.h"
+#include "tokend/store/store_keys.h"
+#include "tokend/store/token_store.h"
+#include "tokend/store/user_store.h"
+
+namespace tokend {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Describe(Code code) { return ErrorIdOf(code); }
+
+#define ASSERT_CODE(expected, status_expr)                      \
+  do {                                                          \
+    const Status status_once = (status_expr);                   \
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(status_once.description(),     \
+                                 Describe(expected),            \
+                                 Describe(status_once.code())); \
+  } while (0)
+
+#define ASSERT_OK(status_expr) ASSERT_CODE(Code::kOk, status_expr)
+
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One redis-server child process on a unix socket.
+class RedisServer {
+ public:
+  ~RedisServer() { Stop(); }
+
+  // Starts the server and waits until it answers PING (at most 5 s).
+  void Start(const std::string& dir) {
+    socket_ = dir + "/redis.sock";
+    std::vector<std::string> args = {"redis-server",
+                                     "--port",
+                                     "0",
+                                     "--unixsocket",
+                                     socket_,
+                                     "--unixsocketperm",
+                                     "700",
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--daemonize",
+                                     "no",
+                                     "--dir",
+                                     dir,
+                                     "--logfile",
+                                     dir + "/redis.log",
+                                     "--enable-debug-command",
+                                     "yes"};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
+    pid_ = fork();
+    CPPUNIT_ASSERT(pid_ >= 0);
+    if (pid_ == 0) {
+      // Dies with the test run, whatever happens to it.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
+      signal(SIGPIPE, SIG_DFL);
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    Config config;
+    config.redis = "unix:" + socket_;
+    config.redis_connect_timeout_ms = 200;
+    config.redis_command_timeout_ms = 500;
+    RedisClient probe(config);
+    const Clock::time_point start = Clock::now();
+    while (SecondsSince(start) < 5.0) {
+      RedisReply reply;
+      if (probe.Run({"PING"}, &reply).ok() && reply.text == "PONG") return;
+      int wstatus = 0;
+      if (waitpid(pid_, &wstatus, WNOHANG) == pid_) {
+        pid_ = -1;
+        CPPUNIT_FAIL("redis-server exited at start; see " + dir + "/redis.log");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CPPUNIT_FAIL("redis-server did not answer on " + socket_ + " within 5 s");
+  }
+
+  // Stops the server (SIGTERM, SIGKILL after 2 s) and reaps it.
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    const Clock::time_point start = Clock::now();
+    int wstatus = 0;
+    while (waitpid(pid_, &wstatus, WNOHANG) == 0) {
+      if (SecondsSince(start) > 2.0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &wstatus, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    pid_ = -1;
+  }
+
+  const std::string& socket() const { return socket_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string socket_;
+};
+
+}  // namespace
+
+class StoreTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(StoreTest);
+  CPPUNIT_TEST(testAddedTokenIsLive);
+  CPPUNIT_TEST(testTokenOwnerIsFoundOnlyWhileRecordAndUserExist);
+  CPPUNIT_TEST(testUnknownTokenIsNotLive);
+  CPPUNIT_TEST(testListsTokensNewestFirst);
+  CPPUNIT_TEST(testListOfUserWithoutTokensIsEmpty);
+  CPPUNIT_TEST(testTokensOfOneUserAreInvisibleToAnother);
+  CPPUNIT_TEST(testRevokeDeletesTheTokenAndASecondRevokeFindsNothing);
+  CPPUNIT_TEST(testRevokeLeavesTheOtherTokens);
+  CPPUNIT_TEST(testGuardedWritesRunOnlyWhileEveryGuardKeyExists);
+  CPPUNIT_TEST(testPasswordGuardedWritesRunOnlyWhileTheUserHasThatHash);
+  CPPUNIT_TEST(testRecordTtlEqualsExpiryMinusNow);
+  CPPUNIT_TEST(testListTakesTheExpiryFromTheMemberAndDropsTheRest);
+  CPPUNIT_TEST(testListMembersParseBackOnlyWhenWellFormed);
+  CPPUNIT_TEST(testTokenListLivesAsLongAsItsLongestLivedToken);
+  CPPUNIT_TEST(testExpiredRecordsDisappearFromTheList);
+  CPPUNIT_TEST(testRefusesATokenBeyondTheUsersLimit);
+  CPPUNIT_TEST(testRevokingMakesRoomUnderTheLimit);
+  CPPUNIT_TEST(testTokensRedisForgotDoNotCountAgainstTheLimit);
+  CPPUNIT_TEST(testLimitCountsOnlyTheUsersOwnTokens);
+  CPPUNIT_TEST(testAddsUserAndFindsItByNameAndById);
+  CPPUNIT_TEST(testAddingATakenNameIsAlreadyExists);
+  CPPUNIT_TEST(testFindingAnAbsentUserIsOkButNotFound);
+  CPPUNIT_TEST(testSetPasswordHashReplacesTheHash);
+  CPPUNIT_TEST(testSetPasswordHashOfAbsentUserIsNotFound);
+  CPPUNIT_TEST(testDeleteRemovesTheUserAndRevokesAllTheirTokens);
+  CPPUNIT_TEST(testDeleteLeavesOtherUsersAndTheirTokens);
+  CPPUNIT_TEST(testDeletingAnAbsentUserIsNotFound);
+  CPPUNIT_TEST(testNameCanBeAddedAgainAfterDeleteWithoutOldTokens);
+  CPPUNIT_TEST(testListNamesIsSorted);
+  CPPUNIT_TEST(testPipelineReturnsEveryReplyInOrder);
+  CPPUNIT_TEST(testTransactionReturnsTheExecResults);
+  CPPUNIT_TEST(testPrefetchedReplyRidesWithTheNextRoundTripAndIsUsedOnce);
+  CPPUNIT_TEST(testPrefetchedErrorIsNotKeptNorTheCallersError);
+  CPPUNIT_TEST(testPrefetchedScriptGoesByHashAndDroppedRepliesAreForgotten);
+  CPPUNIT_TEST(testRedisErrorReplyIsInternalAndTheConnectionStaysUsable);
+  CPPUNIT_TEST(testMissingSocketIsServiceUnavailableWithoutHanging);
+  CPPUNIT_TEST(testStoresReportServiceUnavailableWhenRedisIsDown);
+  CPPUNIT_TEST(testSlowCommandIsServiceUnavailableWithoutHanging);
+  CPPUNIT_TEST(testReconnectsByItselfAfterTheServerRestarts);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
+    // process that writes to a Redis that went away.
+    signal(SIGPIPE, SIG_IGN);
+    char pattern[] = "/tmp/tokend-store-test.XXXXXX";
+    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
+    dir_ = pattern;
+    server_.Start(dir_);
+    config_.redis = "unix:" + server_.socket();
+    config_.redis_connect_timeout_ms = 300;
+    config_.redis_command_timeout_ms = 1000;
+    redis_ = std::make_unique<RedisClient>(config_);
+  }
+
+  void tearDown() override {
+    redis_.reset();
+    server_.Stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // --- TokenStore ---------------------------------------------------------
+
+  void testAddedTokenIsLive() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
+    bool live = false;
+    live = RecordExists(kAlice, "nonce-a");
+    CPPUNIT_ASSERT(live);
+  }
+
+  void testTokenOwnerIsFoundOnlyWhileRecordAndUserExist() {
+    TokenStore tokens(redis_.get());
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$pbkdf2-sha256$1000$c2FsdA$aGFzaA", &alice));
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"n1", Now() + 3600}, 1000));
+    UserRecord owner;
+    bool found = false;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n1", &owner, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), owner.name);
+    CPPUNIT_ASSERT_EQUAL(alice.id, owner.id);
+
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n2", &owner, &found));
+    CPPUNIT_ASSERT(!found);  // no such record
+
+    bool revoked = false;
+    ASSERT_OK(tokens.Revoke(alice.id, "n1", &revoked));
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n1", &owner, &found));
+    CPPUNIT_ASSERT(!found);  // revoked
+
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"n3", Now() + 3600}, 1000));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"DEL", UserKey(alice.id)}));
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(alice.id, "n3", &owner, &found));
+    CPPUNIT_ASSERT(!found);  // record there, user gone
+  }
+
+  void testUnknownTokenIsNotLive() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
+    bool live = true;
+    live = RecordExists(kAlice, "nonce-b");
+    CPPUNIT_ASSERT(!live);
+    live = true;
+    live = RecordExists(kBob, "nonce-a");  // right nonce, wrong user
+    CPPUNIT_ASSERT(!live);
+  }
+
+  void testListsTokensNewestFirst() {
+    TokenStore tokens(redis_.get());
+    const int64_t now = Now();
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"first", now + 100}, 1000));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"third", now + 300}, 3000));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"second", now + 200}, 2000));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("third"), listed[0].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 300, listed[0].expires_at);
+    CPPUNIT_ASSERT_EQUAL(std::string("second"), listed[1].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 200, listed[1].expires_at);
+    CPPUNIT_ASSERT_EQUAL(std::string("first"), listed[2].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 100, listed[2].expires_at);
+  }
+
+  void testListOfUserWithoutTokensIsEmpty() {
+    TokenStore tokens(redis_.get());
+    std::vector<StoredToken> listed = {StoredToken{"stale", 1}};
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT(listed.empty());
+  }
+
+  void testTokensOfOneUserAreInvisibleToAnother() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"alice-token", Now() + 3600}, 1));
+    ASSERT_OK(tokens.Add(kBob, StoredToken{"bob-token", Now() + 3600}, 2));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kBob, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("bob-token"), listed[0].nonce);
+    bool revoked = true;
+    ASSERT_OK(tokens.Revoke(kBob, "alice-token", &revoked));
+    CPPUNIT_ASSERT(!revoked);
+    bool live = false;
+    live = RecordExists(kAlice, "alice-token");
+    CPPUNIT_ASSERT(live);
+  }
+
+  void testRevokeDeletesTheTokenAndASecondRevokeFindsNothing() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
+    bool revoked = false;
+    ASSERT_OK(tokens.Revoke(kAlice, "nonce-a", &revoked));
+    CPPUNIT_ASSERT(revoked);
+    bool live = true;
+    live = RecordExists(kAlice, "nonce-a");
+    CPPUNIT_ASSERT(!live);
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT(listed.empty());
+    CPPUNIT_ASSERT_EQUAL(
+        0LL, Integer({"EXISTS", TokenRecordKey(kAlice, "nonce-a")}));
+
+    ASSERT_OK(tokens.Revoke(kAlice, "nonce-a", &revoked));
+    CPPUNIT_ASSERT(!revoked);
+    revoked = true;
+    ASSERT_OK(tokens.Revoke(kAlice, "never-issued", &revoked));
+    CPPUNIT_ASSERT(!revoked);
+  }
+
+  void testRevokeLeavesTheOtherTokens() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"keep", Now() + 3600}, 1));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"drop", Now() + 3600}, 2));
+    bool revoked = false;
+    ASSERT_OK(tokens.Revoke(kAlice, "drop", &revoked));
+    CPPUNIT_ASSERT(revoked);
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("keep"), listed[0].nonce);
+  }
+
+  void testGuardedWritesRunOnlyWhileEveryGuardKeyExists() {
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"caller", Now() + 3600}, 1));
+    WriteGuard guard;
+    guard.keys = {TokenRecordKey(kAlice, "caller"), TokenListKey(kAlice)};
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"made", Now() + 3600}, 2, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held);
+    CPPUNIT_ASSERT(RecordExists(kAlice, "made"));
+
+    // One guard key gone: neither write changes anything.
+    guard = WriteGuard();
+    guard.keys = {TokenRecordKey(kAlice, "caller"), TokenRecordKey(kAlice, "gone")};
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"refused", Now() + 3600}, 3, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held);
+    CPPUNIT_ASSERT(!RecordExists(kAlice, "refused"));
+    guard.checked = false;
+    guard.held = true;
+    bool revoked = true;
+    ASSERT_OK(tokens.Revoke(kAlice, "made", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held);
+    CPPUNIT_ASSERT(!revoked);
+    CPPUNIT_ASSERT(RecordExists(kAlice, "made"));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, listed.size());
+
+    // A guard on the very record being revoked holds: a token deletes itself.
+    guard = WriteGuard();
+    guard.keys = {TokenRecordKey(kAlice, "caller")};
+    ASSERT_OK(tokens.Revoke(kAlice, "caller", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held && revoked);
+    CPPUNIT_ASSERT(!RecordExists(kAlice, "caller"));
+  }
+
+  void testPasswordGuardedWritesRunOnlyWhileTheUserHasThatHash() {
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$first", &alice));
+    TokenStore tokens(redis_.get());
+    auto guard_for = [&](const std::string& name, const std::string& hash) {
+      WriteGuard guard;
+      guard.keys = {UserKey(alice.id)};
+      guard.user_fingerprint = UserFingerprint(name, hash);
+      return guard;
+    };
+    // The script computes the same fingerprint, and the hash itself is not
+    // among its arguments.
+    WriteGuard guard = guard_for("alice", "$first");
+    CPPUNIT_ASSERT(guard.user_fingerprint.find("$first") == std::string::npos);
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"made", Now() + 3600}, 1, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held);
+    CPPUNIT_ASSERT(RecordExists(alice.id, "made"));
+
+    // Another hash (a prefix of the stored one too), or another name (the
+    // same bytes split elsewhere too), does not hold.
+    const std::pair<const char*, const char*> others[] = {
+        {"alice", "$firs"}, {"alice", "$first2"}, {"alice", "$second"},
+        {"alicf", "$first"}, {"alic", "e$first"}, {"", "alice$first"}};
+    for (const auto& other : others) {
+      guard = guard_for(other.first, other.second);
+      ASSERT_OK(tokens.Add(alice.id, StoredToken{"refused", Now() + 3600}, 2, 1000, &guard));
+      CPPUNIT_ASSERT_MESSAGE(other.second, guard.checked && !guard.held);
+      CPPUNIT_ASSERT_MESSAGE(other.second, !RecordExists(alice.id, "refused"));
+    }
+
+    // A new password: the old hash no longer holds, for a revoke either.
+    ASSERT_OK(users.SetPasswordHash("alice", "$second"));
+    guard = guard_for("alice", "$first");
+    bool revoked = true;
+    ASSERT_OK(tokens.Revoke(alice.id, "made", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held && !revoked);
+    CPPUNIT_ASSERT(RecordExists(alice.id, "made"));
+    guard = guard_for("alice", "$second");
+    ASSERT_OK(tokens.Revoke(alice.id, "made", &revoked, &guard));
+    CPPUNIT_ASSERT(guard.checked && guard.held && revoked);
+    CPPUNIT_ASSERT(!RecordExists(alice.id, "made"));
+
+    // The user gone: nothing holds.
+    ASSERT_OK(users.Delete("alice"));
+    guard = guard_for("alice", "$second");
+    ASSERT_OK(tokens.Add(alice.id, StoredToken{"late", Now() + 3600}, 3, 1000, &guard));
+    CPPUNIT_ASSERT(guard.checked && !guard.held);
+    CPPUNIT_ASSERT(!RecordExists(alice.id, "late"));
+  }
+
+  void testRecordTtlEqualsExpiryMinusNow() {
+    TokenStore tokens(redis_.get());
+    const int64_t now = Now();
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", now + 1000}, 1));
+    long long ttl = Integer({"TTL", TokenRecordKey(kAlice, "nonce-a")});
+    // The clock may tick between Now() above and the TTL command.
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(ttl), ttl >= 998 && ttl <= 1000);
+    // Redis's own deadline is the expiry exactly; the value is "1", a
+    // shared object in Redis (the expiry as value cost 16 bytes a token).
+    CPPUNIT_ASSERT_EQUAL(
+        static_cast<long long>(now + 1000),
+        Integer({"EXPIRETIME", TokenRecordKey(kAlice, "nonce-a")}));
+    RedisReply value;
+    ASSERT_OK(redis_->Run({"GET", TokenRecordKey(kAlice, "nonce-a")}, &value));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), value.text);
+  }
+
+  void testListTakesTheExpiryFromTheMemberAndDropsTheRest() {
+    TokenStore tokens(redis_.get());
+    const int64_t now = Now();
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"kept", now + 500}, 5));
+    RedisReply members;
+    ASSERT_OK(redis_->Run({"ZRANGE", TokenListKey(kAlice), "0", "-1"}, &members));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, members.elements.size());
+    CPPUNIT_ASSERT_EQUAL("kept:" + std::to_string(now + 500),
+                         members.elements[0].text);
+    // A bare nonce (lists before the expiry joined the member) and a member
+    // whose expiry has passed are not listed, and the read removes them.
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "2", "older"}, &reply));
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "3",
+                           TokenListMember("gone", now - 1)},
+                          &reply));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("kept"), listed[0].nonce);
+    CPPUNIT_ASSERT_EQUAL(now + 500, listed[0].expires_at);
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"ZCARD", TokenListKey(kAlice)}));
+  }
+
+  void testListMembersParseBackOnlyWhenWellFormed() {
+    std::string nonce;
+    int64_t expires_at = 0;
+    CPPUNIT_ASSERT(ParseTokenListMember(TokenListMember("n-_A", 1700000000),
+                                        &nonce, &expires_at));
+    CPPUNIT_ASSERT_EQUAL(std::string("n-_A"), nonce);
+    CPPUNIT_ASSERT_EQUAL(int64_t{1700000000}, expires_at);
+    for (const char* bad : {"", "nonce", ":17", "nonce:", "nonce:17x",
+                            "nonce:-17", "nonce:1234567890123456789"}) {
+      CPPUNIT_ASSERT_MESSAGE(bad, !ParseTokenListMember(bad, &nonce, &expires_at));
+    }
+  }
+
+  void testTokenListLivesAsLongAsItsLongestLivedToken() {
+    TokenStore tokens(redis_.get());
+    const int64_t now = Now();
+    const std::string list = TokenListKey(kAlice);
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"short", now + 100}, 1));
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(now + 100),
+                         Integer({"EXPIRETIME", list}));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"long", now + 5000}, 2));
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(now + 5000),
+                         Integer({"EXPIRETIME", list}));
+    // A shorter-lived token never shortens the list's life.
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"shorter", now + 50}, 3));
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(now + 5000),
+                         Integer({"EXPIRETIME", list}));
+  }
+
+  void testExpiredRecordsDisappearFromTheList() {
+    TokenStore tokens(redis_.get());
+    const int64_t now = Now();
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"fleeting", now + 1}, 1));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"lasting", now + 3600}, 2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+    bool live = true;
+    live = RecordExists(kAlice, "fleeting");
+    CPPUNIT_ASSERT(!live);
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("lasting"), listed[0].nonce);
+    // Reading the list pruned the dead entry from the index too.
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"ZCARD", TokenListKey(kAlice)}));
+    // An expired token cannot be revoked: there is nothing left to delete.
+    bool revoked = true;
+    ASSERT_OK(tokens.Revoke(kAlice, "fleeting", &revoked));
+    CPPUNIT_ASSERT(!revoked);
+  }
+
+  void testRefusesATokenBeyondTheUsersLimit() {
+    TokenStore tokens(redis_.get());
+    const int64_t expiry = Now() + 3600;
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"a", expiry}, 1, 2));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"b", expiry}, 2, 2));
+    Status status = tokens.Add(kAlice, StoredToken{"c", expiry}, 3, 2);
+    ASSERT_CODE(Code::kForbidden, status);
+    CPPUNIT_ASSERT_EQUAL(403, status.http_status());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, status.details().size());
+    CPPUNIT_ASSERT_EQUAL(std::string("limit"), status.details()[0].key);
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), status.details()[0].value);
+    // Nothing of the refused token was stored.
+    bool live = true;
+    live = RecordExists(kAlice, "c");
+    CPPUNIT_ASSERT(!live);
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, listed.size());
+  }
+
+  void testRevokingMakesRoomUnderTheLimit() {
+    TokenStore tokens(redis_.get());
+    const int64_t expiry = Now() + 3600;
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"a", expiry}, 1, 1));
+    ASSERT_CODE(Code::kForbidden,
+                tokens.Add(kAlice, StoredToken{"b", expiry}, 2, 1));
+    bool revoked = false;
+    ASSERT_OK(tokens.Revoke(kAlice, "a", &revoked));
+    CPPUNIT_ASSERT(revoked);
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"b", expiry}, 3, 1));
+  }
+
+  void testTokensRedisForgotDoNotCountAgainstTheLimit() {
+    TokenStore tokens(redis_.get());
+    const int64_t expiry = Now() + 3600;
+    // What the list holds once "a" reached its deadline (and Redis dropped
+    // its record), without waiting for it.
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(kAlice), "1",
+                           TokenListMember("a", Now() - 1)},
+                          &reply));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"b", expiry}, 2, 2));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"c", expiry}, 3, 2));
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), listed[0].nonce);
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), listed[1].nonce);
+  }
+
+  void testLimitCountsOnlyTheUsersOwnTokens() {
+    TokenStore tokens(redis_.get());
+    const int64_t expiry = Now() + 3600;
+    ASSERT_OK(tokens.Add(kBob, StoredToken{"b1", expiry}, 1, 1));
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"a1", expiry}, 2, 1));
+    ASSERT_CODE(Code::kForbidden,
+                tokens.Add(kBob, StoredToken{"b2", expiry}, 3, 1));
+  }
+
+  // --- UserStore ------------------------------------------------------------
+
+  void testAddsUserAndFindsItByNameAndById() {
+    UserStore users(redis_.get());
+    UserRecord created;
+    ASSERT_OK(
+        users.Add("alice", "$pbkdf2-sha256$1000$c2FsdA$aGFzaA", &created));
+    CPPUNIT_ASSERT_EQUAL(UserIdForName("alice"), created.id);
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), created.name);
+    CPPUNIT_ASSERT_EQUAL(std::string("$pbkdf2-sha256$1000$c2FsdA$aGFzaA"),
+                         created.password_hash);
+
+    UserRecord by_name;
+    bool found = false;
+    ASSERT_OK(users.FindByName("alice", &by_name, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(created.id, by_name.id);
+    CPPUNIT_ASSERT_EQUAL(created.name, by_name.name);
+    CPPUNIT_ASSERT_EQUAL(created.password_hash, by_name.password_hash);
+
+    UserRecord by_id;
+    found = false;
+    ASSERT_OK(users.FindById(created.id, &by_id, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), by_id.name);
+    CPPUNIT_ASSERT_EQUAL(created.password_hash, by_id.password_hash);
+  }
+
+  void testAddingATakenNameIsAlreadyExists() {
+    UserStore users(redis_.get());
+    UserRecord created;
+    ASSERT_OK(users.Add("alice", "$first", &created));
+    Status status = users.Add("alice", "$second", &created);
+    ASSERT_CODE(Code::kAlreadyExists, status);
+    CPPUNIT_ASSERT_EQUAL(409, status.http_status());
+    // The first user's password is untouched.
+    UserRecord found_user;
+    bool found = false;
+    ASSERT_OK(users.FindByName("alice", &found_user, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(std::string("$first"), found_user.password_hash);
+  }
+
+  void testFindingAnAbsentUserIsOkButNotFound() {
+    UserStore users(redis_.get());
+    UserRecord created;
+    ASSERT_OK(users.Add("alice", "$h", &created));
+    UserRecord user;
+    bool found = true;
+    ASSERT_OK(users.FindByName("bob", &user, &found));
+    CPPUNIT_ASSERT(!found);
+    found = true;
+    ASSERT_OK(users.FindByName("Alice", &user, &found));
+    CPPUNIT_ASSERT(!found);
+    found = true;
+    ASSERT_OK(users.FindById(UserIdForName("bob"), &user, &found));
+    CPPUNIT_ASSERT(!found);
+  }
+
+  void testSetPasswordHashReplacesTheHash() {
+    UserStore users(redis_.get());
+    UserRecord created;
+    ASSERT_OK(users.Add("alice", "$old", &created));
+    ASSERT_OK(users.SetPasswordHash("alice", "$new"));
+    UserRecord user;
+    bool found = false;
+    ASSERT_OK(users.FindByName("alice", &user, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(std::string("$new"), user.password_hash);
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), user.name);
+  }
+
+  void testSetPasswordHashOfAbsentUserIsNotFound() {
+    UserStore users(redis_.get());
+    ASSERT_CODE(Code::kNotFound, users.SetPasswordHash("nobody", "$h"));
+    // And it did not create the user on the way.
+    UserRecord user;
+    bool found = true;
+    ASSERT_OK(users.FindByName("nobody", &user, &found));
+    CPPUNIT_ASSERT(!found);
+    CPPUNIT_ASSERT_EQUAL(0LL,
+                         Integer({"EXISTS", UserKey(UserIdForName("nobody"))}));
+  }
+
+  void testDeleteRemovesTheUserAndRevokesAllTheirTokens() {
+    UserStore users(redis_.get());
+    TokenStore tokens(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$h", &alice));
+    const std::vector<std::string> nonces = {"n1", "n2", "n3", "bare"};
+    for (size_t i = 0; i + 1 < nonces.size(); ++i) {
+      ASSERT_OK(tokens.Add(alice.id, StoredToken{nonces[i], Now() + 3600},
+                           static_cast<int64_t>(i)));
+    }
+    // A token listed the way lists were before members carried the expiry.
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", TokenRecordKey(alice.id, "bare"), "1", "EX",
+                           "3600"},
+                          &reply));
+    ASSERT_OK(redis_->Run({"ZADD", TokenListKey(alice.id), "9", "bare"}, &reply));
+    ASSERT_OK(users.Delete("alice"));
+
+    UserRecord user;
+    bool found = true;
+    ASSERT_OK(users.FindByName("alice", &user, &found));
+    CPPUNIT_ASSERT(!found);
+    for (const std::string& nonce : nonces) {
+      bool live = true;
+      live = RecordExists(alice.id, nonce);
+      CPPUNIT_ASSERT(!live);
+      CPPUNIT_ASSERT_EQUAL(
+          0LL, Integer({"EXISTS", TokenRecordKey(alice.id, nonce)}));
+    }
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", TokenListKey(alice.id)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserKey(alice.id)}));
+    // No key of the user is left at all (records included: "oz:{uid}*",
+    // as their keys have no ':' after the hash tag).
+    RedisReply left;
+    ASSERT_OK(redis_->Run({"KEYS", "oz:{" + alice.id + "}*"}, &left));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, left.elements.size());
+    std::vector<std::string> names;
+    ASSERT_OK(users.ListNames(&names));
+    CPPUNIT_ASSERT(names.empty());
+  }
+
+  void testDeleteLeavesOtherUsersAndTheirTokens() {
+    UserStore users(redis_.get());
+    TokenStore tokens(redis_.get());
+    UserRecord alice, bob;
+    ASSERT_OK(users.Add("alice", "$a", &alice));
+    ASSERT_OK(users.Add("bob", "$b", &bob));
+    ASSERT_OK(
+        tokens.Add(alice.id, StoredToken{"alice-token", Now() + 3600}, 1));
+    ASSERT_OK(tokens.Add(bob.id, StoredToken{"bob-token", Now() + 3600}, 2));
+    ASSERT_OK(users.Delete("alice"));
+
+    UserRecord user;
+    bool found = false;
+    ASSERT_OK(users.FindByName("bob", &user, &found));
+    CPPUNIT_ASSERT(found);
+    bool live = false;
+    live = RecordExists(bob.id, "bob-token");
+    CPPUNIT_ASSERT(live);
+    std::vector<std::string> names;
+    ASSERT_OK(users.ListNames(&names));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, names.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("bob"), names[0]);
+  }
+
+  void testDeletingAnAbsentUserIsNotFound() {
+    UserStore users(redis_.get());
+    ASSERT_CODE(Code::kNotFound, users.Delete("nobody"));
+    UserRecord created;
+    ASSERT_OK(users.Add("alice", "$h", &created));
+    ASSERT_OK(users.Delete("alice"));
+    ASSERT_CODE(Code::kNotFound, users.Delete("alice"));
+  }
+
+  void testNameCanBeAddedAgainAfterDeleteWithoutOldTokens() {
+    UserStore users(redis_.get());
+    TokenStore tokens(redis_.get());
+    UserRecord first;
+    ASSERT_OK(users.Add("alice", "$old", &first));
+    ASSERT_OK(tokens.Add(first.id, StoredToken{"old-token", Now() + 3600}, 1));
+    ASSERT_OK(users.Delete("alice"));
+
+    UserRecord second;
+    ASSERT_OK(users.Add("alice", "$new", &second));
+    CPPUNIT_ASSERT_EQUAL(first.id, second.id);  // ids derive from the name
+    bool live = true;
+    live = RecordExists(second.id, "old-token");
+    CPPUNIT_ASSERT(!live);
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(second.id, &listed));
+    CPPUNIT_ASSERT(listed.empty());
+  }
+
+  void testListNamesIsSorted() {
+    UserStore users(redis_.get());
+    std::vector<std::string> names = {"stale"};
+    ASSERT_OK(users.ListNames(&names));
+    CPPUNIT_ASSERT(names.empty());
+    UserRecord created;
+    for (const char* name : {"carol", "alice", "dave", "bob", "Zed"}) {
+      ASSERT_OK(users.Add(name, "$h", &created));
+    }
+    ASSERT_OK(users.ListNames(&names));
+    const std::vector<std::string> expected = {"Zed", "alice", "bob", "carol",
+                                               "dave"};
+    CPPUNIT_ASSERT(expected == names);
+  }
+
+  // --- RedisClient
+  // -------------------------------------------------------------
+
+  // Sets `key` through a second connection, as another worker would.
+  void SetElsewhere(const std::string& key, const std::string& value) {
+    RedisClient other(config_);
+    RedisReply reply;
+    ASSERT_OK(other.Run({"SET", key, value}, &reply));
+  }
+
+  void testPrefetchedReplyRidesWithTheNextRoundTripAndIsUsedOnce() {
+    SetElsewhere("k", "before");
+    redis_->Prefetch({"GET", "k"});
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis_->Pipeline({{"SET", "own", "1"}}, &replies));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, replies.size());  // only the caller's
+    CPPUNIT_ASSERT_EQUAL(std::string("OK"), replies[0].text);
+    // Changed after that round trip: the prefetched reply is the older value,
+    // so it was read then, and Run sent nothing.
+    SetElsewhere("k", "after");
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("before"), reply.text);
+    // Used up: the next Run asks Redis.
+    ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("after"), reply.text);
+  }
+
+  void testPrefetchedErrorIsNotKeptNorTheCallersError() {
+    SetElsewhere("text", "not a number");
+    redis_->Prefetch({"INCR", "text"});
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", "own", "1"}, &reply));
+    // Not kept: Run sends it and gets the error itself.
+    Status status = redis_->Run({"INCR", "text"}, &reply);
+    CPPUNIT_ASSERT(status.code() == Code::kInternal);
+  }
+
+  void testPrefetchedScriptGoesByHashAndDroppedRepliesAreForgotten() {
+    const RedisCommand script = {"EVAL", "return redis.call('GET', KEYS[1])",
+                                 "1", "k"};
+    SetElsewhere("k", "one");
+    RedisReply reply;
+    // Redis does not know the script yet: the prefetched EVALSHA fails and
+    // is not kept; Run then sends the text.
+    redis_->Prefetch(script);
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    SetElsewhere("k", "two");
+    ASSERT_OK(redis_->Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), reply.text);
+    // Now it does: the prefetched reply is used.
+    redis_->Prefetch(script);
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    SetElsewhere("k", "three");
+    ASSERT_OK(redis_->Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), reply.text);
+    // Dropped (the next request): forgotten, Run asks Redis.
+    redis_->Prefetch(script);
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    redis_->DropPrefetched();
+    ASSERT_OK(redis_->Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("three"), reply.text);
+  }
+
+  void testPipelineReturnsEveryReplyInOrder() {
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis_->Pipeline({{"SET", "k", "v"},
+                                {"GET", "k"},
+                                {"INCR", "counter"},
+                                {"GET", "missing"},
+                                {"RPUSH", "list", "a", "b"},
+                                {"LRANGE", "list", "0", "-1"}},
+                               &replies));
+    CPPUNIT_ASSERT_EQUAL(size_t{6}, replies.size());
+    CPPUNIT_ASSERT(replies[0].type == RedisReply::Type::kStatus);
+    CPPUNIT_ASSERT_EQUAL(std::string("OK"), replies[0].text);
+    CPPUNIT_ASSERT(replies[1].type == RedisReply::Type::kString);
+    CPPUNIT_ASSERT_EQUAL(std::string("v"), replies[1].text);
+    CPPUNIT_ASSERT(replies[2].type == RedisReply::Type::kInteger);
+    CPPUNIT_ASSERT_EQUAL(1LL, replies[2].integer);
+    CPPUNIT_ASSERT(replies[3].is_nil());
+    CPPUNIT_ASSERT_EQUAL(2LL, replies[4].integer);
+    CPPUNIT_ASSERT(replies[5].type == RedisReply::Type::kArray);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, replies[5].elements.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), replies[5].elements[1].text);
+
+    // Arguments are binary-safe: an embedded NUL travels intact.
+    const std::string binary("a\0b\r\n", 5);
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", "binary", binary}, &reply));
+    ASSERT_OK(redis_->Run({"GET", "binary"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(binary, reply.text);
+  }
+
+  void testTransactionReturnsTheExecResults() {
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis_->Transaction(
+        {{"SET", "k", "1"}, {"INCR", "k"}, {"GET", "k"}}, &replies));
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, replies.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("OK"), replies[0].text);
+    CPPUNIT_ASSERT_EQUAL(2LL, replies[1].integer);
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), replies[2].text);
+  }
+
+  void testRedisErrorReplyIsInternalAndTheConnectionStaysUsable() {
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", "text", "abc"}, &reply));
+    Status status = redis_->Run({"INCR", "text"}, &reply);
+    ASSERT_CODE(Code::kInternal, status);
+    CPPUNIT_ASSERT(status.description().find("Redis error") !=
+                   std::string::npos);
+    ASSERT_CODE(Code::kInternal, redis_->Run({"NO-SUCH-COMMAND"}, &reply));
+    // An error inside a transaction fails it too.
+    std::vector<RedisReply> replies;
+    ASSERT_CODE(Code::kInternal,
+                redis_->Transaction({{"INCR", "text"}, {"PING"}}, &replies));
+    // The stream stays in step: the next command gets its own reply.
+    ASSERT_OK(redis_->Run({"GET", "text"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("abc"), reply.text);
+  }
+
+  void testMissingSocketIsServiceUnavailableWithoutHanging() {
+    Config config = config_;
+    config.redis = "unix:" + dir_ + "/no-such.sock";
+    config.redis_connect_timeout_ms = 500;
+    RedisClient client(config);
+    const Clock::time_point start = Clock::now();
+    RedisReply reply;
+    ASSERT_CODE(Code::kServiceUnavailable, client.Run({"PING"}, &reply));
+    std::vector<RedisReply> replies;
+    ASSERT_CODE(Code::kServiceUnavailable,
+                client.Transaction({{"PING"}}, &replies));
+    CPPUNIT_ASSERT(replies.empty());
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(SecondsSince(start)),
+                           SecondsSince(start) < 1.0);
+    CPPUNIT_ASSERT_EQUAL(503, client.Run({"PING"}, &reply).http_status());
+  }
+
+  void testStoresReportServiceUnavailableWhenRedisIsDown() {
+    server_.Stop();
+    TokenStore tokens(redis_.get());
+    UserStore users(redis_.get());
+    const Clock::time_point start = Clock::now();
+    UserRecord owner;
+    bool owner_found = true;
+    ASSERT_CODE(Code::kServiceUnavailable,
+                users.FindTokenOwner(kAlice, "n", &owner, &owner_found));
+    CPPUNIT_ASSERT(!owner_found);  // never "found" on an error
+    bool revoked = true;
+    ASSERT_CODE(Code::kServiceUnavailable,
+                tokens.Revoke(kAlice, "n", &revoked));
+    CPPUNIT_ASSERT(!revoked);
+    std::vector<StoredToken> listed;
+    ASSERT_CODE(Code::kServiceUnavailable, tokens.List(kAlice, &listed));
+    ASSERT_CODE(Code::kServiceUnavailable,
+                tokens.Add(kAlice, StoredToken{"n", Now() + 60}, 1));
+    UserRecord user;
+    bool found = true;
+    ASSERT_CODE(Code::kServiceUnavailable,
+                users.FindByName("alice", &user, &found));
+    CPPUNIT_ASSERT(!found);
+    ASSERT_CODE(Code::kServiceUnavailable, users.Add("alice", "$h", &user));
+    CPPUNIT_ASSERT(SecondsSince(start) < 2.0);
+  }
+
+  void testSlowCommandIsServiceUnavailableWithoutHanging() {
+    Config config = config_;
+    config.redis_command_timeout_ms = 200;
+    RedisClient client(config);
+    RedisReply reply;
+    ASSERT_OK(client.Run({"PING"}, &reply));
+    // BLPOP on an empty list would block for 10 s.
+    const Clock::time_point start = Clock::now();
+    ASSERT_CODE(Code::kServiceUnavailable,
+                client.Run({"BLPOP", "empty-list", "10"}, &reply));
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(SecondsSince(start)),
+                           SecondsSince(start) < 1.5);
+    // The client dropped the out-of-step connection and works again.
+    ASSERT_OK(client.Run({"PING"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("PONG"), reply.text);
+  }
+
+  void testReconnectsByItselfAfterTheServerRestarts() {
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", "before", "1"}, &reply));
+
+    server_.Stop();
+    const Clock::time_point start = Clock::now();
+    ASSERT_CODE(Code::kServiceUnavailable, redis_->Run({"PING"}, &reply));
+    CPPUNIT_ASSERT(SecondsSince(start) < 1.0);
+
+    server_.Start(dir_);  // the same socket path
+    ASSERT_OK(redis_->Run({"PING"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("PONG"), reply.text);
+    ASSERT_OK(redis_->Run({"SET", "after", "2"}, &reply));
+    ASSERT_OK(redis_->Run({"GET", "after"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), reply.text);
+  }
+
+ private:
+  // A raw command whose reply is an integer.
+  // Whether the token's record is in Redis: what authentication checks
+  // (UserStore::FindTokenOwner) before it accepts a token.
+  bool RecordExists(const std::string& user_id, const std::string& nonce) {
+    return Integer({"EXISTS", TokenRecordKey(user_id, nonce)}) == 1;
+  }
+
+  long long Integer(const RedisCommand& command) {
+    RedisReply reply;
+    Status status = redis_->Run(command, &reply);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_MESSAGE(command[0],
+                           reply.type == RedisReply::Type::kInteger);
+    return reply.integer;
+  }
+
+  const std::string kAlice = UserIdForName("alice");
+  const std::string kBob = UserIdForName("bob");
+
+  std::string dir_;
+  RedisServer server_;
+  Config config_;
+  std::unique_ptr<RedisClient> redis_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(StoreTest);
+
+// The key layout itself (store_keys.h): what is in Redis stays readable only
+// as long as these strings do not change.
+class StoreKeysTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(StoreKeysTest);
+  CPPUNIT_TEST(testKeysAreTheDocumentedLayout);
+  CPPUNIT_TEST(testRecordKeysNeverClashWithTheNamedKeys);
+  CPPUNIT_TEST(testARecordKeyFitsJemallocs64ByteClass);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testKeysAreTheDocumentedLayout() {
+    const std::string uid = "0123456789abcdef0123456789abcdef";
+    const std::string sid = "fedcba9876543210fedcba9876543210";
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:user", UserKey(uid));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:tokens", TokenListKey(uid));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}tAAECAwQFBgcICQoL",
+                         TokenRecordKey(uid, "AAECAwQFBgcICQoL"));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:spaces", UserSpacesKey(uid));
+    CPPUNIT_ASSERT_EQUAL(std::string("oz:users"), UserNamesKey());
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:fails", LoginFailuresKey(uid));
+    CPPUNIT_ASSERT_EQUAL(std::string("oz:{ip:127.0.0.1}:fails"),
+                         AddressFailuresKey("127.0.0.1"));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:space", SpaceKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:members", SpaceMembersKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:invs", SpaceInvitationsKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}iAAECAwQFBgcICQoL",
+                         InvitationKey(sid, "AAECAwQFBgcICQoL"));
+    // The scripts append the nonce to the key of an empty nonce.
+    CPPUNIT_ASSERT_EQUAL(TokenRecordKey(uid, "") + "n", TokenRecordKey(uid, "n"));
+    CPPUNIT_ASSERT_EQUAL(InvitationKey(sid, "") + "n", InvitationKey(sid, "n"));
+  }
+
+  void testRecordKeysNeverClashWithTheNamedKeys() {
+    // Whatever the nonce, even one spelling a key name: the named keys have
+    // ':' right after the hash tag, the records a letter.
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    for (const std::string& nonce :
+         {std::string("okens"), std::string(":tokens"), std::string("user"),
+          std::string(""), std::string("nvs"), std::string(":invs")}) {
+      for (const std::string& named :
+           {UserKey(id), TokenListKey(id), UserSpacesKey(id),
+            LoginFailuresKey(id)}) {
+        CPPUNIT_ASSERT(TokenRecordKey(id, nonce) != named);
+      }
+      for (const std::string& named :
+           {SpaceKey(id), SpaceMembersKey(id), SpaceInvitationsKey(id)}) {
+        CPPUNIT_ASSERT(InvitationKey(id, nonce) != named);
+      }
+    }
+  }
+
+  void testARecordKeyFitsJemallocs64ByteClass() {
+    // Redis keeps a key as an sds string: a 3-byte header, the bytes and a
+    // NUL. 64 bytes or less is jemalloc's 64-byte class; one byte more is
+    // the 80-byte class, 16 bytes more per token.
+    std::string key = TokenRecordKey(UserIdForName("alice"), NewTokenNonce());
+    CPPUNIT_ASSERT_EQUAL(size_t{54}, key.size());
+    CPPUNIT_ASSERT(3 + key.size() + 1 <= 64);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(StoreKeysTest);
+
+}  // namespace tokend
