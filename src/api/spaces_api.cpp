@@ -14,16 +14,6 @@ namespace tokend {
 
 namespace {
 
-constexpr size_t kSpaceIdChars = 32;
-
-bool IsSpaceId(const std::string& text) {
-  if (text.size() != kSpaceIdChars) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 Status SpaceNotFound() {
   return Status(Code::kNotFound, "The space could not be found.");
 }
@@ -95,7 +85,7 @@ void SpacesApi::List(const Caller& caller, Outcome* outcome) {
 Status SpacesApi::FindForMember(const Caller& caller,
                                const std::string& space_id,
                                SpaceRecord* space) {
-  if (!IsSpaceId(space_id)) return SpaceNotFound();
+  if (!IsHexId(space_id)) return SpaceNotFound();
   bool found = false;
   Status status = spaces_->GetForMember(space_id, caller.user_id, space, &found);
   if (!status.ok()) return status;
@@ -117,7 +107,7 @@ void SpacesApi::Get(const Caller& caller, const std::string& space_id,
 
 void SpacesApi::Leave(const Caller& caller, const std::string& space_id,
                       Outcome* outcome) {
-  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
+  if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
   bool left = false;
   Status status = spaces_->Leave(caller.user_id, space_id, &left);
   if (!status.ok()) return outcome->Fail(status);
@@ -145,7 +135,7 @@ void SpacesApi::SetDefault(const Caller& caller, const Request& request,
   std::string space_id;
   if (status.ok()) status = GetRequiredString(body, "spaceId", &space_id);
   if (!status.ok()) return outcome->Fail(status);
-  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
+  if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
   status = spaces_->SetDefaultSpace(caller.user_id, space_id);
   if (!status.ok()) return outcome->Fail(status);
   outcome->SucceedEmpty();
@@ -233,7 +223,7 @@ void SpacesApi::Join(const Caller& caller, const Request& request,
 
 void SpacesApi::Members(const Caller& caller, const std::string& space_id,
                         Outcome* outcome) {
-  if (!IsSpaceId(space_id)) return outcome->Fail(SpaceNotFound());
+  if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
   std::vector<std::string> members;
   bool found = false;
   Status status =

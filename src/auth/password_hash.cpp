@@ -11,6 +11,7 @@
 
 #include "tokend/token/base64.h"
 #include "tokend/common/crypto.h"
+#include "tokend/common/text.h"
 #include "tokend/common/metrics.h"
 
 namespace tokend {

@@ -9,6 +9,8 @@
 #include <functional>
 #include <vector>
 
+#include "tokend/common/text.h"
+
 namespace tokend {
 
 namespace {
@@ -19,13 +21,6 @@ struct KeySpec {
   std::function<std::string(Config*, const std::string&, const std::string&)>
       set;
 };
-
-std::string Trim(const std::string& text) {
-  size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return "";
-  size_t end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
-}
 
 bool ParseInteger(const std::string& text, int base, int64_t* out) {
   if (text.empty()) return false;
@@ -168,14 +163,14 @@ Status LoadConfig(const std::string& path, Config* config) {
     std::string where = path + ":" + std::to_string(line_number) + ": ";
     size_t hash = line.find('#');
     if (hash != std::string::npos) line.erase(hash);
-    line = Trim(line);
+    line = std::string(TrimWhitespace(line));
     if (line.empty()) continue;
     size_t equals = line.find('=');
     if (equals == std::string::npos) {
       return Status(Code::kInternal, where + "expected key = value");
     }
-    std::string key = Trim(line.substr(0, equals));
-    std::string value = Trim(line.substr(equals + 1));
+    std::string key(TrimWhitespace(std::string_view(line).substr(0, equals)));
+    std::string value(TrimWhitespace(std::string_view(line).substr(equals + 1)));
     const KeySpec* spec = nullptr;
     for (const KeySpec& candidate : KeyTable()) {
       if (key == candidate.key) spec = &candidate;

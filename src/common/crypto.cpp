@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tokend/common/text.h"
+
 namespace tokend {
 
 SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
@@ -204,17 +206,6 @@ void Wipe(void* data, size_t size) { OPENSSL_cleanse(data, size); }
 void Wipe(std::string* text) {
   if (!text->empty()) OPENSSL_cleanse(text->data(), text->size());
   text->clear();
-}
-
-std::string HexEncode(const uint8_t* bytes, size_t size) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    hex.push_back(kDigits[bytes[i] >> 4]);
-    hex.push_back(kDigits[bytes[i] & 0x0f]);
-  }
-  return hex;
 }
 
 }  // namespace tokend

@@ -1,6 +1,8 @@
 // HTTP value helpers (see http.h).
 #include "tokend/http/http.h"
 
+#include "tokend/common/text.h"
+
 namespace tokend {
 
 const std::string* Request::Header(const std::string& lowercase_name) const {
@@ -27,17 +29,6 @@ const char* ReasonPhrase(int status) {
   }
 }
 
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 bool PercentDecode(const std::string& text, std::string* out) {
   out->clear();
   out->reserve(text.size());
@@ -47,8 +38,8 @@ bool PercentDecode(const std::string& text, std::string* out) {
       continue;
     }
     if (i + 2 >= text.size()) return false;
-    int high = HexValue(text[i + 1]);
-    int low = HexValue(text[i + 2]);
+    int high = HexDigitValue(text[i + 1]);
+    int low = HexDigitValue(text[i + 2]);
     if (high < 0 || low < 0) return false;
     char decoded = static_cast<char>(high * 16 + low);
     if (decoded == '\0') return false;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "tokend/common/limits.h"
+#include "tokend/common/text.h"
 #include "tokend/http/utf8.h"
 
 namespace tokend {
@@ -20,13 +21,6 @@ bool IsBlank(const std::string& text) {
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 bool IsJsonNumber(const std::string& lexeme) {
@@ -59,7 +53,7 @@ long ReadUnicodeEscape(const std::string& text, size_t i) {
   if (i + 4 > text.size()) return -1;
   long value = 0;
   for (size_t k = 0; k < 4; ++k) {
-    int digit = HexDigit(text[i + k]);
+    int digit = HexDigitValue(text[i + k]);
     if (digit < 0) return -1;
     value = value * 16 + digit;
   }

@@ -5,6 +5,7 @@
 
 #include "tokend/token/token_ref.h"
 #include "tokend/store/store_keys.h"
+#include "tokend/store/token_store.h"
 
 namespace tokend {
 
@@ -113,7 +114,7 @@ Status UserStore::Delete(const std::string& name) {
   status = redis_->Run({"DEL", UserKey(user.id)}, &reply);
   if (!status.ok()) return status;
   RedisReply members;
-  status = redis_->Run({"ZRANGE", TokenListKey(user.id), "0", "-1"}, &members);
+  status = redis_->Run(TokenStore::ListCommand(user.id), &members);
   if (!status.ok()) return status;
   RedisCommand del = {"DEL", TokenListKey(user.id)};
   for (const RedisReply& member : members.elements) {

@@ -5,6 +5,7 @@
 
 #include "tokend/token/base64.h"
 #include "tokend/common/limits.h"
+#include "tokend/common/text.h"
 
 namespace tokend {
 
@@ -47,15 +48,8 @@ Status ReadV1Packet(std::string_view bytes, size_t* pos, std::string_view* key,
   if (bytes.size() - *pos < kV1HeaderBytes) return BadToken("truncated packet");
   size_t length = 0;
   for (size_t i = 0; i < kV1HeaderBytes; ++i) {
-    char c = bytes[*pos + i];
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else {
-      return BadToken("packet length is not hexadecimal");
-    }
+    int digit = LowerHexDigitValue(bytes[*pos + i]);
+    if (digit < 0) return BadToken("packet length is not hexadecimal");
     length = length * 16 + static_cast<size_t>(digit);
   }
   if (length < kV1HeaderBytes + 2 || length > bytes.size() - *pos) {
@@ -236,17 +230,6 @@ Status ParseV2(std::string_view bytes, Macaroon* out) {
   return Status::Ok();
 }
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-         c == '\f';
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
-
 }  // namespace
 
 SecretKey DeriveMacaroonKey(std::string_view root_secret) {
@@ -321,7 +304,7 @@ Status DecodeToken(std::string_view text, Macaroon* out) {
   if (text.size() > kMaxTokenBytes) {
     return BadToken("longer than " + std::to_string(kMaxTokenBytes) + " bytes");
   }
-  text = Trim(text);
+  text = TrimWhitespace(text);
   if (text.empty()) return BadToken("empty");
   std::string base64;
   std::string bytes;

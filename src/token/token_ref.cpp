@@ -3,6 +3,7 @@
 
 #include "tokend/token/base64.h"
 #include "tokend/common/crypto.h"
+#include "tokend/common/text.h"
 #include "tokend/token/macaroon.h"
 
 namespace tokend {
@@ -20,13 +21,6 @@ const char* KindPrefix(TokenKind kind) {
   return kind == TokenKind::kAccess ? "acc" : "inv";
 }
 
-bool IsHex(const std::string& text) {
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 bool IsBase64Url(const std::string& text) {
   for (char c : text) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -37,6 +31,10 @@ bool IsBase64Url(const std::string& text) {
 }
 
 }  // namespace
+
+bool IsHexId(std::string_view text) {
+  return text.size() == kOwnerIdChars && IsLowerHex(text);
+}
 
 std::string TokenIdentifier(const TokenRef& ref) {
   return std::string(KindPrefix(ref.kind)) + "." + ref.owner_id + "." +
@@ -54,7 +52,7 @@ bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref) {
   }
   std::string owner = identifier.substr(kKindChars + 1, kOwnerIdChars);
   std::string nonce = identifier.substr(kKindChars + 1 + kOwnerIdChars + 1);
-  if (!IsHex(owner) || !IsBase64Url(nonce)) return false;
+  if (!IsHexId(owner) || !IsBase64Url(nonce)) return false;
   if (kind == KindPrefix(TokenKind::kAccess)) {
     ref->kind = TokenKind::kAccess;
   } else if (kind == KindPrefix(TokenKind::kInvite)) {

@@ -1,28 +1,19 @@
 // Macaroon verification without early returns (see verifier.h).
 #include "tokend/token/verifier.h"
 
+#include "tokend/common/text.h"
 
 namespace tokend {
 
 namespace {
 
 constexpr std::string_view kTimePrefix = "time < ";
-// Longest N we read: 18 digits always fit in int64_t (19 may overflow).
-constexpr size_t kMaxTimeDigits = 18;
 
 }  // namespace
 
 bool ParseTimeCaveat(std::string_view caveat, int64_t* deadline) {
   if (caveat.substr(0, kTimePrefix.size()) != kTimePrefix) return false;
-  std::string_view digits = caveat.substr(kTimePrefix.size());
-  if (digits.empty() || digits.size() > kMaxTimeDigits) return false;
-  int64_t value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  *deadline = value;
-  return true;
+  return ParseDecimal(caveat.substr(kTimePrefix.size()), deadline);
 }
 
 CaveatResult CheckTimeCaveat(std::string_view caveat, int64_t now) {

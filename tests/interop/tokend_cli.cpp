@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tokend/common/crypto.h"
+#include "tokend/common/text.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/verifier.h"
 

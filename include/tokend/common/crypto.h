@@ -94,7 +94,4 @@ bool ConstantTimeEquals(const void* a, const void* b, size_t size);
 void Wipe(void* data, size_t size);
 void Wipe(std::string* text);
 
-// Lowercase hex of `bytes`.
-std::string HexEncode(const uint8_t* bytes, size_t size);
-
 }  // namespace tokend

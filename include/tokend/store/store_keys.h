@@ -31,6 +31,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "tokend/common/text.h"
 
 namespace tokend {
 
@@ -54,15 +57,10 @@ inline bool ParseTokenListMember(const std::string& member, std::string* nonce,
                                  int64_t* expires_at) {
   size_t colon = member.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
-  size_t digits = member.size() - colon - 1;
-  if (digits == 0 || digits > 18) return false;  // 18 digits fit in int64
-  int64_t value = 0;
-  for (size_t i = colon + 1; i < member.size(); ++i) {
-    if (member[i] < '0' || member[i] > '9') return false;
-    value = value * 10 + (member[i] - '0');
+  if (!ParseDecimal(std::string_view(member).substr(colon + 1), expires_at)) {
+    return false;
   }
   *nonce = member.substr(0, colon);
-  *expires_at = value;
   return true;
 }
 inline std::string UserSpacesKey(const std::string& user_id) {

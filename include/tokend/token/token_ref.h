@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "tokend/token/token_keys.h"
 
@@ -29,6 +30,10 @@ struct TokenRef {
   std::string owner_id;  // user id (access) or space id (invite)
   std::string nonce;
 };
+
+// Whether `text` is a user or space id: 32 lowercase hex digits, as
+// NewRandomId and UserIdForName make them.
+bool IsHexId(std::string_view text);
 
 std::string TokenIdentifier(const TokenRef& ref);
 // False unless `identifier` is a well-formed identifier of either kind.

@@ -32,6 +32,7 @@
 
 #include "tokend/token/token_ref.h"
 #include "tokend/common/crypto.h"
+#include "tokend/common/text.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/token_check.h"
 #include "tokend/token/token_keys.h"

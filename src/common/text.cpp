@@ -1,0 +1,54 @@
+// Hex digits, decimal numbers and trimming (see text.h).
+#include "tokend/common/text.h"
+
+namespace tokend {
+
+int HexDigitValue(char c) {
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return LowerHexDigitValue(c);
+}
+
+int LowerHexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool IsLowerHex(std::string_view text) {
+  for (char c : text) {
+    if (LowerHexDigitValue(c) < 0) return false;
+  }
+  return true;
+}
+
+std::string HexEncode(const uint8_t* bytes, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
+bool ParseDecimal(std::string_view digits, int64_t* value) {
+  if (digits.empty() || digits.size() > kMaxDecimalDigits) return false;
+  int64_t result = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    result = result * 10 + (c - '0');
+  }
+  *value = result;
+  return true;
+}
+
+std::string_view TrimWhitespace(std::string_view text) {
+  constexpr std::string_view kWhitespace = " \t\r\n\v\f";
+  size_t begin = text.find_first_not_of(kWhitespace);
+  if (begin == std::string_view::npos) return std::string_view();
+  size_t end = text.find_last_not_of(kWhitespace);
+  return text.substr(begin, end - begin + 1);
+}
+
+}  // namespace tokend
