@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "tokend/server/fcgi_adapter.h"
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
 #include "tokend/http/router.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -5,7 +5,7 @@
 
 #include "tokend/token/token_ref.h"
 #include "tokend/common/clock.h"
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
 #include "tokend/common/metrics.h"
 #include "tokend/token/token_check.h"
 

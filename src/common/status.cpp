@@ -1,4 +1,4 @@
-// Status: the code table (HTTP status and Onezone error id per code).
+// Status: the code table (Onezone error id per code).
 #include "tokend/common/status.h"
 
 namespace tokend {
@@ -7,37 +7,36 @@ namespace {
 
 struct CodeInfo {
   Code code;
-  int http_status;
   const char* error_id;
 };
 
 // Ids follow Onezone's errors.erl where Onezone has one for the case.
 constexpr CodeInfo kCodeTable[] = {
-    {Code::kOk, 200, "ok"},
-    {Code::kUnauthorized, 401, "unauthorized"},
-    {Code::kBadBasicCredentials, 401, "badBasicCredentials"},
-    {Code::kBadToken, 401, "badToken"},
-    {Code::kTokenInvalid, 401, "tokenInvalid"},
-    {Code::kTokenCaveatUnverified, 401, "tokenCaveatUnverified"},
-    {Code::kTokenCaveatUnknown, 401, "tokenCaveatUnknown"},
-    {Code::kForbidden, 403, "forbidden"},
-    {Code::kNotFound, 404, "notFound"},
-    {Code::kMethodNotAllowed, 405, "notSupported"},
-    {Code::kAlreadyExists, 409, "alreadyExists"},
-    {Code::kMalformedData, 400, "malformedData"},
-    {Code::kBadValueJSON, 400, "badValueJSON"},
-    {Code::kBadData, 400, "badData"},
-    {Code::kBadValueInteger, 400, "badValueInteger"},
-    {Code::kBadValueString, 400, "badValueString"},
-    {Code::kBadValueTooLow, 400, "badValueTooLow"},
-    {Code::kBadValueTooHigh, 400, "badValueTooHigh"},
-    {Code::kBadValueToken, 400, "badValueToken"},
-    {Code::kBadValueName, 400, "badValueName"},
-    {Code::kMissingRequiredValue, 400, "missingRequiredValue"},
-    {Code::kPayloadTooLarge, 413, "payloadTooLarge"},
-    {Code::kTooManyRequests, 429, "tooManyRequests"},
-    {Code::kServiceUnavailable, 503, "serviceUnavailable"},
-    {Code::kInternal, 500, "internalServerError"},
+    {Code::kOk, "ok"},
+    {Code::kUnauthorized, "unauthorized"},
+    {Code::kBadBasicCredentials, "badBasicCredentials"},
+    {Code::kBadToken, "badToken"},
+    {Code::kTokenInvalid, "tokenInvalid"},
+    {Code::kTokenCaveatUnverified, "tokenCaveatUnverified"},
+    {Code::kTokenCaveatUnknown, "tokenCaveatUnknown"},
+    {Code::kForbidden, "forbidden"},
+    {Code::kNotFound, "notFound"},
+    {Code::kMethodNotAllowed, "notSupported"},
+    {Code::kAlreadyExists, "alreadyExists"},
+    {Code::kMalformedData, "malformedData"},
+    {Code::kBadValueJSON, "badValueJSON"},
+    {Code::kBadData, "badData"},
+    {Code::kBadValueInteger, "badValueInteger"},
+    {Code::kBadValueString, "badValueString"},
+    {Code::kBadValueTooLow, "badValueTooLow"},
+    {Code::kBadValueTooHigh, "badValueTooHigh"},
+    {Code::kBadValueToken, "badValueToken"},
+    {Code::kBadValueName, "badValueName"},
+    {Code::kMissingRequiredValue, "missingRequiredValue"},
+    {Code::kPayloadTooLarge, "payloadTooLarge"},
+    {Code::kTooManyRequests, "tooManyRequests"},
+    {Code::kServiceUnavailable, "serviceUnavailable"},
+    {Code::kInternal, "internalServerError"},
 };
 
 const CodeInfo& InfoOf(Code code) {
@@ -49,7 +48,6 @@ const CodeInfo& InfoOf(Code code) {
 
 }  // namespace
 
-int HttpStatusOf(Code code) { return InfoOf(code).http_status; }
 const char* ErrorIdOf(Code code) { return InfoOf(code).error_id; }
 
 Status::Status(Code code, std::string description, std::vector<Detail> details)

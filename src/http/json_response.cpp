@@ -166,8 +166,8 @@ Response ErrorResponse(const Status& status) {
   if (!details.empty()) error["details"] = details;
   Json::Value body(Json::objectValue);
   body["error"] = error;
-  Response response = JsonResponse(status.http_status(), body);
-  if (status.http_status() == 401) {
+  Response response = JsonResponse(HttpStatusOf(status.code()), body);
+  if (HttpStatusOf(status.code()) == 401) {
     response.AddHeader("WWW-Authenticate", "Basic realm=\"onezone\"");
   }
   return response;

@@ -10,7 +10,7 @@
 #include "tokend/auth/authenticator.h"
 #include "tokend/api/client_tokens_api.h"
 #include "tokend/common/config.h"
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
 #include "tokend/http/outcome.h"
 #include "tokend/auth/password_cache.h"
 #include "tokend/store/redis_client.h"

@@ -14,7 +14,7 @@
 
 #include "tokend/auth/authenticator.h"
 #include "tokend/common/config.h"
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
 #include "tokend/http/outcome.h"
 #include "tokend/store/space_store.h"
 #include "tokend/token/token_keys.h"

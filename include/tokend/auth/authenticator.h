@@ -19,7 +19,7 @@
 #include "tokend/token/token_ref.h"
 #include "tokend/common/bounded_cache.h"
 #include "tokend/common/config.h"
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
 #include "tokend/auth/login_limiter.h"
 #include "tokend/auth/password_cache.h"
 #include "tokend/common/status.h"

@@ -1,6 +1,8 @@
-// Status: the one error type of the project. A code maps to exactly one HTTP
-// status and one Onezone error id; the HTTP layer renders it as the Onezone
-// 20.02 body {"error": {"id", "description", "details"?}}.
+// Status: the one error type of the project, from the store up to the JSON
+// body. A code has one Onezone error id; which HTTP status it answers with
+// is the HTTP layer's business (http/response.h, HttpStatusOf), which also
+// renders it as the Onezone 20.02 body {"error": {"id", "description",
+// "details"?}}.
 //
 // Status is a plain value, cheap to copy, and thread-compatible.
 #pragma once
@@ -43,8 +45,7 @@ enum class Code {
   kInternal,
 };
 
-// The HTTP status code and the Onezone error id of a code.
-int HttpStatusOf(Code code);
+// The Onezone error id of a code ("badValueToken").
 const char* ErrorIdOf(Code code);
 
 class Status {
@@ -74,7 +75,6 @@ class Status {
   // The inner reason of an unauthorized error, or nullptr.
   const Status* inner() const { return inner_.get(); }
 
-  int http_status() const { return HttpStatusOf(code_); }
   const char* error_id() const { return ErrorIdOf(code_); }
 
   Status& AddDetail(std::string key, std::string value);

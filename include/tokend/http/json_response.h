@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "tokend/http/http.h"
+#include "tokend/http/response.h"
 #include "tokend/common/status.h"
 
 namespace Json {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tokend/http/http.h"
+#include "tokend/http/response.h"
 #include "tokend/http/router.h"
 #include "tokend/common/status.h"
 

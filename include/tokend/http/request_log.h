@@ -8,7 +8,7 @@
 #include <string>
 
 #include "tokend/http/outcome.h"
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
 
 namespace tokend {
 

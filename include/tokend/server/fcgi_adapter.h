@@ -6,7 +6,8 @@
 
 #include <functional>
 
-#include "tokend/http/http.h"
+#include "tokend/http/request.h"
+#include "tokend/http/response.h"
 
 struct FCGX_Request;
 

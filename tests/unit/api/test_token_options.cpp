@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tokend/api/token_options.h"
+#include "tokend/http/response.h"
 
 namespace tokend {
 namespace {
@@ -253,7 +254,7 @@ class TokenOptionsTest : public CppUnit::TestFixture {
     for (const char* body : {"{", "[]", "{\"x\": 1}", "{\"ttl\": \"1\"}",
                              "{\"ttl\": 0}", "{\"ttl\": 99999999999}"}) {
       Status status = Parse(body, &options);
-      CPPUNIT_ASSERT_EQUAL_MESSAGE(body, 400, status.http_status());
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(body, 400, HttpStatusOf(status.code()));
       CPPUNIT_ASSERT_MESSAGE(body, !status.description().empty());
     }
   }

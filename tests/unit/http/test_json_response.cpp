@@ -16,6 +16,7 @@
 
 #include "tokend/http/json_response.h"
 #include "tokend/common/status.h"
+#include "tokend/http/response.h"
 
 namespace tokend {
 namespace {
@@ -219,7 +220,7 @@ class JsonResponseTest : public CppUnit::TestFixture {
       if (expected.code == Code::kOk) continue;
       Status status(expected.code, "something");
       CPPUNIT_ASSERT(!status.ok());
-      CPPUNIT_ASSERT_EQUAL(expected.http_status, status.http_status());
+      CPPUNIT_ASSERT_EQUAL(expected.http_status, HttpStatusOf(status.code()));
       CPPUNIT_ASSERT_EQUAL(std::string(expected.error_id),
                            std::string(status.error_id()));
       CPPUNIT_ASSERT(status.inner() == nullptr);
@@ -230,7 +231,7 @@ class JsonResponseTest : public CppUnit::TestFixture {
     Status status;
     CPPUNIT_ASSERT(status.ok());
     CPPUNIT_ASSERT(Status::Ok().ok());
-    CPPUNIT_ASSERT_EQUAL(200, status.http_status());
+    CPPUNIT_ASSERT_EQUAL(200, HttpStatusOf(status.code()));
     CPPUNIT_ASSERT(status.details().empty());
     CPPUNIT_ASSERT(status.inner() == nullptr);
   }
@@ -377,7 +378,7 @@ class JsonResponseTest : public CppUnit::TestFixture {
     Status status = Status::Unauthorized(inner);
     CPPUNIT_ASSERT_EQUAL(std::string("unauthorized"),
                          std::string(status.error_id()));
-    CPPUNIT_ASSERT_EQUAL(401, status.http_status());
+    CPPUNIT_ASSERT_EQUAL(401, HttpStatusOf(status.code()));
     CPPUNIT_ASSERT(status.details().empty());
     CPPUNIT_ASSERT(status.inner() != nullptr);
     CPPUNIT_ASSERT_EQUAL(std::string("tokenCaveatUnknown"),

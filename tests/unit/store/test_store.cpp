@@ -507,7 +507,6 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"b", expiry}, 2, 2));
     Status status = tokens.Add(kAlice, StoredToken{"c", expiry}, 3, 2);
     ASSERT_CODE(Code::kForbidden, status);
-    CPPUNIT_ASSERT_EQUAL(403, status.http_status());
     CPPUNIT_ASSERT_EQUAL(size_t{1}, status.details().size());
     CPPUNIT_ASSERT_EQUAL(std::string("limit"), status.details()[0].key);
     CPPUNIT_ASSERT_EQUAL(std::string("2"), status.details()[0].value);
@@ -593,7 +592,6 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(users.Add("alice", "$first", &created));
     Status status = users.Add("alice", "$second", &created);
     ASSERT_CODE(Code::kAlreadyExists, status);
-    CPPUNIT_ASSERT_EQUAL(409, status.http_status());
     // The first user's password is untouched.
     UserRecord found_user;
     bool found = false;
@@ -886,7 +884,7 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(replies.empty());
     CPPUNIT_ASSERT_MESSAGE(std::to_string(SecondsSince(start)),
                            SecondsSince(start) < 1.0);
-    CPPUNIT_ASSERT_EQUAL(503, client.Run({"PING"}, &reply).http_status());
+    ASSERT_CODE(Code::kServiceUnavailable, client.Run({"PING"}, &reply));
   }
 
   void testStoresReportServiceUnavailableWhenRedisIsDown() {

@@ -1,16 +1,12 @@
-// HTTP request and response values. Handlers see only these, never libfcgi:
-// the FastCGI adapter copies a request into an owning Request and writes a
-// Response back, so handlers are testable without a socket.
+// Request: an HTTP request as an owning value. Handlers see only this, never
+// libfcgi: the FastCGI adapter (server/fcgi_adapter.h) copies a request into
+// one, so handlers are testable without a socket.
 //
-// Plain values; thread-compatible.
+// A plain value; thread-compatible.
 #pragma once
 
 #include <map>
 #include <string>
-#include <utility>
-#include <vector>
-
-#include "tokend/common/status.h"
 
 namespace tokend {
 
@@ -28,19 +24,6 @@ struct Request {
   // The header's value, or nullptr when absent.
   const std::string* Header(const std::string& lowercase_name) const;
 };
-
-struct Response {
-  int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-
-  void AddHeader(std::string name, std::string value) {
-    headers.emplace_back(std::move(name), std::move(value));
-  }
-};
-
-// The reason phrase of an HTTP status ("Not Found").
-const char* ReasonPhrase(int status);
 
 // Decodes %XX escapes; false on a malformed escape or a decoded NUL.
 bool PercentDecode(const std::string& text, std::string* out);

@@ -1,0 +1,33 @@
+// Response: an HTTP response as a value (status, headers, body), which the
+// FastCGI adapter writes out; and the HTTP side of the project's errors:
+// the status code each Status code answers with. The layers below http/
+// name errors by Code only and never speak HTTP.
+//
+// A plain value and pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tokend/common/status.h"
+
+namespace tokend {
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void AddHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+// The HTTP status an error of `code` answers with (kOk: 200).
+int HttpStatusOf(Code code);
+
+// The reason phrase of an HTTP status ("Not Found").
+const char* ReasonPhrase(int status);
+
+}  // namespace tokend

@@ -1,0 +1,79 @@
+// HTTP statuses of the project's error codes, and reason phrases (see
+// response.h).
+#include "tokend/http/response.h"
+
+namespace tokend {
+
+namespace {
+
+// The HTTP status of each Code, in the enum's order (checked below).
+constexpr struct {
+  Code code;
+  int http_status;
+} kHttpStatuses[] = {
+    {Code::kOk, 200},
+    {Code::kUnauthorized, 401},
+    {Code::kBadBasicCredentials, 401},
+    {Code::kBadToken, 401},
+    {Code::kTokenInvalid, 401},
+    {Code::kTokenCaveatUnverified, 401},
+    {Code::kTokenCaveatUnknown, 401},
+    {Code::kForbidden, 403},
+    {Code::kNotFound, 404},
+    {Code::kMethodNotAllowed, 405},
+    {Code::kAlreadyExists, 409},
+    {Code::kMalformedData, 400},
+    {Code::kBadValueJSON, 400},
+    {Code::kBadData, 400},
+    {Code::kBadValueInteger, 400},
+    {Code::kBadValueString, 400},
+    {Code::kBadValueTooLow, 400},
+    {Code::kBadValueTooHigh, 400},
+    {Code::kBadValueToken, 400},
+    {Code::kBadValueName, 400},
+    {Code::kMissingRequiredValue, 400},
+    {Code::kPayloadTooLarge, 413},
+    {Code::kTooManyRequests, 429},
+    {Code::kServiceUnavailable, 503},
+    {Code::kInternal, 500},
+};
+
+constexpr bool InEnumOrder() {
+  for (size_t i = 0; i < sizeof(kHttpStatuses) / sizeof(kHttpStatuses[0]); ++i) {
+    if (static_cast<size_t>(kHttpStatuses[i].code) != i) return false;
+  }
+  return true;
+}
+static_assert(InEnumOrder() && sizeof(kHttpStatuses) / sizeof(kHttpStatuses[0]) ==
+                                   static_cast<size_t>(Code::kInternal) + 1,
+              "one row per Code, in the enum's order");
+
+}  // namespace
+
+int HttpStatusOf(Code code) {
+  size_t index = static_cast<size_t>(code);
+  return index < sizeof(kHttpStatuses) / sizeof(kHttpStatuses[0])
+             ? kHttpStatuses[index].http_status
+             : 500;
+}
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+}  // namespace tokend
