@@ -1,7 +1,9 @@
-"""The shipped example config and how the programs treat config files."""
+"""The shipped configs (the daemon's example, Redis's) and how the programs
+treat config files."""
 
 import os
 import re
+import shlex
 import subprocess
 
 from harness import check, check_equal
@@ -54,7 +56,7 @@ def test_a_config_value_out_of_bounds_stops_the_daemon(ctx):
 
 def test_the_example_config_values_are_the_daemons_defaults(ctx):
     with open(os.path.join(ctx.stack.root, "include", "tokend",
-                           "config.h")) as f:
+                           "common", "config.h")) as f:
         defaults = dict(re.findall(
             r'^\s*(?:std::string|int|int64_t)\s+(\w+)\s*=\s*"?([^";]*)"?;',
             f.read(), re.M))
@@ -65,3 +67,66 @@ def test_the_example_config_values_are_the_daemons_defaults(ctx):
     differ = {key: (example.get(key), value) for key, value in defaults.items()
               if example.get(key) != value}
     check_equal(differ, {}, "example value vs config.h default")
+
+
+# What an acknowledged create or delete needs from Redis to survive: the AOF
+# (appendonly yes) keeps it across a crash of Redis, which tests/faults causes;
+# the fsync before the answer (appendfsync always) keeps it across a power
+# loss or a kernel crash, which no test can cause, so the configs are read.
+DURABLE_REDIS = {"appendonly": "yes", "appendfsync": "always"}
+
+
+def _redis_config_problems(path):
+    """What in the Redis config file at `path` keeps DURABLE_REDIS from being
+    the values Redis takes. Read as Redis reads it: one directive per line,
+    names and these values in any case, quoted or not, the last line of a
+    directive wins; an `include` could override, so it is one too."""
+    last = {}
+    problems = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                words = shlex.split(line)
+            except ValueError:
+                problems.append("line %d does not parse: %s" % (number, line))
+                continue
+            name = words[0].lower()
+            if name == "include":
+                problems.append("line %d includes another file: %s"
+                                % (number, line))
+            elif name in DURABLE_REDIS:
+                last[name] = (number, " ".join(words[1:]).lower())
+    for name, wanted in DURABLE_REDIS.items():
+        if name not in last:
+            problems.append("no %s (the default is not %s)" % (name, wanted))
+        elif last[name][1] != wanted:
+            problems.append("line %d: %s %s, not %s"
+                            % (last[name][0], name, last[name][1], wanted))
+    return problems
+
+
+def test_every_shipped_redis_config_has_appendonly_yes_and_appendfsync_always(ctx):
+    # What `make install` installs for the system instance, and what
+    # scripts/stack rendered for this stack (make run, the test suites and
+    # the bench use that one; the bench lowers fsync only for a diagnostic
+    # run and sets it back).
+    with open(os.path.join(ctx.stack.root, "mk", "install.mk")) as f:
+        installed = sorted(set(re.findall(
+            r"\bconfig/redis[\w.-]*\.conf(?![\w.])", f.read())))
+    check(installed, "mk/install.mk installs no config/redis*.conf")
+    files = [(name, os.path.join(ctx.stack.root, name)) for name in installed]
+    files.append(("the stack's redis.conf", os.path.join(ctx.stack.state,
+                                                          "redis.conf")))
+    problems = ["%s: %s" % (name, problem) for name, path in files
+                for problem in _redis_config_problems(path)]
+    check_equal(problems, [], "Redis configs that could lose acknowledged "
+                "writes")
+    # And the stack's Redis runs with them (no command-line override).
+    running = {name: ctx.stack.redis("CONFIG", "GET", name).decode().split()
+               for name in DURABLE_REDIS}
+    check_equal(running, {name: [name, value]
+                          for name, value in DURABLE_REDIS.items()},
+                "the stack's Redis: CONFIG GET")
