@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tokend/server/fcgi_adapter.h"
+#include "tokend/api/endpoints.h"
 #include "tokend/http/request.h"
-#include "tokend/http/router.h"
+#include "tokend/server/fcgi_adapter.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         offset += n;
         return static_cast<int>(n);
       });
-  tokend::RouteMatch match = tokend::MatchRoute(request.path);
-  tokend::RouteAllows(match, request.method);
+  tokend::Router::Match match =
+      tokend::EndpointRouter().Find(request.path, request.method);
   std::string decoded;
   tokend::PercentDecode(match.parameter, &decoded);
   return 0;

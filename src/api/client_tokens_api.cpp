@@ -3,11 +3,12 @@
 
 #include <json/json.h>
 
-#include "tokend/token/token_ref.h"
+#include "tokend/api/endpoints.h"
+#include "tokend/api/token_options.h"
 #include "tokend/common/clock.h"
-#include "tokend/http/request.h"
 #include "tokend/common/metrics.h"
 #include "tokend/token/token_check.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 
@@ -33,15 +34,33 @@ std::string ClientTokensApi::Serialize(const std::string& user_id,
   return minted;
 }
 
-void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
-                             WriteGuard* guard, Outcome* outcome) {
+void ClientTokensApi::CreateToken(const Call& call, Outcome* outcome) {
+  TokenOptions options;
+  Status status =
+      ParseTokenOptions(call.request.body, config_.token_max_ttl, &options);
+  if (!status.ok()) return outcome->Fail(status);
+  Issue(call, options.ttl != 0 ? options.ttl : config_.token_default_ttl,
+        outcome);
+}
+
+void ClientTokensApi::CreateTokenLegacy(const Call& call, Outcome* outcome) {
+  Issue(call, config_.token_default_ttl, outcome);
+  outcome->response.AddHeader("Deprecation", "true");
+  outcome->response.AddHeader(
+      "Link", std::string("<") + kApiBasePath +
+                  "/user/client_tokens>; rel=\"successor-version\"");
+}
+
+void ClientTokensApi::Issue(const Call& call, int64_t ttl, Outcome* outcome) {
+  const Caller& caller = call.caller;
+  WriteGuard* guard = call.guard;
   StoredToken token;
   token.nonce = NewTokenNonce();
   if (token.nonce.empty()) {
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
   token.expires_at = NowSeconds() + ttl;
-  Status status = tokens_->Add(caller.user_id, token, NowMilliseconds(),
+  Status status = tokens_.Add(caller.user_id, token, NowMilliseconds(),
                                config_.max_tokens_per_user, guard);
   if (!status.ok()) return outcome->Fail(status);
   if (guard != nullptr && !guard->held) return;
@@ -54,9 +73,10 @@ void ClientTokensApi::Create(const Caller& caller, int64_t ttl,
                  " expires=" + std::to_string(token.expires_at));
 }
 
-void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
+void ClientTokensApi::ListTokens(const Call& call, Outcome* outcome) {
+  const Caller& caller = call.caller;
   std::vector<StoredToken> stored;
-  Status status = tokens_->List(caller.user_id, &stored);
+  Status status = tokens_.List(caller.user_id, &stored);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value list(Json::arrayValue);
   for (const StoredToken& token : stored) {
@@ -67,11 +87,10 @@ void ClientTokensApi::List(const Caller& caller, Outcome* outcome) {
   outcome->Succeed(200, body);
 }
 
-void ClientTokensApi::Revoke(const Caller& caller,
-                             const std::string& raw_parameter,
-                             WriteGuard* guard, Outcome* outcome) {
+void ClientTokensApi::DeleteToken(const Call& call, Outcome* outcome) {
+  const Caller& caller = call.caller;
   std::string text;
-  if (!PercentDecode(raw_parameter, &text)) {
+  if (!PercentDecode(call.parameter, &text)) {
     return outcome->Fail(BadValueToken(
         Status(Code::kBadToken, "The path is not validly percent-encoded.")));
   }
@@ -89,9 +108,9 @@ void ClientTokensApi::Revoke(const Caller& caller,
     return outcome->Fail(not_found);
   }
   bool revoked = false;
-  status = tokens_->Revoke(caller.user_id, ref.nonce, &revoked, guard);
+  status = tokens_.Revoke(caller.user_id, ref.nonce, &revoked, call.guard);
   if (!status.ok()) return outcome->Fail(status);
-  if (guard != nullptr && !guard->held) return;
+  if (call.guard != nullptr && !call.guard->held) return;
   if (!revoked) return outcome->Fail(not_found);
   outcome->SucceedEmpty();
   CountTokenRevoked();

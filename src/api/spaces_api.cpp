@@ -3,12 +3,12 @@
 
 #include <json/json.h>
 
-#include "tokend/token/token_ref.h"
+#include "tokend/api/endpoints.h"
 #include "tokend/common/clock.h"
-#include "tokend/http/json_body.h"
 #include "tokend/common/limits.h"
-#include "tokend/http/router.h"
+#include "tokend/http/json_body.h"
 #include "tokend/token/token_check.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 
@@ -54,25 +54,24 @@ void SpacesApi::Created(const std::string& space_id, Outcome* outcome) {
       "Location", std::string(kApiBasePath) + "/user/spaces/" + space_id);
 }
 
-void SpacesApi::Create(const Caller& caller, const Request& request,
-                       Outcome* outcome) {
+void SpacesApi::CreateSpace(const Call& call, Outcome* outcome) {
   Json::Value body;
-  Status status = ParseJsonObject(request.body, /*allow_empty=*/false, &body);
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false, &body);
   if (status.ok()) status = RejectUnknownKeys(body, {"name"});
   std::string name;
   if (status.ok()) status = GetRequiredString(body, "name", &name);
   if (status.ok()) status = CheckSpaceName(name);
   if (!status.ok()) return outcome->Fail(status);
   std::string space_id;
-  status = spaces_->Create(caller.user_id, name, &space_id);
+  status = spaces_.Create(call.caller.user_id, name, &space_id);
   if (!status.ok()) return outcome->Fail(status);
   Created(space_id, outcome);
 }
 
-void SpacesApi::List(const Caller& caller, Outcome* outcome) {
+void SpacesApi::ListSpaces(const Call& call, Outcome* outcome) {
   std::vector<std::string> ids;
   std::string default_space;
-  Status status = spaces_->UserSpaces(caller.user_id, &ids, &default_space);
+  Status status = spaces_.UserSpaces(call.caller.user_id, &ids, &default_space);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
   body["spaces"] = Json::Value(Json::arrayValue);
@@ -87,15 +86,14 @@ Status SpacesApi::FindForMember(const Caller& caller,
                                SpaceRecord* space) {
   if (!IsHexId(space_id)) return SpaceNotFound();
   bool found = false;
-  Status status = spaces_->GetForMember(space_id, caller.user_id, space, &found);
+  Status status = spaces_.GetForMember(space_id, caller.user_id, space, &found);
   if (!status.ok()) return status;
   return found ? Status::Ok() : SpaceNotFound();
 }
 
-void SpacesApi::Get(const Caller& caller, const std::string& space_id,
-                    Outcome* outcome) {
+void SpacesApi::GetSpace(const Call& call, Outcome* outcome) {
   SpaceRecord space;
-  Status status = FindForMember(caller, space_id, &space);
+  Status status = FindForMember(call.caller, call.parameter, &space);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
   body["spaceId"] = space.id;
@@ -105,19 +103,19 @@ void SpacesApi::Get(const Caller& caller, const std::string& space_id,
   outcome->Succeed(200, body);
 }
 
-void SpacesApi::Leave(const Caller& caller, const std::string& space_id,
-                      Outcome* outcome) {
+void SpacesApi::LeaveSpace(const Call& call, Outcome* outcome) {
+  const std::string& space_id = call.parameter;
   if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
   bool left = false;
-  Status status = spaces_->Leave(caller.user_id, space_id, &left);
+  Status status = spaces_.Leave(call.caller.user_id, space_id, &left);
   if (!status.ok()) return outcome->Fail(status);
   if (!left) return outcome->Fail(SpaceNotFound());
   outcome->SucceedEmpty();
 }
 
-void SpacesApi::GetDefault(const Caller& caller, Outcome* outcome) {
+void SpacesApi::GetDefaultSpace(const Call& call, Outcome* outcome) {
   std::string space_id;
-  Status status = spaces_->DefaultSpace(caller.user_id, &space_id);
+  Status status = spaces_.DefaultSpace(call.caller.user_id, &space_id);
   if (!status.ok()) return outcome->Fail(status);
   if (space_id.empty()) {
     return outcome->Fail(Status(Code::kNotFound, "You have no default space."));
@@ -127,34 +125,37 @@ void SpacesApi::GetDefault(const Caller& caller, Outcome* outcome) {
   outcome->Succeed(200, body);
 }
 
-void SpacesApi::SetDefault(const Caller& caller, const Request& request,
-                           Outcome* outcome) {
+void SpacesApi::SetDefaultSpace(const Call& call, Outcome* outcome) {
   Json::Value body;
-  Status status = ParseJsonObject(request.body, /*allow_empty=*/false, &body);
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false, &body);
   if (status.ok()) status = RejectUnknownKeys(body, {"spaceId"});
   std::string space_id;
   if (status.ok()) status = GetRequiredString(body, "spaceId", &space_id);
   if (!status.ok()) return outcome->Fail(status);
   if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
-  status = spaces_->SetDefaultSpace(caller.user_id, space_id);
+  status = spaces_.SetDefaultSpace(call.caller.user_id, space_id);
   if (!status.ok()) return outcome->Fail(status);
   outcome->SucceedEmpty();
 }
 
-void SpacesApi::InviteToDefault(const Caller& caller, Outcome* outcome) {
+void SpacesApi::InviteToDefaultSpace(const Call& call, Outcome* outcome) {
   std::string space_id;
-  Status status = spaces_->DefaultSpace(caller.user_id, &space_id);
+  Status status = spaces_.DefaultSpace(call.caller.user_id, &space_id);
   if (!status.ok()) return outcome->Fail(status);
   if (space_id.empty()) {
     return outcome->Fail(Status(
         Code::kNotFound,
         "You have no default space to invite to; create or join one first."));
   }
-  InviteTo(caller, space_id, outcome);
+  Invite(call.caller, space_id, outcome);
 }
 
-void SpacesApi::InviteTo(const Caller& caller, const std::string& space_id,
-                         Outcome* outcome) {
+void SpacesApi::InviteToSpace(const Call& call, Outcome* outcome) {
+  Invite(call.caller, call.parameter, outcome);
+}
+
+void SpacesApi::Invite(const Caller& caller, const std::string& space_id,
+                       Outcome* outcome) {
   SpaceRecord space;
   Status status = FindForMember(caller, space_id, &space);
   if (!status.ok()) return outcome->Fail(status);
@@ -167,7 +168,7 @@ void SpacesApi::InviteTo(const Caller& caller, const std::string& space_id,
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
   int64_t expires_at = NowSeconds() + config_.invite_ttl;
-  status = spaces_->AddInvitation(space_id, ref.nonce, expires_at);
+  status = spaces_.AddInvitation(space_id, ref.nonce, expires_at);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
   body["token"] = MintToken(keys_, config_.token_location, ref, expires_at);
@@ -176,10 +177,10 @@ void SpacesApi::InviteTo(const Caller& caller, const std::string& space_id,
                  space_id + " token=" + TokenIdentifier(ref));
 }
 
-void SpacesApi::Join(const Caller& caller, const Request& request,
-                     Outcome* outcome) {
+void SpacesApi::JoinSpace(const Call& call, Outcome* outcome) {
+  const Caller& caller = call.caller;
   Json::Value body;
-  Status status = ParseJsonObject(request.body, /*allow_empty=*/false, &body);
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false, &body);
   if (status.ok()) status = RejectUnknownKeys(body, {"token"});
   std::string text;
   if (status.ok()) status = GetRequiredString(body, "token", &text);
@@ -199,7 +200,7 @@ void SpacesApi::Join(const Caller& caller, const Request& request,
         "is an access token; joining a space needs an invitation token."));
   }
   JoinResult result;
-  status = spaces_->Join(caller.user_id, ref.owner_id, ref.nonce, &result);
+  status = spaces_.Join(caller.user_id, ref.owner_id, ref.nonce, &result);
   if (!status.ok()) return outcome->Fail(status);
   switch (result) {
     case JoinResult::kJoined:
@@ -221,13 +222,13 @@ void SpacesApi::Join(const Caller& caller, const Request& request,
   }
 }
 
-void SpacesApi::Members(const Caller& caller, const std::string& space_id,
-                        Outcome* outcome) {
+void SpacesApi::ListMembers(const Call& call, Outcome* outcome) {
+  const std::string& space_id = call.parameter;
   if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
   std::vector<std::string> members;
   bool found = false;
   Status status =
-      spaces_->MembersForMember(space_id, caller.user_id, &members, &found);
+      spaces_.MembersForMember(space_id, call.caller.user_id, &members, &found);
   if (!status.ok()) return outcome->Fail(status);
   if (!found) return outcome->Fail(SpaceNotFound());
   Json::Value body(Json::objectValue);

@@ -3,12 +3,11 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdarg>
 #include <cstdio>
-
-#include "tokend/http/router.h"
 
 namespace tokend {
 
@@ -23,7 +22,7 @@ constexpr int kBucketCount = sizeof(kLatencyBuckets) / sizeof(kLatencyBuckets[0]
 constexpr int kCodeSlots = static_cast<int>(Code::kInternal) + 1;
 
 struct Counters {
-  std::atomic<uint64_t> requests[kRouteCount][kStatusSlots];
+  std::atomic<uint64_t> requests[kMaxRoutes][kStatusSlots];
   std::atomic<uint64_t> latency_buckets[kBucketCount];  // cumulative at render
   std::atomic<uint64_t> latency_count;
   std::atomic<uint64_t> latency_sum_us;
@@ -78,7 +77,7 @@ bool InitSharedMetrics() {
 }
 
 void CountRequest(int route_index, int status, double seconds) {
-  if (route_index < 0 || route_index >= kRouteCount) route_index = 0;
+  if (route_index < 0 || route_index >= kMaxRoutes) route_index = 0;
   Add(g_counters->requests[route_index][StatusSlot(status)]);
   for (int i = 0; i < kBucketCount; ++i) {
     if (seconds <= kLatencyBuckets[i]) {
@@ -106,12 +105,13 @@ void SetWorkersAlive(int workers) {
   g_counters->workers_alive.store(workers, std::memory_order_relaxed);
 }
 
-std::string RenderMetrics() {
+std::string RenderMetrics(const std::vector<std::string>& route_names) {
   std::string out;
   out.reserve(8192);
   Line(&out, "# HELP onezone_tokend_requests_total Requests by route and status.");
   Line(&out, "# TYPE onezone_tokend_requests_total counter");
-  for (int route = 0; route < kRouteCount; ++route) {
+  const int routes = std::min(static_cast<int>(route_names.size()), kMaxRoutes);
+  for (int route = 0; route < routes; ++route) {
     for (int slot = 0; slot < kStatusSlots; ++slot) {
       uint64_t value = Load(g_counters->requests[route][slot]);
       if (value == 0) continue;
@@ -122,7 +122,7 @@ std::string RenderMetrics() {
         std::snprintf(status, sizeof(status), "other");
       }
       Line(&out, "onezone_tokend_requests_total{route=\"%s\",status=\"%s\"} %llu",
-           RouteName(static_cast<Route>(route)), status,
+           route_names[route].c_str(), status,
            static_cast<unsigned long long>(value));
     }
   }

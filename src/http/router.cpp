@@ -1,135 +1,116 @@
-// Route table of the API (see router.h).
+// Matching paths and methods against a route table (see router.h).
 #include "tokend/http/router.h"
 
-#include <cstring>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace tokend {
 
 namespace {
 
-// A path below kApiBasePath is `prefix`, then (when the route has one) a
-// parameter, then `suffix`.
-enum class Parameter {
-  kNone,
-  kSegment,   // one non-empty path segment (an id)
-  kRest,      // everything after the prefix, slashes included (a token)
-};
-
-struct RouteSpec {
-  Route route;
-  const char* prefix;
-  Parameter parameter;
-  const char* suffix;
-  const char* name;
-  const char* allow;
-};
-
-// Fixed paths come before the parameter routes they would also match
-// (/user/spaces/default before /user/spaces/{id}).
-constexpr RouteSpec kRoutes[] = {
-    {Route::kUser, "/user", Parameter::kNone, "", "/user", "GET"},
-    {Route::kClientTokenLegacy, "/user/client_token", Parameter::kNone, "",
-     "/user/client_token", "GET"},
-    {Route::kClientTokens, "/user/client_tokens", Parameter::kNone, "",
-     "/user/client_tokens", "GET, POST"},
-    {Route::kClientTokenByValue, "/user/client_tokens/", Parameter::kRest, "",
-     "/user/client_tokens/{token}", "DELETE"},
-    {Route::kUserSpaces, "/user/spaces", Parameter::kNone, "", "/user/spaces",
-     "GET, POST"},
-    {Route::kUserDefaultSpace, "/user/spaces/default", Parameter::kNone, "",
-     "/user/spaces/default", "GET, PUT"},
-    {Route::kUserSpaceInvite, "/user/spaces/token", Parameter::kNone, "",
-     "/user/spaces/token", "GET"},
-    {Route::kUserSpaceJoin, "/user/spaces/join", Parameter::kNone, "",
-     "/user/spaces/join", "POST"},
-    {Route::kUserSpace, "/user/spaces/", Parameter::kSegment, "",
-     "/user/spaces/{id}", "GET, DELETE"},
-    {Route::kSpaceUsers, "/spaces/", Parameter::kSegment, "/users",
-     "/spaces/{id}/users", "GET"},
-    {Route::kSpaceUserInvite, "/spaces/", Parameter::kSegment, "/users/token",
-     "/spaces/{id}/users/token", "POST"},
-    {Route::kHealth, "/health", Parameter::kNone, "", "/health", "GET"},
-};
-
-// Served at the server root, not below the API base path.
-constexpr RouteSpec kMetricsRoute = {Route::kMetrics, "/metrics", Parameter::kNone,
-                                     "", "/metrics", "GET"};
-
-bool EndsWith(const std::string& text, const char* suffix) {
-  size_t length = std::strlen(suffix);
-  return text.size() >= length &&
-         text.compare(text.size() - length, length, suffix) == 0;
-}
-
-// Whether `rest` matches `spec`; sets `parameter` when it does.
-bool Matches(const RouteSpec& spec, const std::string& rest,
-             std::string* parameter) {
-  const size_t prefix = std::strlen(spec.prefix);
-  if (spec.parameter == Parameter::kNone) {
-    // One trailing slash is the same resource.
-    return rest == spec.prefix || rest == std::string(spec.prefix) + "/";
-  }
-  if (rest.compare(0, prefix, spec.prefix) != 0) return false;
-  const size_t suffix = std::strlen(spec.suffix);
-  if (rest.size() <= prefix + suffix || !EndsWith(rest, spec.suffix)) return false;
-  std::string value = rest.substr(prefix, rest.size() - prefix - suffix);
-  if (spec.parameter == Parameter::kSegment &&
-      value.find('/') != std::string::npos) {
-    return false;
-  }
-  *parameter = value;
-  return true;
+[[noreturn]] void BadPattern(const char* pattern, const char* why) {
+  std::fprintf(stderr, "route pattern \"%s\": %s\n", pattern, why);
+  std::abort();
 }
 
 }  // namespace
 
-RouteMatch MatchRoute(const std::string& raw_path) {
-  RouteMatch match;
-  std::string unused;
-  if (Matches(kMetricsRoute, raw_path, &unused)) {
-    match.route = kMetricsRoute.route;
-    match.name = kMetricsRoute.name;
-    match.allow = kMetricsRoute.allow;
+Router::Router(const std::vector<RouteRow>& rows) {
+  names_.push_back("unknown");
+  std::vector<Route> routes;
+  for (size_t row = 0; row < rows.size(); ++row) {
+    const RouteRow& spec = rows[row];
+    std::string pattern = spec.pattern;
+    size_t open = pattern.find('{');
+    Route route;
+    route.mount = spec.mount;
+    if (open == std::string::npos) {
+      route.prefix = pattern;
+      route.parameter = Parameter::kNone;
+    } else {
+      size_t close = pattern.find('}', open);
+      if (close == std::string::npos) BadPattern(spec.pattern, "no closing }");
+      if (pattern.find('{', close) != std::string::npos) {
+        BadPattern(spec.pattern, "more than one parameter");
+      }
+      bool rest = pattern[close - 1] == '*';
+      route.prefix = pattern.substr(0, open);
+      route.parameter = rest ? Parameter::kRest : Parameter::kSegment;
+      route.suffix = pattern.substr(close + 1);
+      if (rest && !route.suffix.empty()) {
+        BadPattern(spec.pattern, "a {name*} parameter must end the pattern");
+      }
+      // The name shows {name*} as {name}.
+      if (rest) pattern.erase(close - 1, 1);
+    }
+    auto existing = std::find_if(routes.begin(), routes.end(), [&](const Route& r) {
+      return r.mount == route.mount && r.prefix == route.prefix &&
+             r.parameter == route.parameter && r.suffix == route.suffix;
+    });
+    if (existing == routes.end()) {
+      route.number = static_cast<int>(names_.size());
+      names_.push_back(pattern);
+      routes.push_back(route);
+      existing = routes.end() - 1;
+    }
+    for (const auto& method : existing->methods) {
+      if (method.first == spec.method) BadPattern(spec.pattern, "method listed twice");
+    }
+    existing->methods.emplace_back(spec.method, static_cast<int>(row));
+    if (!existing->allow.empty()) existing->allow += ", ";
+    existing->allow += spec.method;
+  }
+  // Fixed routes first; the stable partition keeps table order within each.
+  std::stable_partition(routes.begin(), routes.end(), [](const Route& route) {
+    return route.parameter == Parameter::kNone;
+  });
+  routes_ = std::move(routes);
+}
+
+bool Router::Matches(const Route& route, const std::string& path,
+                     std::string* parameter) const {
+  if (path.compare(0, route.mount.size(), route.mount) != 0) return false;
+  const size_t start = route.mount.size();
+  const size_t length = path.size() - start;
+  if (route.parameter == Parameter::kNone) {
+    // One trailing slash is the same resource.
+    const size_t prefix = route.prefix.size();
+    return path.compare(start, std::string::npos, route.prefix) == 0 ||
+           (length == prefix + 1 && path.back() == '/' &&
+            path.compare(start, prefix, route.prefix) == 0);
+  }
+  const size_t fixed = route.prefix.size() + route.suffix.size();
+  if (length <= fixed) return false;  // the parameter may not be empty
+  if (path.compare(start, route.prefix.size(), route.prefix) != 0 ||
+      path.compare(path.size() - route.suffix.size(), std::string::npos,
+                   route.suffix) != 0) {
+    return false;
+  }
+  const size_t value_start = start + route.prefix.size();
+  const size_t value_length = length - fixed;
+  if (route.parameter == Parameter::kSegment &&
+      path.find('/', value_start) < value_start + value_length) {
+    return false;
+  }
+  parameter->assign(path, value_start, value_length);
+  return true;
+}
+
+Router::Match Router::Find(const std::string& raw_path,
+                           const std::string& method) const {
+  Match match;
+  for (const Route& route : routes_) {
+    if (!Matches(route, raw_path, &match.parameter)) continue;
+    match.route = route.number;
+    match.name = names_[route.number].c_str();
+    match.allow = route.allow.c_str();
+    for (const auto& allowed : route.methods) {
+      if (allowed.first == method) match.row = allowed.second;
+    }
     return match;
   }
-  const size_t base = std::strlen(kApiBasePath);
-  if (raw_path.compare(0, base, kApiBasePath) != 0) return match;
-  std::string rest = raw_path.substr(base);
-  for (const RouteSpec& spec : kRoutes) {
-    std::string parameter;
-    if (Matches(spec, rest, &parameter)) {
-      match.route = spec.route;
-      match.name = spec.name;
-      match.allow = spec.allow;
-      match.parameter = parameter;
-      return match;
-    }
-  }
   return match;
-}
-
-const char* RouteName(Route route) {
-  if (route == kMetricsRoute.route) return kMetricsRoute.name;
-  for (const RouteSpec& spec : kRoutes) {
-    if (spec.route == route) return spec.name;
-  }
-  return "unknown";
-}
-
-bool RouteAllows(const RouteMatch& match, const std::string& method) {
-  // The allow lists are short and fixed: "GET", "GET, POST", "DELETE".
-  std::string allow = match.allow;
-  size_t start = 0;
-  while (start < allow.size()) {
-    size_t end = allow.find(", ", start);
-    if (end == std::string::npos) end = allow.size();
-    if (allow.compare(start, end - start, method) == 0 &&
-        end - start == method.size()) {
-      return true;
-    }
-    start = end + 2;
-  }
-  return false;
 }
 
 }  // namespace tokend

@@ -1,6 +1,7 @@
 // A worker's kept-alive FastCGI connections (see fcgi_connections.h).
 #include "tokend/server/fcgi_connections.h"
 
+#include <fcgiapp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>

@@ -28,7 +28,7 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();
-    CountRequest(static_cast<int>(outcome.route_id), outcome.response.status,
+    CountRequest(outcome.route_number, outcome.response.status,
                  ms / 1000.0);
     std::string lines = FormatRequestLog(request, outcome, ms) + "\n" +
                         FormatAuditLines(request, outcome);

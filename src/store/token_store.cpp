@@ -2,7 +2,6 @@
 #include "tokend/store/token_store.h"
 
 #include "tokend/common/clock.h"
-#include "tokend/common/crypto.h"
 #include "tokend/store/store_keys.h"
 
 namespace tokend {
@@ -80,11 +79,6 @@ Status RunGuarded(RedisClient* redis, const std::string& script,
 }
 
 }  // namespace
-
-std::string UserFingerprint(const std::string& name,
-                            const std::string& password_hash) {
-  return Sha1Hex(std::to_string(name.size()) + ":" + name + password_hash);
-}
 
 Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
                           int64_t created_ms, int max_tokens, WriteGuard* guard,

@@ -5,17 +5,18 @@
 //
 // Invitations are macaroons of kind "inv" (see token_ref.h): single use,
 // expiring after `invite_ttl`, never accepted as access tokens and the other
-// way round.
+// way round. A space id in a path that is not one (32 lowercase hex digits)
+// is 404, like a space the caller is not in.
 //
 // Not thread-safe: one per worker.
 #pragma once
 
 #include <string>
 
-#include "tokend/auth/authenticator.h"
+#include "tokend/api/call.h"
 #include "tokend/common/config.h"
-#include "tokend/http/request.h"
 #include "tokend/http/outcome.h"
+#include "tokend/store/redis_client.h"
 #include "tokend/store/space_store.h"
 #include "tokend/token/token_keys.h"
 
@@ -23,35 +24,44 @@ namespace tokend {
 
 class SpacesApi {
  public:
-  SpacesApi(const Config& config, const TokenKeys& keys, SpaceStore* spaces)
-      : config_(config), keys_(keys), spaces_(spaces) {}
+  // `config`, `keys` and `redis` must outlive it.
+  SpacesApi(const Config& config, const TokenKeys& keys, RedisClient* redis)
+      : config_(config), keys_(keys), spaces_(redis) {}
 
-  void Create(const Caller& caller, const Request& request, Outcome* outcome);
-  void List(const Caller& caller, Outcome* outcome);
-  void Get(const Caller& caller, const std::string& space_id, Outcome* outcome);
-  void Leave(const Caller& caller, const std::string& space_id,
-             Outcome* outcome);
-  void GetDefault(const Caller& caller, Outcome* outcome);
-  void SetDefault(const Caller& caller, const Request& request,
-                  Outcome* outcome);
-  void InviteToDefault(const Caller& caller, Outcome* outcome);
-  void InviteTo(const Caller& caller, const std::string& space_id,
-                Outcome* outcome);
-  void Join(const Caller& caller, const Request& request, Outcome* outcome);
-  void Members(const Caller& caller, const std::string& space_id,
-               Outcome* outcome);
+  // POST /user/spaces {"name"}: 201 with Location and {"spaceId"}.
+  void CreateSpace(const Call& call, Outcome* outcome);
+  // GET /user/spaces: {"spaces": [ids], "default": id or null}.
+  void ListSpaces(const Call& call, Outcome* outcome);
+  // GET /user/spaces/{id}: {"spaceId", "name", "owner", "members"}.
+  void GetSpace(const Call& call, Outcome* outcome);
+  // DELETE /user/spaces/{id}: 204, the caller leaves.
+  void LeaveSpace(const Call& call, Outcome* outcome);
+  // GET and PUT /user/spaces/default.
+  void GetDefaultSpace(const Call& call, Outcome* outcome);
+  void SetDefaultSpace(const Call& call, Outcome* outcome);
+  // GET /user/spaces/token: an invitation to the caller's default space.
+  void InviteToDefaultSpace(const Call& call, Outcome* outcome);
+  // POST /spaces/{id}/users/token: an invitation to a space the caller owns.
+  void InviteToSpace(const Call& call, Outcome* outcome);
+  // POST /user/spaces/join {"token"}: 201 with Location and {"spaceId"}.
+  void JoinSpace(const Call& call, Outcome* outcome);
+  // GET /spaces/{id}/users: {"users": [userIds]}, for members only.
+  void ListMembers(const Call& call, Outcome* outcome);
 
  private:
   // The space if the caller is a member; kNotFound otherwise (including
   // for a malformed id).
   Status FindForMember(const Caller& caller, const std::string& space_id,
                        SpaceRecord* space);
+  // 200 {"token"}: an invitation to `space_id`, which the caller must own.
+  void Invite(const Caller& caller, const std::string& space_id,
+              Outcome* outcome);
   // 201 with Location /user/spaces/{id} and {"spaceId"}.
   void Created(const std::string& space_id, Outcome* outcome);
 
   const Config& config_;
   const TokenKeys& keys_;
-  SpaceStore* spaces_;
+  SpaceStore spaces_;
 };
 
 }  // namespace tokend

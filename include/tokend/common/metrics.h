@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tokend/common/status.h"
 
@@ -18,7 +19,11 @@ namespace tokend {
 // counters then stay process-local).
 bool InitSharedMetrics();
 
-// `route_index` is a Route value; `status` an HTTP status.
+// Routes counted apart; requests of a route numbered beyond count as route 0.
+constexpr int kMaxRoutes = 64;
+
+// `route_index` is the route's number (Router::Match::route, 0 for none);
+// `status` an HTTP status.
 void CountRequest(int route_index, int status, double seconds);
 void CountTokenCreated();
 void CountTokenRevoked();
@@ -31,6 +36,8 @@ void CountPasswordHash();
 void CountFastcgiConnection();
 void SetWorkersAlive(int workers);
 
-std::string RenderMetrics();
+// The Prometheus text of every counter; requests are labelled with
+// `route_names[route number]`.
+std::string RenderMetrics(const std::vector<std::string>& route_names);
 
 }  // namespace tokend

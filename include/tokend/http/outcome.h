@@ -6,9 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tokend/http/response.h"
-#include "tokend/http/router.h"
 #include "tokend/common/status.h"
+#include "tokend/http/response.h"
 
 namespace Json {
 class Value;
@@ -18,7 +17,7 @@ namespace tokend {
 
 struct Outcome {
   Response response;
-  Route route_id = Route::kNone;   // for metrics
+  int route_number = 0;           // Router::Match::route, for metrics
   const char* route = "unknown";  // the route's name, never the raw path
   std::string user_id;            // empty when not authenticated
   std::string error_detail;       // an internal error's cause, for the log

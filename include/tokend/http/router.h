@@ -1,52 +1,76 @@
-// Router: maps a request path to one of the API's routes and says which
-// methods the route allows (for 405 and its Allow header).
+// Router: finds the route of a table that a request path names, and the
+// row of that route that serves the request's method, for 404, 405 and its
+// Allow header. The table is the caller's (the API's endpoint table); the
+// router knows only paths and methods.
 //
-// Pure functions; thread-safe.
+// A row's path pattern is literal text with at most one parameter:
+//   "{name}"   one non-empty path segment (no '/'),
+//   "{name*}"  the rest of the path, slashes included (a token).
+// Rows with the same mount and pattern are one route; the route's name
+// (for logs and metric labels) is its pattern with "{name*}" shown as
+// "{name}", so it never contains what a client put in the path. A fixed
+// path also matches with one trailing slash. Fixed routes are tried first,
+// then parameter routes in table order, so "/user/spaces/default" wins over
+// "/user/spaces/{id}".
+//
+// Immutable after construction; thread-safe.
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tokend {
 
-enum class Route {
-  kNone,                // unknown path: 404
-  kUser,                // /user
-  kClientTokenLegacy,   // /user/client_token (GET that creates, deprecated)
-  kClientTokens,        // /user/client_tokens
-  kClientTokenByValue,  // /user/client_tokens/{token}
-  kUserSpaces,          // /user/spaces
-  kUserDefaultSpace,    // /user/spaces/default
-  kUserSpaceInvite,     // /user/spaces/token
-  kUserSpaceJoin,       // /user/spaces/join
-  kUserSpace,           // /user/spaces/{id}
-  kSpaceUsers,          // /spaces/{id}/users
-  kSpaceUserInvite,     // /spaces/{id}/users/token
-  kHealth,              // /health (no authentication)
-  kMetrics,             // /metrics at the server root (nginx: loopback only)
-  kRouteCountMarker,    // keep last: the number of routes
+struct RouteRow {
+  const char* mount;    // what the pattern is below ("" for the server root)
+  const char* pattern;  // "/user/client_tokens/{token*}"
+  const char* method;   // "GET", compared case-sensitively
 };
 
-constexpr int kRouteCount = static_cast<int>(Route::kRouteCountMarker);
+class Router {
+ public:
+  // Index 0 is no route at all; routes are numbered from 1 in the order
+  // their first row appears.
+  static constexpr int kNoRoute = 0;
 
-struct RouteMatch {
-  Route route = Route::kNone;
-  // A name for logs that never contains the path parameter (a token).
-  const char* name = "unknown";
-  // Allowed methods, as the Allow header lists them.
-  const char* allow = "";
-  // The raw, still percent-encoded path parameter.
-  std::string parameter;
+  struct Match {
+    int route = kNoRoute;
+    // The row serving the method, -1 when the route does not allow it.
+    int row = -1;
+    const char* name = "unknown";
+    const char* allow = "";  // the route's methods: "GET, POST"
+    std::string parameter;   // raw, still percent-encoded
+  };
+
+  // Aborts on a malformed pattern: the table is part of the program.
+  explicit Router(const std::vector<RouteRow>& rows);
+  // Matches point into the router's names: it is not copied.
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  Match Find(const std::string& raw_path, const std::string& method) const;
+
+  // Route names by route number; [kNoRoute] is "unknown".
+  const std::vector<std::string>& route_names() const { return names_; }
+
+ private:
+  enum class Parameter { kNone, kSegment, kRest };
+  struct Route {
+    int number;
+    std::string mount;
+    std::string prefix;  // the pattern before the parameter
+    Parameter parameter;
+    std::string suffix;  // the pattern after it
+    std::string allow;
+    std::vector<std::pair<std::string, int>> methods;  // method, row
+  };
+
+  bool Matches(const Route& route, const std::string& path,
+               std::string* parameter) const;
+
+  std::vector<Route> routes_;  // fixed routes first, then parameter routes
+  std::vector<std::string> names_;
 };
-
-// The API's base path; everything else is 404.
-constexpr char kApiBasePath[] = "/api/v3/onezone";
-
-RouteMatch MatchRoute(const std::string& raw_path);
-
-// The route's name for logs and metrics ("unknown" for kNone).
-const char* RouteName(Route route);
-
-// Whether `method` is in the route's Allow list.
-bool RouteAllows(const RouteMatch& match, const std::string& method);
 
 }  // namespace tokend

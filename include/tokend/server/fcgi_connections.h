@@ -18,12 +18,14 @@
 // request nginx has just sent.
 #pragma once
 
-#include <fcgiapp.h>
 #include <sys/epoll.h>
 
 #include <functional>
 #include <map>
 #include <memory>
+
+// libfcgi's request type; only the .cpp files of server/ include its header.
+struct FCGX_Request;
 
 namespace tokend {
 

@@ -1,10 +1,17 @@
-// Unit tests for router.h: which paths reach which route, what each route
-// allows, and that the token path parameter is handed over raw.
+// Unit tests for the endpoint table and the router built from it
+// (endpoints.h, router.h): which paths reach which route, what each route
+// allows, which handler serves each row, and that path parameters are
+// handed over raw.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <cstring>
+#include <set>
 #include <string>
 
+#include "tokend/api/api.h"
+#include "tokend/api/endpoints.h"
+#include "tokend/common/metrics.h"
 #include "tokend/http/router.h"
 
 namespace tokend {
@@ -12,44 +19,28 @@ namespace {
 
 const std::string kBase = kApiBasePath;
 
-std::string Describe(Route route) {
-  switch (route) {
-    case Route::kNone:
-      return "none";
-    case Route::kUser:
-      return "user";
-    case Route::kClientTokenLegacy:
-      return "client_token";
-    case Route::kClientTokens:
-      return "client_tokens";
-    case Route::kClientTokenByValue:
-      return "client_tokens/{token}";
-    case Route::kUserSpaces:
-      return "user/spaces";
-    case Route::kUserDefaultSpace:
-      return "user/spaces/default";
-    case Route::kUserSpaceInvite:
-      return "user/spaces/token";
-    case Route::kUserSpaceJoin:
-      return "user/spaces/join";
-    case Route::kUserSpace:
-      return "user/spaces/{id}";
-    case Route::kSpaceUsers:
-      return "spaces/{id}/users";
-    case Route::kSpaceUserInvite:
-      return "spaces/{id}/users/token";
-    case Route::kHealth:
-      return "health";
-    case Route::kMetrics:
-      return "metrics";
-    case Route::kRouteCountMarker:
-      break;
-  }
-  return "route #" + std::to_string(static_cast<int>(route));
+// A match of the endpoint router that remembers its path, so that a test
+// can ask which methods the matched route allows.
+struct RouteMatch : Router::Match {
+  std::string path;
+};
+
+RouteMatch MatchRoute(const std::string& path) {
+  RouteMatch match;
+  static_cast<Router::Match&>(match) = EndpointRouter().Find(path, "");
+  match.path = path;
+  return match;
 }
 
-#define ASSERT_ROUTE(expected, path)                                  \
-  CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(path), Describe(expected), \
+// Whether a row of the matched route serves `method`.
+bool RouteAllows(const RouteMatch& match, const std::string& method) {
+  return EndpointRouter().Find(match.path, method).row >= 0;
+}
+
+std::string Describe(int route) { return EndpointRouter().route_names().at(route); }
+
+#define ASSERT_ROUTE(expected, path)                                 \
+  CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(path), std::string(expected), \
                                Describe(MatchRoute(path).route))
 
 }  // namespace
@@ -81,63 +72,65 @@ class RouterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testMetricsIsAtTheServerRootOnly);
   CPPUNIT_TEST(testEveryRouteHasANameAndAnAllowList);
   CPPUNIT_TEST(testRouteNameAgreesWithTheMatchedName);
+  CPPUNIT_TEST(testEveryRowIsServedByItsOwnPathAndMethod);
+  CPPUNIT_TEST(testRowsNameTheirHandlersAndAccess);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void testMatchesEveryRouteBelowTheBasePath() {
-    ASSERT_ROUTE(Route::kUser, kBase + "/user");
-    ASSERT_ROUTE(Route::kClientTokenLegacy, kBase + "/user/client_token");
-    ASSERT_ROUTE(Route::kClientTokens, kBase + "/user/client_tokens");
-    ASSERT_ROUTE(Route::kClientTokenByValue,
+    ASSERT_ROUTE("/user", kBase + "/user");
+    ASSERT_ROUTE("/user/client_token", kBase + "/user/client_token");
+    ASSERT_ROUTE("/user/client_tokens", kBase + "/user/client_tokens");
+    ASSERT_ROUTE("/user/client_tokens/{token}",
                  kBase + "/user/client_tokens/MDAxNWxvY2F00aW9u");
   }
 
   void testAcceptsOneTrailingSlashOnFixedRoutes() {
-    ASSERT_ROUTE(Route::kUser, kBase + "/user/");
-    ASSERT_ROUTE(Route::kClientTokenLegacy, kBase + "/user/client_token/");
-    ASSERT_ROUTE(Route::kClientTokens, kBase + "/user/client_tokens/");
+    ASSERT_ROUTE("/user", kBase + "/user/");
+    ASSERT_ROUTE("/user/client_token", kBase + "/user/client_token/");
+    ASSERT_ROUTE("/user/client_tokens", kBase + "/user/client_tokens/");
   }
 
   void testRejectsTwoTrailingSlashesOnFixedRoutes() {
-    ASSERT_ROUTE(Route::kNone, kBase + "/user//");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/client_token//");
+    ASSERT_ROUTE("unknown", kBase + "/user//");
+    ASSERT_ROUTE("unknown", kBase + "/user/client_token//");
   }
 
   void testPathsOutsideTheBasePathAreUnknown() {
-    ASSERT_ROUTE(Route::kNone, "/user");
-    ASSERT_ROUTE(Route::kNone, "/user/client_tokens");
-    ASSERT_ROUTE(Route::kNone, "/api/v3/user/client_tokens");
-    ASSERT_ROUTE(Route::kNone, "/api/v2/onezone/user/client_tokens");
-    ASSERT_ROUTE(Route::kNone, "/prefix/api/v3/onezone/user");
-    ASSERT_ROUTE(Route::kNone, "");
-    ASSERT_ROUTE(Route::kNone, "/");
+    ASSERT_ROUTE("unknown", "/user");
+    ASSERT_ROUTE("unknown", "/user/client_tokens");
+    ASSERT_ROUTE("unknown", "/api/v3/user/client_tokens");
+    ASSERT_ROUTE("unknown", "/api/v2/onezone/user/client_tokens");
+    ASSERT_ROUTE("unknown", "/prefix/api/v3/onezone/user");
+    ASSERT_ROUTE("unknown", "");
+    ASSERT_ROUTE("unknown", "/");
   }
 
   void testBasePathItselfIsUnknown() {
-    ASSERT_ROUTE(Route::kNone, kBase);
-    ASSERT_ROUTE(Route::kNone, kBase + "/");
+    ASSERT_ROUTE("unknown", kBase);
+    ASSERT_ROUTE("unknown", kBase + "/");
   }
 
   void testNearMissesOfRoutesAreUnknown() {
     // The base path must end at a segment boundary.
-    ASSERT_ROUTE(Route::kNone, kBase + "x/user");
-    ASSERT_ROUTE(Route::kNone, kBase + "/users");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/client");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/client_tokensx");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/client_tokenx");
-    ASSERT_ROUTE(Route::kNone, kBase + "//user");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user?x=1");
+    ASSERT_ROUTE("unknown", kBase + "x/user");
+    ASSERT_ROUTE("unknown", kBase + "/users");
+    ASSERT_ROUTE("unknown", kBase + "/user/client");
+    ASSERT_ROUTE("unknown", kBase + "/user/client_tokensx");
+    ASSERT_ROUTE("unknown", kBase + "/user/client_tokenx");
+    ASSERT_ROUTE("unknown", kBase + "//user");
+    ASSERT_ROUTE("unknown", kBase + "/user?x=1");
   }
 
   void testPathMatchingIsCaseSensitive() {
-    ASSERT_ROUTE(Route::kNone, kBase + "/User");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/Client_Tokens");
-    ASSERT_ROUTE(Route::kNone, "/API/v3/onezone/user");
+    ASSERT_ROUTE("unknown", kBase + "/User");
+    ASSERT_ROUTE("unknown", kBase + "/user/Client_Tokens");
+    ASSERT_ROUTE("unknown", "/API/v3/onezone/user");
   }
 
   void testTokenParameterIsPassedOnRawAndStillEncoded() {
     RouteMatch match = MatchRoute(kBase + "/user/client_tokens/MDAx%2Bab%3D");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kClientTokenByValue),
+    CPPUNIT_ASSERT_EQUAL(std::string("/user/client_tokens/{token}"),
                          Describe(match.route));
     CPPUNIT_ASSERT_EQUAL(std::string("MDAx%2Bab%3D"), match.parameter);
 
@@ -148,7 +141,7 @@ class RouterTest : public CppUnit::TestFixture {
 
   void testEmptyTokenParameterIsTheListRouteNotTheDeleteRoute() {
     RouteMatch match = MatchRoute(kBase + "/user/client_tokens/");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kClientTokens), Describe(match.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/user/client_tokens"), Describe(match.route));
     CPPUNIT_ASSERT(match.parameter.empty());
   }
 
@@ -156,7 +149,7 @@ class RouterTest : public CppUnit::TestFixture {
     for (const char* path : {"/user", "/user/", "/user/client_token",
                              "/user/client_tokens", "/user/client_tokens/"}) {
       RouteMatch match = MatchRoute(kBase + path);
-      CPPUNIT_ASSERT_MESSAGE(path, match.route != Route::kNone);
+      CPPUNIT_ASSERT_MESSAGE(path, match.route != Router::kNoRoute);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string(), match.parameter);
     }
   }
@@ -237,22 +230,22 @@ class RouterTest : public CppUnit::TestFixture {
   }
 
   void testMatchesEverySpaceRoute() {
-    ASSERT_ROUTE(Route::kUserSpaces, kBase + "/user/spaces");
-    ASSERT_ROUTE(Route::kUserSpaces, kBase + "/user/spaces/");
-    ASSERT_ROUTE(Route::kUserDefaultSpace, kBase + "/user/spaces/default");
-    ASSERT_ROUTE(Route::kUserSpaceInvite, kBase + "/user/spaces/token");
-    ASSERT_ROUTE(Route::kUserSpaceJoin, kBase + "/user/spaces/join");
+    ASSERT_ROUTE("/user/spaces", kBase + "/user/spaces");
+    ASSERT_ROUTE("/user/spaces", kBase + "/user/spaces/");
+    ASSERT_ROUTE("/user/spaces/default", kBase + "/user/spaces/default");
+    ASSERT_ROUTE("/user/spaces/token", kBase + "/user/spaces/token");
+    ASSERT_ROUTE("/user/spaces/join", kBase + "/user/spaces/join");
 
     RouteMatch space = MatchRoute(kBase + "/user/spaces/0123abcd");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kUserSpace), Describe(space.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/user/spaces/{id}"), Describe(space.route));
     CPPUNIT_ASSERT_EQUAL(std::string("0123abcd"), space.parameter);
 
     RouteMatch users = MatchRoute(kBase + "/spaces/0123abcd/users");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kSpaceUsers), Describe(users.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/spaces/{id}/users"), Describe(users.route));
     CPPUNIT_ASSERT_EQUAL(std::string("0123abcd"), users.parameter);
 
     RouteMatch invite = MatchRoute(kBase + "/spaces/0123abcd/users/token");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kSpaceUserInvite),
+    CPPUNIT_ASSERT_EQUAL(std::string("/spaces/{id}/users/token"),
                          Describe(invite.route));
     CPPUNIT_ASSERT_EQUAL(std::string("0123abcd"), invite.parameter);
   }
@@ -260,29 +253,29 @@ class RouterTest : public CppUnit::TestFixture {
   void testFixedSpacePathsWinOverTheSpaceIdRoute() {
     for (const char* fixed : {"default", "token", "join"}) {
       RouteMatch match = MatchRoute(kBase + "/user/spaces/" + fixed);
-      CPPUNIT_ASSERT_MESSAGE(fixed, match.route != Route::kUserSpace);
+      CPPUNIT_ASSERT_MESSAGE(fixed, Describe(match.route) != "/user/spaces/{id}");
       CPPUNIT_ASSERT_EQUAL_MESSAGE(fixed, std::string(), match.parameter);
     }
     // Only the exact words: a longer id that starts with one is an id.
     RouteMatch match = MatchRoute(kBase + "/user/spaces/defaults");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kUserSpace), Describe(match.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/user/spaces/{id}"), Describe(match.route));
     CPPUNIT_ASSERT_EQUAL(std::string("defaults"), match.parameter);
   }
 
   void testSpaceIdIsExactlyOneNonEmptySegment() {
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/spaces/a/b");
-    ASSERT_ROUTE(Route::kNone, kBase + "/user/spaces//");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces//users");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces/users");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces/a/b/users");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces/a/b/users/token");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces/abc");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces/abc/user");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces/abc/users/tokens");
-    ASSERT_ROUTE(Route::kNone, kBase + "/spaces");
+    ASSERT_ROUTE("unknown", kBase + "/user/spaces/a/b");
+    ASSERT_ROUTE("unknown", kBase + "/user/spaces//");
+    ASSERT_ROUTE("unknown", kBase + "/spaces//users");
+    ASSERT_ROUTE("unknown", kBase + "/spaces/users");
+    ASSERT_ROUTE("unknown", kBase + "/spaces/a/b/users");
+    ASSERT_ROUTE("unknown", kBase + "/spaces/a/b/users/token");
+    ASSERT_ROUTE("unknown", kBase + "/spaces/abc");
+    ASSERT_ROUTE("unknown", kBase + "/spaces/abc/user");
+    ASSERT_ROUTE("unknown", kBase + "/spaces/abc/users/tokens");
+    ASSERT_ROUTE("unknown", kBase + "/spaces");
     // The id stays percent-encoded, as the token does.
     RouteMatch match = MatchRoute(kBase + "/spaces/a%2Fb/users");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kSpaceUsers), Describe(match.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/spaces/{id}/users"), Describe(match.route));
     CPPUNIT_ASSERT_EQUAL(std::string("a%2Fb"), match.parameter);
   }
 
@@ -325,7 +318,7 @@ class RouterTest : public CppUnit::TestFixture {
          {"/user/spaces/" + id, "/spaces/" + id + "/users",
           "/spaces/" + id + "/users/token"}) {
       RouteMatch match = MatchRoute(kBase + path);
-      CPPUNIT_ASSERT_MESSAGE(path, match.route != Route::kNone);
+      CPPUNIT_ASSERT_MESSAGE(path, match.route != Router::kNoRoute);
       CPPUNIT_ASSERT_MESSAGE(
           path, std::string(match.name).find(id) == std::string::npos);
       CPPUNIT_ASSERT_MESSAGE(
@@ -335,34 +328,43 @@ class RouterTest : public CppUnit::TestFixture {
 
   void testHealthIsBelowTheBasePath() {
     RouteMatch health = MatchRoute(kBase + "/health");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kHealth), Describe(health.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/health"), Describe(health.route));
     CPPUNIT_ASSERT(RouteAllows(health, "GET"));
     CPPUNIT_ASSERT(!RouteAllows(health, "POST"));
-    ASSERT_ROUTE(Route::kHealth, kBase + "/health/");
-    ASSERT_ROUTE(Route::kNone, "/health");
+    ASSERT_ROUTE("/health", kBase + "/health/");
+    ASSERT_ROUTE("unknown", "/health");
   }
 
   void testMetricsIsAtTheServerRootOnly() {
     RouteMatch metrics = MatchRoute("/metrics");
-    CPPUNIT_ASSERT_EQUAL(Describe(Route::kMetrics), Describe(metrics.route));
+    CPPUNIT_ASSERT_EQUAL(std::string("/metrics"), Describe(metrics.route));
     CPPUNIT_ASSERT(RouteAllows(metrics, "GET"));
     CPPUNIT_ASSERT(!RouteAllows(metrics, "POST"));
     CPPUNIT_ASSERT(metrics.parameter.empty());
-    ASSERT_ROUTE(Route::kMetrics, "/metrics/");
-    ASSERT_ROUTE(Route::kNone, kBase + "/metrics");
-    ASSERT_ROUTE(Route::kNone, "/metricsx");
-    ASSERT_ROUTE(Route::kNone, "/metrics/x");
+    ASSERT_ROUTE("/metrics", "/metrics/");
+    ASSERT_ROUTE("unknown", kBase + "/metrics");
+    ASSERT_ROUTE("unknown", "/metricsx");
+    ASSERT_ROUTE("unknown", "/metrics/x");
   }
 
   void testEveryRouteHasANameAndAnAllowList() {
-    CPPUNIT_ASSERT_EQUAL(std::string("unknown"),
-                         std::string(RouteName(Route::kNone)));
-    for (int value = 1; value < kRouteCount; ++value) {
-      Route route = static_cast<Route>(value);
-      std::string name = RouteName(route);
-      CPPUNIT_ASSERT_MESSAGE(Describe(route), name != "unknown");
-      CPPUNIT_ASSERT_MESSAGE(Describe(route), !name.empty() && name[0] == '/');
+    const std::vector<std::string>& names = EndpointRouter().route_names();
+    CPPUNIT_ASSERT_EQUAL(std::string("unknown"), names.at(Router::kNoRoute));
+    std::set<std::string> distinct(names.begin(), names.end());
+    CPPUNIT_ASSERT_EQUAL(names.size(), distinct.size());
+    CPPUNIT_ASSERT(names.size() <= static_cast<size_t>(kMaxRoutes));
+    for (size_t route = 1; route < names.size(); ++route) {
+      CPPUNIT_ASSERT_MESSAGE(names[route],
+                             !names[route].empty() && names[route][0] == '/');
+      CPPUNIT_ASSERT_MESSAGE(names[route],
+                             names[route].find('*') == std::string::npos);
     }
+    // One route per distinct path of the table, methods folded together.
+    std::set<std::string> paths;
+    for (const Endpoint& endpoint : Endpoints()) {
+      paths.insert(std::string(endpoint.mount) + endpoint.path);
+    }
+    CPPUNIT_ASSERT_EQUAL(paths.size() + 1, names.size());
   }
 
   void testRouteNameAgreesWithTheMatchedName() {
@@ -375,10 +377,60 @@ class RouterTest : public CppUnit::TestFixture {
           kBase + "/spaces/abc/users/token", kBase + "/health",
           std::string("/metrics")}) {
       RouteMatch match = MatchRoute(path);
-      CPPUNIT_ASSERT_MESSAGE(path, match.route != Route::kNone);
+      CPPUNIT_ASSERT_MESSAGE(path, match.route != Router::kNoRoute);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string(match.name),
-                                   std::string(RouteName(match.route)));
+                                   Describe(match.route));
       CPPUNIT_ASSERT_MESSAGE(path, std::string(match.allow) != "");
+    }
+  }
+
+  // Each row is reached by its own path and method, and no other row is.
+  void testEveryRowIsServedByItsOwnPathAndMethod() {
+    const std::vector<Endpoint>& endpoints = Endpoints();
+    for (size_t row = 0; row < endpoints.size(); ++row) {
+      std::string path = std::string(endpoints[row].mount) + endpoints[row].path;
+      for (const char* parameter : {"{token*}", "{id}"}) {
+        size_t at = path.find(parameter);
+        if (at != std::string::npos) path.replace(at, std::strlen(parameter), "p1");
+      }
+      Router::Match match = EndpointRouter().Find(path, endpoints[row].method);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(path + " " + endpoints[row].method,
+                                   static_cast<int>(row), match.row);
+    }
+  }
+
+  // The rows name the handlers the endpoints document (spot checks of the
+  // ones a wrong row would hurt most: the writes and the public ones).
+  void testRowsNameTheirHandlersAndAccess() {
+    auto row = [](const std::string& path, const char* method) {
+      Router::Match match = EndpointRouter().Find(path, method);
+      CPPUNIT_ASSERT_MESSAGE(path, match.row >= 0);
+      return Endpoints()[match.row];
+    };
+    Endpoint create = row(kBase + "/user/client_tokens", "POST");
+    CPPUNIT_ASSERT(create.handler == static_cast<Handler>(&ClientTokensApi::CreateToken));
+    CPPUNIT_ASSERT(create.access == Access::kCallerCheckedByWrite);
+    Endpoint list = row(kBase + "/user/client_tokens", "GET");
+    CPPUNIT_ASSERT(list.handler == static_cast<Handler>(&ClientTokensApi::ListTokens));
+    CPPUNIT_ASSERT(list.access == Access::kCaller);
+    CPPUNIT_ASSERT(list.prefetch == &TokenStore::ListCommand);
+    Endpoint remove = row(kBase + "/user/client_tokens/abc", "DELETE");
+    CPPUNIT_ASSERT(remove.handler == static_cast<Handler>(&ClientTokensApi::DeleteToken));
+    CPPUNIT_ASSERT(remove.access == Access::kCallerCheckedByWrite);
+    Endpoint legacy = row(kBase + "/user/client_token", "GET");
+    CPPUNIT_ASSERT(legacy.handler ==
+                   static_cast<Handler>(&ClientTokensApi::CreateTokenLegacy));
+    CPPUNIT_ASSERT(legacy.access == Access::kCallerCheckedByWrite);
+    CPPUNIT_ASSERT(row(kBase + "/user", "GET").handler ==
+                   static_cast<Handler>(&UserApi::GetUser));
+    CPPUNIT_ASSERT(row(kBase + "/user/spaces/abc", "DELETE").handler ==
+                   static_cast<Handler>(&SpacesApi::LeaveSpace));
+    // Only health and metrics are public.
+    for (const Endpoint& endpoint : Endpoints()) {
+      bool operations = std::string(endpoint.path) == "/health" ||
+                        std::string(endpoint.path) == "/metrics";
+      CPPUNIT_ASSERT_MESSAGE(endpoint.path,
+                             (endpoint.access == Access::kPublic) == operations);
     }
   }
 };

@@ -1,0 +1,55 @@
+// BasicAuth: authenticates a user name and password against the users in
+// Redis. Passwords past the failed-login limits get kTooManyRequests before
+// any hashing; an unknown user costs a hash of a decoy of the same strength
+// (no user-name oracle); a password any worker verified recently costs no
+// hash at all (PasswordCache).
+//
+// Not thread-safe: one per worker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tokend/auth/caller.h"
+#include "tokend/auth/deferred_check.h"
+#include "tokend/auth/login_limiter.h"
+#include "tokend/auth/password_cache.h"
+#include "tokend/common/bounded_cache.h"
+#include "tokend/common/config.h"
+#include "tokend/common/status.h"
+#include "tokend/store/user_store.h"
+
+namespace tokend {
+
+// What authentication answers for a wrong name or password.
+Status BadBasicCredentials();
+
+class BasicAuth {
+ public:
+  // The pointers must outlive it.
+  BasicAuth(const Config& config, UserStore* users,
+            PasswordCache* password_cache, LoginLimiter* login_limiter);
+
+  // `credentials` is the base64 of "name:password" from the Authorization
+  // header; `address` the client's, for the per-address limit. With
+  // `deferred`, a password this worker has verified against the user's
+  // current hash before is not looked up again: the check is handed over
+  // there.
+  Status Authenticate(const std::string& credentials,
+                      const std::string& address, int64_t now, Caller* caller,
+                      const BeforeUserLookup& before_lookup,
+                      DeferredCheck* deferred);
+
+ private:
+  UserStore* users_;
+  PasswordCache* password_cache_;
+  LoginLimiter* login_limiter_;
+  // By user name, the stored password hash this worker last accepted a
+  // password against: with the password cache, what a basic-auth write
+  // needs to defer its check (the stored hash is in Redis anyway).
+  BoundedCache<std::string> password_hashes_;
+  // Checked for unknown users (see DecoyPasswordHash).
+  std::string decoy_hash_;
+};
+
+}  // namespace tokend

@@ -1,0 +1,110 @@
+// Basic authentication (see basic_auth.h).
+#include "tokend/auth/basic_auth.h"
+
+#include "tokend/auth/password_hash.h"
+#include "tokend/common/crypto.h"
+#include "tokend/common/limits.h"
+#include "tokend/token/base64.h"
+#include "tokend/token/token_ref.h"
+
+namespace tokend {
+
+namespace {
+
+// Users whose password hash one worker remembers (about 0.2 KiB each).
+constexpr size_t kMaxPasswordHashes = 4096;
+
+}  // namespace
+
+Status BadBasicCredentials() {
+  return Status::Unauthorized(
+      Status(Code::kBadBasicCredentials, "Invalid username or password."));
+}
+
+BasicAuth::BasicAuth(const Config& config, UserStore* users,
+                     PasswordCache* password_cache, LoginLimiter* login_limiter)
+    : users_(users),
+      password_cache_(password_cache),
+      login_limiter_(login_limiter),
+      password_hashes_(kMaxPasswordHashes),
+      decoy_hash_(DecoyPasswordHash(config.password_iterations)) {}
+
+Status BasicAuth::Authenticate(const std::string& credentials,
+                               const std::string& address, int64_t now,
+                               Caller* caller,
+                               const BeforeUserLookup& before_lookup,
+                               DeferredCheck* deferred) {
+  std::string decoded;
+  if (credentials.size() > kMaxHeaderBytes ||
+      !Base64DecodeLenient(credentials, &decoded)) {
+    return BadBasicCredentials();
+  }
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos || colon == 0 || colon > kMaxUserNameBytes ||
+      decoded.size() - colon - 1 > kMaxPasswordBytes) {
+    Wipe(&decoded);
+    return BadBasicCredentials();
+  }
+  std::string name = decoded.substr(0, colon);
+  std::string password = decoded.substr(colon + 1);
+  Wipe(&decoded);
+
+  std::string user_id = UserIdForName(name);
+  const std::string* known_hash = password_hashes_.Find(name);
+  if (deferred != nullptr && known_hash != nullptr &&
+      password_cache_->Contains(name, password, *known_hash, now)) {
+    // Verified against this hash before: the write checks that the user
+    // still has it (GuardFor) instead of a lookup first.
+    Wipe(&password);
+    *deferred = DeferredCheck{true, user_id, "", name, *known_hash};
+    *caller = Caller{user_id, name};
+    return Status::Ok();
+  }
+  UserRecord user;
+  bool found = false;
+  if (before_lookup) before_lookup(user_id);
+  Status status = users_->FindByName(name, &user, &found);
+  if (status.ok() && known_hash != nullptr &&
+      (!found || *known_hash != user.password_hash)) {
+    // A new password or a deleted user: the hash this worker knew is no
+    // use any more (a deferred write would only fail its guard).
+    password_hashes_.Erase(name);
+    known_hash = nullptr;
+  }
+  bool verified = status.ok() && found &&
+                  password_cache_->Contains(name, password, user.password_hash,
+                                            now);
+  // The limits guard the slow hash: a password this worker has already
+  // verified costs nothing to accept, so it skips them (and a correct
+  // password is never slowed by someone else's guessing).
+  if (status.ok() && !verified) status = login_limiter_->Check(user_id, address);
+  if (!status.ok()) {
+    Wipe(&password);
+    return status;
+  }
+  if (verified) {
+    // Remembered above.
+  } else if (!found) {
+    VerifyPassword(password, decoy_hash_);  // same cost as a real user
+  } else if (password_cache_->AwaitOrClaim(name, password, user.password_hash,
+                                           now)) {
+    verified = true;  // another worker's hash of it just succeeded
+  } else if (VerifyPassword(password, user.password_hash)) {
+    password_cache_->Remember(name, password, user.password_hash, now);
+    verified = true;
+  } else {
+    password_cache_->Release(name, password, user.password_hash);
+  }
+  Wipe(&password);
+  if (!verified) {
+    login_limiter_->RecordFailure(user_id, address);
+    return BadBasicCredentials();
+  }
+  if (known_hash == nullptr || *known_hash != user.password_hash) {
+    password_hashes_.Put(name, user.password_hash);
+  }
+  *caller = Caller{user.id, user.name};
+  return Status::Ok();
+}
+
+}  // namespace tokend
