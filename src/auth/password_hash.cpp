@@ -2,8 +2,6 @@
 // password_hash.h).
 #include "tokend/auth/password_hash.h"
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -24,14 +22,6 @@ constexpr size_t kHashBytes = 32;
 // Refuse stored parameters that would let a tampered record stall a worker.
 constexpr long kMaxIterations = 100000000;
 
-bool Pbkdf2(const std::string& password, const std::string& salt,
-            int iterations, uint8_t out[kHashBytes]) {
-  return PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                           reinterpret_cast<const unsigned char*>(salt.data()),
-                           static_cast<int>(salt.size()), iterations,
-                           EVP_sha256(), kHashBytes, out) == 1;
-}
-
 std::vector<std::string> Split(const std::string& text, char separator) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -51,7 +41,9 @@ std::string HashPassword(const std::string& password, int iterations) {
   if (!RandomBytes(salt, sizeof(salt))) return "";
   std::string salt_bytes(reinterpret_cast<char*>(salt), sizeof(salt));
   uint8_t hash[kHashBytes];
-  if (!Pbkdf2(password, salt_bytes, iterations, hash)) return "";
+  if (!Pbkdf2HmacSha256(password, salt_bytes, iterations, hash, kHashBytes)) {
+    return "";
+  }
   std::string encoded =
       std::string("$") + kScheme + "$" + std::to_string(iterations) + "$" +
       Base64UrlEncode(salt_bytes) + "$" +
@@ -90,7 +82,10 @@ bool VerifyPassword(const std::string& password, const std::string& stored) {
   }
   uint8_t actual[kHashBytes];
   CountPasswordHash();
-  if (!Pbkdf2(password, salt, static_cast<int>(iterations), actual)) return false;
+  if (!Pbkdf2HmacSha256(password, salt, static_cast<int>(iterations), actual,
+                        kHashBytes)) {
+    return false;
+  }
   bool match = ConstantTimeEquals(actual, expected.data(), kHashBytes);
   Wipe(actual, sizeof(actual));
   return match;

@@ -182,6 +182,14 @@ std::string Sha1Hex(std::string_view data) {
   return HexEncode(out, written);
 }
 
+bool Pbkdf2HmacSha256(std::string_view password, std::string_view salt,
+                      int iterations, uint8_t* out, size_t out_size) {
+  return PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                           reinterpret_cast<const unsigned char*>(salt.data()),
+                           static_cast<int>(salt.size()), iterations,
+                           EVP_sha256(), static_cast<int>(out_size), out) == 1;
+}
+
 bool RandomBytes(uint8_t* out, size_t size) {
   // The kernel's generator (what OpenSSL seeds from): RAND_bytes cost three
   // times as much per call, 4% of a worker's time under token creates.

@@ -83,6 +83,11 @@ Digest Sha256(std::string_view data);
 // security).
 std::string Sha1Hex(std::string_view data);
 
+// PBKDF2-HMAC-SHA256 of `password` and `salt` into `out_size` bytes at
+// `out`; false if OpenSSL refuses (an iteration count below 1).
+bool Pbkdf2HmacSha256(std::string_view password, std::string_view salt,
+                      int iterations, uint8_t* out, size_t out_size);
+
 // Fills `out` with `size` bytes from the kernel's CSPRNG (getrandom), or
 // OpenSSL's where that fails; false if both fail.
 bool RandomBytes(uint8_t* out, size_t size);

@@ -1,0 +1,126 @@
+// Unit tests for router.h on a table of its own (the API's table is tested
+// in api/test_routes.cpp): patterns, mounts, the order routes are tried in,
+// how rows fold into routes, and the names it gives them.
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
+#include <vector>
+
+#include "tokend/http/router.h"
+
+namespace tokend {
+namespace {
+
+const std::vector<RouteRow> kRows = {
+    {"/base", "/things/{id}", "GET"},         // row 0
+    {"/base", "/things/new", "GET"},          // row 1
+    {"/base", "/things", "POST"},             // row 2
+    {"/base", "/things/{id}", "DELETE"},      // row 3
+    {"/base", "/things", "GET"},              // row 4
+    {"/base", "/files/{path*}", "GET"},       // row 5
+    {"/base", "/things/{id}/parts", "GET"},   // row 6
+    {"", "/ping", "GET"},                     // row 7
+};
+
+class RouterTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(RouterTest);
+  CPPUNIT_TEST(testRoutesAreNumberedInTheOrderTheirFirstRowAppears);
+  CPPUNIT_TEST(testRowsOfOnePathFoldIntoOneRouteWithEveryMethodAllowed);
+  CPPUNIT_TEST(testFixedPathsWinOverParametersWhateverTheTableOrder);
+  CPPUNIT_TEST(testASegmentParameterIsOneNonEmptySegment);
+  CPPUNIT_TEST(testARestParameterTakesSlashesAndIsNamedWithoutTheStar);
+  CPPUNIT_TEST(testAMountIsAPrefixAndTheRootMountTakesWholePaths);
+  CPPUNIT_TEST(testAnUnknownMethodFindsTheRouteButNoRow);
+  CPPUNIT_TEST(testAnEmptyTableFindsNothing);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testRoutesAreNumberedInTheOrderTheirFirstRowAppears() {
+    Router router(kRows);
+    const std::vector<std::string> expected = {
+        "unknown", "/things/{id}", "/things/new", "/things",
+        "/files/{path}", "/things/{id}/parts", "/ping"};
+    CPPUNIT_ASSERT(expected == router.route_names());
+    CPPUNIT_ASSERT_EQUAL(3, router.Find("/base/things", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(1, router.Find("/base/things/7", "GET").route);
+  }
+
+  void testRowsOfOnePathFoldIntoOneRouteWithEveryMethodAllowed() {
+    Router router(kRows);
+    Router::Match post = router.Find("/base/things", "POST");
+    Router::Match get = router.Find("/base/things", "GET");
+    CPPUNIT_ASSERT_EQUAL(post.route, get.route);
+    CPPUNIT_ASSERT_EQUAL(2, post.row);
+    CPPUNIT_ASSERT_EQUAL(4, get.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("POST, GET"), std::string(get.allow));
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, DELETE"),
+                         std::string(router.Find("/base/things/7", "PUT").allow));
+    CPPUNIT_ASSERT_EQUAL(3, router.Find("/base/things/7", "DELETE").row);
+  }
+
+  void testFixedPathsWinOverParametersWhateverTheTableOrder() {
+    Router router(kRows);
+    Router::Match fixed = router.Find("/base/things/new", "GET");
+    CPPUNIT_ASSERT_EQUAL(1, fixed.row);
+    CPPUNIT_ASSERT_EQUAL(std::string(), fixed.parameter);
+    // One trailing slash still names the fixed route; a longer word is an id.
+    CPPUNIT_ASSERT_EQUAL(1, router.Find("/base/things/new/", "GET").row);
+    Router::Match id = router.Find("/base/things/newer", "GET");
+    CPPUNIT_ASSERT_EQUAL(0, id.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("newer"), id.parameter);
+  }
+
+  void testASegmentParameterIsOneNonEmptySegment() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/things/a/b", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/things//parts", "GET").route);
+    Router::Match parts = router.Find("/base/things/a%2Fb/parts", "GET");
+    CPPUNIT_ASSERT_EQUAL(6, parts.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("a%2Fb"), parts.parameter);
+    CPPUNIT_ASSERT_EQUAL(std::string("/things/{id}/parts"), std::string(parts.name));
+  }
+
+  void testARestParameterTakesSlashesAndIsNamedWithoutTheStar() {
+    Router router(kRows);
+    Router::Match file = router.Find("/base/files/a/b/c", "GET");
+    CPPUNIT_ASSERT_EQUAL(5, file.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("a/b/c"), file.parameter);
+    CPPUNIT_ASSERT_EQUAL(std::string("/files/{path}"), std::string(file.name));
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/files/", "GET").route);
+  }
+
+  void testAMountIsAPrefixAndTheRootMountTakesWholePaths() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(7, router.Find("/ping", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(7, router.Find("/ping/", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/ping", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/things", "POST").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/basex/things", "POST").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base", "GET").route);
+  }
+
+  void testAnUnknownMethodFindsTheRouteButNoRow() {
+    Router router(kRows);
+    Router::Match match = router.Find("/base/things", "DELETE");
+    CPPUNIT_ASSERT(match.route != Router::kNoRoute);
+    CPPUNIT_ASSERT_EQUAL(-1, match.row);
+    CPPUNIT_ASSERT_EQUAL(-1, router.Find("/base/things", "get").row);
+    Router::Match none = router.Find("/nowhere", "GET");
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, none.route);
+    CPPUNIT_ASSERT_EQUAL(-1, none.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("unknown"), std::string(none.name));
+    CPPUNIT_ASSERT_EQUAL(std::string(), std::string(none.allow));
+  }
+
+  void testAnEmptyTableFindsNothing() {
+    Router router({});
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, router.route_names().size());
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/", "GET").route);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(RouterTest);
+
+}  // namespace
+}  // namespace tokend
