@@ -60,17 +60,18 @@ Request RequestFromParams(const char* const* params,
   std::string content_type = Param(params, "CONTENT_TYPE");
   if (!content_type.empty()) request.headers["content-type"] = content_type;
 
-  // Read one byte past the cap to tell "exactly at the cap" from "over it".
+  // The body is what CONTENT_LENGTH declares (nginx sends exactly that),
+  // refused unread when that is over the cap; anything past the declared
+  // length is not part of it.
   long long declared = std::atoll(Param(params, "CONTENT_LENGTH").c_str());
   if (declared > static_cast<long long>(kMaxBodyBytes)) {
     request.body_too_large = true;
     return request;
   }
   if (declared > 0) {
-    request.body.resize(static_cast<size_t>(declared) + 1);
-    int read = read_body(&request.body[0], static_cast<int>(declared) + 1);
+    request.body.resize(static_cast<size_t>(declared));
+    int read = read_body(&request.body[0], static_cast<int>(declared));
     request.body.resize(read > 0 ? static_cast<size_t>(read) : 0);
-    if (request.body.size() > kMaxBodyBytes) request.body_too_large = true;
   }
   return request;
 }

@@ -81,9 +81,17 @@ class RequestAdapterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(kMaxBodyBytes, request.body.size());
     CPPUNIT_ASSERT(!request.body_too_large);
 
-    // A stream longer than its declared length is read only to it (+1).
+    // A stream longer than its declared length is read only to it; a
+    // shorter one (the client went away) gives what came.
     request = Build({"CONTENT_LENGTH=3"}, "abcdef");
-    CPPUNIT_ASSERT_EQUAL(std::string("abcd"), request.body);
+    CPPUNIT_ASSERT_EQUAL(std::string("abc"), request.body);
+    CPPUNIT_ASSERT(!request.body_too_large);
+    request = Build({"CONTENT_LENGTH=" + std::to_string(kMaxBodyBytes)},
+                    std::string(kMaxBodyBytes + 10, 'y'));
+    CPPUNIT_ASSERT_EQUAL(kMaxBodyBytes, request.body.size());
+    CPPUNIT_ASSERT(!request.body_too_large);
+    request = Build({"CONTENT_LENGTH=10"}, "abc");
+    CPPUNIT_ASSERT_EQUAL(std::string("abc"), request.body);
   }
 
   void testRefusesADeclaredBodyOverTheCapWithoutReadingIt() {
