@@ -42,6 +42,15 @@ Status NoSuchUser(const std::string& name) {
   return Status(Code::kNotFound, "No user named \"" + name + "\".");
 }
 
+// The user named `name`; kNotFound when there is none.
+Status FindExisting(UserStore* users, const std::string& name,
+                    UserRecord* user) {
+  bool found = false;
+  Status status = users->FindByName(name, user, &found);
+  if (status.ok() && !found) return NoSuchUser(name);
+  return status;
+}
+
 }  // namespace
 
 Status UserStore::Add(const std::string& name, const std::string& password_hash,
@@ -63,10 +72,8 @@ Status UserStore::Add(const std::string& name, const std::string& password_hash,
 Status UserStore::SetPasswordHash(const std::string& name,
                                   const std::string& hash) {
   UserRecord user;
-  bool found = false;
-  Status status = FindByName(name, &user, &found);
+  Status status = FindExisting(this, name, &user);
   if (!status.ok()) return status;
-  if (!found) return NoSuchUser(name);
   RedisReply reply;
   return redis_->Run({"HSET", UserKey(user.id), "pw", hash}, &reply);
 }
@@ -104,10 +111,8 @@ Status UserStore::FindByName(const std::string& name, UserRecord* user,
 
 Status UserStore::Delete(const std::string& name) {
   UserRecord user;
-  bool found = false;
-  Status status = FindByName(name, &user, &found);
+  Status status = FindExisting(this, name, &user);
   if (!status.ok()) return status;
-  if (!found) return NoSuchUser(name);
   // The user record goes first: from then on no token of theirs
   // authenticates, even one created while the rest is being removed.
   RedisReply reply;
