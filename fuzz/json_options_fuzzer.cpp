@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tokend/http/json_body.h"
 #include "tokend/api/token_options.h"
+#include "tokend/http/json_body.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);

@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "tokend/auth/password_hash.h"
 #include "tokend/common/config.h"
 #include "tokend/common/crypto.h"
 #include "tokend/common/limits.h"
-#include "tokend/auth/password_hash.h"
-#include "tokend/token/token_ref.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/space_store.h"
 #include "tokend/store/user_store.h"
+#include "tokend/token/token_ref.h"
 
 namespace {
 

@@ -7,10 +7,10 @@
 #include <map>
 #include <vector>
 
-#include "tokend/token/base64.h"
 #include "tokend/common/crypto.h"
-#include "tokend/common/text.h"
 #include "tokend/common/metrics.h"
+#include "tokend/common/text.h"
+#include "tokend/token/base64.h"
 
 namespace tokend {
 

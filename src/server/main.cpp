@@ -4,13 +4,13 @@
 #include <cstring>
 #include <string>
 
-#include "tokend/common/config.h"
-#include "tokend/common/metrics.h"
 #include "tokend/auth/password_cache.h"
 #include "tokend/auth/password_hash.h"
-#include "tokend/token/token_keys.h"
+#include "tokend/common/config.h"
+#include "tokend/common/metrics.h"
 #include "tokend/server/worker.h"
 #include "tokend/server/worker_pool.h"
+#include "tokend/token/token_keys.h"
 
 namespace {
 

@@ -7,12 +7,12 @@
 #include <cstdio>
 
 #include "tokend/api/api.h"
+#include "tokend/common/metrics.h"
+#include "tokend/http/request_log.h"
 #include "tokend/server/fcgi_adapter.h"
 #include "tokend/server/fcgi_connections.h"
-#include "tokend/common/metrics.h"
-#include "tokend/store/redis_client.h"
-#include "tokend/http/request_log.h"
 #include "tokend/server/worker_pool.h"
+#include "tokend/store/redis_client.h"
 
 namespace tokend {
 

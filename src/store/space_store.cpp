@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "tokend/token/token_ref.h"
 #include "tokend/store/store_keys.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "tokend/token/token_ref.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 

@@ -3,9 +3,9 @@
 
 #include <cstring>
 
-#include "tokend/token/base64.h"
 #include "tokend/common/limits.h"
 #include "tokend/common/text.h"
+#include "tokend/token/base64.h"
 
 namespace tokend {
 

@@ -1,9 +1,9 @@
 // Token identifiers and minting (see token_ref.h).
 #include "tokend/token/token_ref.h"
 
-#include "tokend/token/base64.h"
 #include "tokend/common/crypto.h"
 #include "tokend/common/text.h"
+#include "tokend/token/base64.h"
 #include "tokend/token/macaroon.h"
 
 namespace tokend {

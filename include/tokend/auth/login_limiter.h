@@ -10,8 +10,8 @@
 #include <string>
 
 #include "tokend/common/config.h"
-#include "tokend/store/redis_client.h"
 #include "tokend/common/status.h"
+#include "tokend/store/redis_client.h"
 
 namespace tokend {
 

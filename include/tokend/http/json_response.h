@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "tokend/http/response.h"
 #include "tokend/common/status.h"
+#include "tokend/http/response.h"
 
 namespace Json {
 class Value;

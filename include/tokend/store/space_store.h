@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "tokend/store/redis_client.h"
 #include "tokend/common/status.h"
+#include "tokend/store/redis_client.h"
 
 namespace tokend {
 

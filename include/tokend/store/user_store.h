@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "tokend/store/redis_client.h"
 #include "tokend/common/status.h"
+#include "tokend/store/redis_client.h"
 
 namespace tokend {
 

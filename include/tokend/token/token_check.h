@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "tokend/token/token_ref.h"
 #include "tokend/common/status.h"
 #include "tokend/token/token_keys.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "tokend/common/crypto.h"
-#include "tokend/token/macaroon.h"
 #include "tokend/common/status.h"
+#include "tokend/token/macaroon.h"
 
 namespace tokend {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "tokend/http/json_response.h"
 #include "tokend/common/status.h"
+#include "tokend/http/json_response.h"
 #include "tokend/http/response.h"
 
 namespace tokend {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "tokend/common/bounded_cache.h"
-#include "tokend/server/fcgi_adapter.h"
 #include "tokend/common/limits.h"
+#include "tokend/server/fcgi_adapter.h"
 
 namespace tokend {
 namespace {

@@ -18,11 +18,11 @@
 #include <thread>
 #include <vector>
 
-#include "tokend/token/token_ref.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
 #include "tokend/store/user_store.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 namespace {

@@ -50,8 +50,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tokend/token/base64.h"
 #include "tokend/common/limits.h"
+#include "tokend/token/base64.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/verifier.h"
 

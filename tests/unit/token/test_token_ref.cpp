@@ -30,12 +30,12 @@
 #include <set>
 #include <string>
 
-#include "tokend/token/token_ref.h"
 #include "tokend/common/crypto.h"
 #include "tokend/common/text.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/token_check.h"
 #include "tokend/token/token_keys.h"
+#include "tokend/token/token_ref.h"
 #include "tokend/token/verifier.h"
 
 namespace tokend {
