@@ -15,7 +15,7 @@ WARN     := -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpedantic
 OPT      := -O2
 DEBUG    := -g
 INCLUDES := -Iinclude -I/usr/include/jsoncpp
-LIBS     := -lfcgi -ljsoncpp -lhiredis -lssl -lcrypto -lpthread
+LIBS     := -lfcgi -ljsoncpp -lhiredis -lssl -lcrypto -largon2 -lpthread
 # Parallel jobs for the builds that `make test`, `run` and `bench` start.
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 

@@ -86,8 +86,8 @@ TOKEN_TTL_SECONDS = 31536000  # the service's default token lifetime
 # Tokens one creator may hold: below the service's default max_tokens_per_user
 # (1000) by more than the requests a run can have in flight.
 CREATOR_QUOTA = 900
-# PBKDF2 iterations for the creators' passwords (the config's minimum).
-CHEAP_ITERATIONS = 1000
+# Argon2id parameters for the creators' passwords (the config's minimum).
+CHEAP_HASH = {"password_memory_kib": 8192, "password_time_cost": 1}
 
 
 def setting(name, default):
@@ -115,7 +115,7 @@ TIME_LIMIT = setting("BENCH_TIME_LIMIT", 900)
 KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
 
 # wrk's own request timeout: generous, so a slow request is measured as slow
-# rather than dropped (the first basic-auth request per worker pays PBKDF2).
+# rather than dropped (the first basic-auth request per worker pays a full hash).
 WRK_TIMEOUT = "10s"
 # Longest any one helper command may take (seconds).
 COMMAND_TIMEOUT = 120
@@ -685,7 +685,7 @@ def fmt(value, digits=0):
 class Creators:
     """CREATE_USERS users of one stack that create tokens in bulk, each
     kept below the service's per-user cap. Their passwords are hashed with
-    few PBKDF2 iterations (a copy of the config for onezone-admin), because
+    the cheapest Argon2id parameters (a copy of the config for onezone-admin), because
     they only ever log in once, to get the token that authenticates their
     creates; the benchmark's basic-auth users are hashed at full strength."""
 
@@ -694,10 +694,11 @@ class Creators:
         self.conf = os.path.join(base, "%s-admin.conf" % stack.name)
         with open(stack.conf) as f:
             text = f.read()
-        text, count = re.subn(r"(?m)^password_iterations = \d+",
-                              "password_iterations = %d" % CHEAP_ITERATIONS, text)
-        if count != 1:
-            raise BenchFailure("%s: no password_iterations line" % stack.conf)
+        for key, value in CHEAP_HASH.items():
+            text, count = re.subn(r"(?m)^%s = \d+" % key,
+                                  "%s = %d" % (key, value), text)
+            if count != 1:
+                raise BenchFailure("%s: no %s line" % (stack.conf, key))
         with open(self.conf, "w") as f:
             f.write(text)
         self.users = []  # (auth token, user id)
@@ -818,7 +819,7 @@ def main():
         if process.returncode != 0:
             raise BenchFailure("onezone-admin user add bench-%s: %s" % (name, out))
     basic = {name: basic_header("bench-" + name, passwords[name]) for name in names}
-    # One basic-auth request per user here (each costs a full PBKDF2 on a
+    # One basic-auth request per user here (each costs a full password hash on a
     # worker that has not seen the password yet); the rest with its token.
     token = {name: new_token(service.port, basic[name])
              for name in ("get", "loop-token", "list")}
@@ -860,7 +861,7 @@ def main():
     turns = [["ceiling", "kept", "service"], ["service", "ceiling", "kept"],
              ["kept", "service", "ceiling"]]
 
-    # Basic auth: the pool pays the full PBKDF2 hash the first time it sees a
+    # Basic auth: the pool pays the full password hash the first time it sees a
     # password, then its workers share the verified password for
     # password_cache_seconds (300 s by default; the bench runs longer, so
     # the measured runs may meet one re-hash). Many requests at once, so

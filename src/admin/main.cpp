@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
                    tokend::kMaxPasswordBytes);
       return 1;
     }
-    std::string hash = tokend::HashPassword(password, config.password_iterations);
+    std::string hash = tokend::HashPassword(password, tokend::PasswordHashParamsOf(config));
     tokend::Wipe(&password);
     if (hash.empty()) return Fail(tokend::Status(tokend::Code::kInternal, "hashing failed"));
     if (verb == "add") {

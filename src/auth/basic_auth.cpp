@@ -27,7 +27,18 @@ BasicAuth::BasicAuth(const Config& config, UserStore* users,
       password_cache_(password_cache),
       login_limiter_(login_limiter),
       password_hashes_(kMaxPasswordHashes),
-      decoy_hash_(DecoyPasswordHash(config.password_iterations)) {}
+      hash_params_(PasswordHashParamsOf(config)),
+      decoy_hash_(DecoyPasswordHash(hash_params_)) {}
+
+void BasicAuth::UpgradeHash(const std::string& password, UserRecord* user) {
+  if (!NeedsRehash(user->password_hash, hash_params_)) return;
+  std::string stronger = HashPassword(password, hash_params_);
+  bool replaced = false;
+  if (!stronger.empty() &&
+      users_->ReplacePasswordHash(*user, stronger, &replaced).ok() && replaced) {
+    user->password_hash = std::move(stronger);
+  }
+}
 
 Status BasicAuth::Authenticate(const std::string& credentials,
                                const std::string& address, int64_t now,
@@ -90,7 +101,14 @@ Status BasicAuth::Authenticate(const std::string& credentials,
                                            now)) {
     verified = true;  // another worker's hash of it just succeeded
   } else if (VerifyPassword(password, user.password_hash)) {
+    // A PBKDF2 hash, or one with other parameters, becomes one with this
+    // configuration's (a password change meanwhile wins); the cache then
+    // remembers the new one, and those waiting on the old one's mark are
+    // released.
+    const std::string checked_hash = user.password_hash;
+    UpgradeHash(password, &user);
     password_cache_->Remember(name, password, user.password_hash, now);
+    password_cache_->Release(name, password, checked_hash);
     verified = true;
   } else {
     password_cache_->Release(name, password, user.password_hash);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "tokend/common/limits.h"
 #include "tokend/common/text.h"
 
 namespace tokend {
@@ -89,6 +90,13 @@ KeySpec PathKey(const char* key, std::string Config::*field) {
 
 constexpr int64_t kTenYears = 10LL * 366 * 24 * 3600;
 
+// Keys earlier versions read and this one ignores, so that a config kept
+// over an upgrade still loads: password_iterations set PBKDF2's count
+// before new hashes became Argon2id.
+bool IsRetiredKey(const std::string& key) {
+  return key == "password_iterations";
+}
+
 const std::vector<KeySpec>& KeyTable() {
   static const std::vector<KeySpec> table = {
       EndpointKey("listen", &Config::listen),
@@ -104,8 +112,12 @@ const std::vector<KeySpec>& KeyTable() {
       IntegerKey("token_default_ttl", &Config::token_default_ttl, 1, kTenYears),
       IntegerKey("token_max_ttl", &Config::token_max_ttl, 1, kTenYears),
       IntegerKey("invite_ttl", &Config::invite_ttl, 1, kTenYears),
-      IntegerKey("password_iterations", &Config::password_iterations, 1000,
-                 100000000),
+      IntegerKey("password_memory_kib", &Config::password_memory_kib,
+                 kMinPasswordMemoryKib, kMaxPasswordMemoryKib),
+      IntegerKey("password_time_cost", &Config::password_time_cost, 1,
+                 kMaxPasswordTimeCost),
+      IntegerKey("password_parallelism", &Config::password_parallelism, 1,
+                 kMaxPasswordParallelism),
       IntegerKey("login_failures_per_user", &Config::login_failures_per_user,
                  1, 1000000),
       IntegerKey("login_failures_per_address",
@@ -175,6 +187,7 @@ Status LoadConfig(const std::string& path, Config* config) {
     for (const KeySpec& candidate : KeyTable()) {
       if (key == candidate.key) spec = &candidate;
     }
+    if (spec == nullptr && IsRetiredKey(key)) continue;
     if (spec == nullptr) return Status(Code::kInternal, where + "unknown key " + key);
     std::string problem = spec->set(config, value, base_dir);
     if (!problem.empty()) {

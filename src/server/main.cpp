@@ -68,12 +68,12 @@ int main(int argc, char** argv) {
   }
   // Made here, before forking, so no worker pays the slow hash at start
   // (a reload would otherwise stall while the new workers hash).
-  tokend::DecoyPasswordHash(config.password_iterations);
+  tokend::DecoyPasswordHash(tokend::PasswordHashParamsOf(config));
   tokend::WorkerPoolHooks hooks;
   hooks.reload_config = [&config_path](tokend::Config* next) {
     *next = tokend::Config();
     tokend::Status loaded = tokend::LoadConfig(config_path, next);
-    if (loaded.ok()) tokend::DecoyPasswordHash(next->password_iterations);
+    if (loaded.ok()) tokend::DecoyPasswordHash(tokend::PasswordHashParamsOf(*next));
     return loaded;
   };
   hooks.worker_main = [&keys](int fd, const tokend::Config& worker_config) {

@@ -5,6 +5,7 @@
 
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
+#include "tokend/store/write_guard.h"
 #include "tokend/token/token_ref.h"
 
 namespace tokend {
@@ -18,6 +19,18 @@ constexpr char kAddUserScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'name', ARGV[1], 'pw', ARGV[2])
 redis.call('SADD', ARGV[3], ARGV[1])
+return 1
+)lua";
+
+// KEYS: user record. ARGV: the UserFingerprint of the user's name and the
+// hash to replace, the new hash. Returns 1 when replaced.
+constexpr char kReplaceHashScript[] = R"lua(
+local user = redis.call('HMGET', KEYS[1], 'name', 'pw')
+if not user[1] or not user[2] or
+   redis.sha1hex(#user[1] .. ':' .. user[1] .. user[2]) ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'pw', ARGV[2])
 return 1
 )lua";
 
@@ -76,6 +89,18 @@ Status UserStore::SetPasswordHash(const std::string& name,
   if (!status.ok()) return status;
   RedisReply reply;
   return redis_->Run({"HSET", UserKey(user.id), "pw", hash}, &reply);
+}
+
+Status UserStore::ReplacePasswordHash(const UserRecord& user,
+                                      const std::string& new_hash,
+                                      bool* replaced) {
+  RedisReply reply;
+  Status status = redis_->Run(
+      {"EVAL", kReplaceHashScript, "1", UserKey(user.id),
+       UserFingerprint(user.name, user.password_hash), new_hash},
+      &reply);
+  *replaced = status.ok() && reply.integer == 1;
+  return status;
 }
 
 Status UserStore::FindById(const std::string& user_id, UserRecord* user,

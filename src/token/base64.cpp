@@ -58,6 +58,15 @@ std::string Base64UrlEncode(std::string_view bytes) {
   return out;
 }
 
+std::string Base64StandardEncode(std::string_view bytes) {
+  std::string out = Base64UrlEncode(bytes);
+  for (char& c : out) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  return out;
+}
+
 bool Base64DecodeLenient(std::string_view text, std::string* out) {
   // Padding, if present, must be only at the end and complete the group.
   size_t end = text.size();

@@ -14,6 +14,7 @@
 #include "tokend/auth/deferred_check.h"
 #include "tokend/auth/login_limiter.h"
 #include "tokend/auth/password_cache.h"
+#include "tokend/auth/password_hash.h"
 #include "tokend/common/bounded_cache.h"
 #include "tokend/common/config.h"
 #include "tokend/common/status.h"
@@ -48,7 +49,13 @@ class BasicAuth {
   // password against: with the password cache, what a basic-auth write
   // needs to defer its check (the stored hash is in Redis anyway).
   BoundedCache<std::string> password_hashes_;
-  // Checked for unknown users (see DecoyPasswordHash).
+  // Rewrites `user`'s stored hash with hash_params_ when it was made
+  // otherwise (NeedsRehash), for the password that just matched it.
+  void UpgradeHash(const std::string& password, UserRecord* user);
+
+  // New hashes' parameters, and the hash unknown users are checked against
+  // (see DecoyPasswordHash).
+  PasswordHashParams hash_params_;
   std::string decoy_hash_;
 };
 

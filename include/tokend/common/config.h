@@ -37,8 +37,12 @@ struct Config {
   int64_t token_max_ttl = 31536000;
   // Lifetime of a space invitation token (seconds; 7 days).
   int64_t invite_ttl = 604800;
-  // PBKDF2-SHA256 iterations for new password hashes (OWASP 2023: 600000).
-  int password_iterations = 600000;
+  // Argon2id parameters of new password hashes (OWASP: m=19 MiB, t=2,
+  // p=1): memory in KiB, passes over it, lanes. Within the hard limits of
+  // limits.h, which also bound what a stored hash may ask for.
+  int password_memory_kib = 19456;
+  int password_time_cost = 2;
+  int password_parallelism = 1;
   // Failed basic-auth attempts allowed per user and per client address in
   // one window (seconds) before requests get 429 without a password check.
   int login_failures_per_user = 10;

@@ -22,6 +22,15 @@ constexpr size_t kMaxHeaderBytes = 80 * 1024;
 // User names and passwords, in bytes.
 constexpr size_t kMaxUserNameBytes = 128;
 constexpr size_t kMaxPasswordBytes = 1024;
+// Password hash parameters, new or stored: a stored hash beyond them is
+// refused, never run (a tampered record must not stall a worker for
+// minutes or take gigabytes). Argon2id memory in KiB (256 MiB), passes,
+// lanes; PBKDF2 iterations of hashes made before Argon2id (about 2 s).
+constexpr int kMinPasswordMemoryKib = 8192;
+constexpr int kMaxPasswordMemoryKib = 262144;
+constexpr int kMaxPasswordTimeCost = 16;
+constexpr int kMaxPasswordParallelism = 8;
+constexpr long kMaxPbkdf2Iterations = 5000000;
 // A space name, in bytes.
 constexpr size_t kMaxSpaceNameBytes = 128;
 // Nesting depth of a JSON request body.

@@ -27,6 +27,12 @@ class UserStore {
              UserRecord* created);
   // kNotFound when there is no such user.
   Status SetPasswordHash(const std::string& name, const std::string& hash);
+  // Replaces the user's password hash `old_hash` by `new_hash` (a stronger
+  // one for the same password), atomically: `*replaced` is false, and
+  // nothing changes, when the user no longer has `old_hash` (a password
+  // change in between wins) or no longer exists.
+  Status ReplacePasswordHash(const UserRecord& user, const std::string& new_hash,
+                             bool* replaced);
   // `*found` false (and OK) when there is no such user.
   Status FindByName(const std::string& name, UserRecord* user, bool* found);
   Status FindById(const std::string& user_id, UserRecord* user, bool* found);

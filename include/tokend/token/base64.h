@@ -13,6 +13,9 @@ namespace tokend {
 
 // base64url without padding.
 std::string Base64UrlEncode(std::string_view bytes);
+// The standard alphabet ('+', '/') without padding, as the PHC string
+// format of password hashes has it.
+std::string Base64StandardEncode(std::string_view bytes);
 
 // Decodes base64 in either alphabet (or a mix), with or without padding.
 // False on any other character, misplaced padding or a dangling bit group.

@@ -18,20 +18,45 @@
 
 #include "tokend/auth/password_cache.h"
 #include "tokend/auth/password_hash.h"
+#include "tokend/common/metrics.h"
 
 namespace tokend {
 namespace {
 
-constexpr int kIterations = 1000;
+// Parameters for the hashes these tests make: the hard limits' smallest
+// memory and one pass, so each costs milliseconds.
+const PasswordHashParams kFast{8192, 1, 1};
 
-// Known answers, computed independently of this code with
+// Known Argon2id answers, computed independently of this code with the
+// reference implementation's command-line tool (Debian's argon2 package):
+//   echo -n "correct horse battery staple" |
+//     argon2 onezone-salt-16B -id -t 2 -m 13 -p 1 -l 32 -e
+constexpr char kKnownPassword[] = "correct horse battery staple";
+constexpr char kKnownArgon2[] =
+    "$argon2id$v=19$m=8192,t=2,p=1$b25lem9uZS1zYWx0LTE2Qg$"
+    "qU+2+YwBwhlu8DIllbNlp3X1vqgRFwMIynM/N4/JZjY";
+// ... -t 3 (the same salt and memory).
+constexpr char kKnownArgon2ThreePasses[] =
+    "$argon2id$v=19$m=8192,t=3,p=1$b25lem9uZS1zYWx0LTE2Qg$"
+    "z0Gq6oNfb4jd9W+rCHZxnVNOJbtvDGOkiLiiGmaAP8k";
+// ... -t 2 -k 19456 -p 1: the default parameters.
+constexpr char kKnownArgon2Defaults[] =
+    "$argon2id$v=19$m=19456,t=2,p=1$b25lem9uZS1zYWx0LTE2Qg$"
+    "64OQd4R0pBP6NJDtYsITTlp0lhlp7WJRKY48X3EWr2c";
+// printf 'p\xc3\xa4ssw\xc3\xb6rd' | argon2 another-salt-16B -id -t 1 -m 13 -p 2
+constexpr char kKnownUtf8Password[] = "p\xc3\xa4ssw\xc3\xb6rd";
+constexpr char kKnownArgon2TwoLanes[] =
+    "$argon2id$v=19$m=8192,t=1,p=2$YW5vdGhlci1zYWx0LTE2Qg$"
+    "MqVQRATV3foARbgwwn0C8mMrPnzxK41BLAC9sWPci7E";
+
+// Known PBKDF2 answers (hashes made before Argon2id, which must still
+// verify), computed independently of this code with
 //   /usr/bin/python3 -c "import hashlib, base64
 //   e = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
 //   h = hashlib.pbkdf2_hmac('sha256', PASSWORD, SALT, ITERATIONS)
 //   print('$pbkdf2-sha256$%d$%s$%s' % (ITERATIONS, e(SALT), e(h)))"
 //
 // PASSWORD b'correct horse battery staple', SALT b'onezone-salt-16B', 1000:
-constexpr char kKnownPassword[] = "correct horse battery staple";
 constexpr char kKnownHash1000[] =
     "$pbkdf2-sha256$1000$b25lem9uZS1zYWx0LTE2Qg$"
     "gFgFGm5_7RK4-JvIsPz3s3WwPQ3L0qpFL1gYIe_u_aE";
@@ -41,7 +66,6 @@ constexpr char kKnownHash1001[] =
     "YUqdjRUPcb2BXJMGa5nHbLsrrB9SIj3ccZdjvc4gYug";
 // PASSWORD 'pässwörd'.encode() (UTF-8), SALT bytes(range(250, 256)) +
 // bytes(range(10)), 1234 iterations: a salt with '-' and '_' in base64url.
-constexpr char kKnownUtf8Password[] = "p\xc3\xa4ssw\xc3\xb6rd";
 constexpr char kKnownHash1234[] =
     "$pbkdf2-sha256$1234$-vv8_f7_AAECAwQFBgcICQ$"
     "FGbE-A782fJRJYYq9Oh2dCqgpMq10beJjbrU7jQyffE";
@@ -67,11 +91,23 @@ std::string Join(const std::vector<std::string>& parts) {
   return text;
 }
 
-// kKnownHash1000 with field `index` replaced by `value`.
-std::string KnownWithField(size_t index, const std::string& value) {
-  std::vector<std::string> parts = Split(kKnownHash1000, '$');
+// `known` with field `index` replaced by `value`.
+std::string WithField(const std::string& known, size_t index,
+                      const std::string& value) {
+  std::vector<std::string> parts = Split(known, '$');
   parts.at(index) = value;
   return Join(parts);
+}
+std::string KnownWithField(size_t index, const std::string& value) {
+  return WithField(kKnownHash1000, index, value);
+}
+
+// Slow hashes computed so far, by the metric.
+double HashesComputed() {
+  std::string text = RenderMetrics({"unknown"});
+  const std::string series = "onezone_tokend_password_hashes_total ";
+  size_t at = text.find("\n" + series);
+  return std::stod(text.substr(at + 1 + series.size()));
 }
 
 }  // namespace
@@ -80,74 +116,196 @@ class PasswordHashTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(PasswordHashTest);
   CPPUNIT_TEST(testVerifiesThePasswordItHashed);
   CPPUNIT_TEST(testRejectsWrongPasswords);
-  CPPUNIT_TEST(testHashStringHasSchemeIterationsSaltAndHash);
+  CPPUNIT_TEST(testNewHashesAreArgon2idInThePhcStringFormat);
   CPPUNIT_TEST(testDifferentSaltsGiveDifferentHashesOfOnePassword);
-  CPPUNIT_TEST(testAcceptsKnownAnswerComputedByPythonHashlib);
-  CPPUNIT_TEST(testAcceptsKnownAnswerWithUtf8PasswordAndUrlSafeSalt);
-  CPPUNIT_TEST(testHonoursTheIterationCountStoredInTheString);
-  CPPUNIT_TEST(testRecordsTheRequestedIterationCount);
+  CPPUNIT_TEST(testAcceptsArgon2idKnownAnswersOfTheReferenceImplementation);
+  CPPUNIT_TEST(testHonoursTheArgon2ParametersStoredInTheString);
   CPPUNIT_TEST(testHashesEmptyAndBinaryPasswordsExactly);
+  CPPUNIT_TEST(testRefusesArgon2ParametersBeyondTheLimitsWithoutHashing);
+  CPPUNIT_TEST(testRefusesMalformedArgon2Strings);
+  CPPUNIT_TEST(testRefusesToMakeHashesWithParametersBeyondTheLimits);
+  CPPUNIT_TEST(testNeedsRehashForPbkdf2AndForOtherArgon2Parameters);
+  CPPUNIT_TEST(testTheDecoyHasTheParametersOfARealHash);
+  CPPUNIT_TEST(testAcceptsPbkdf2KnownAnswerComputedByPythonHashlib);
+  CPPUNIT_TEST(testAcceptsPbkdf2KnownAnswerWithUtf8PasswordAndUrlSafeSalt);
+  CPPUNIT_TEST(testHonoursThePbkdf2IterationCountStoredInTheString);
   CPPUNIT_TEST(testRejectsTamperedHashOrSalt);
   CPPUNIT_TEST(testRejectsMalformedStoredStrings);
-  CPPUNIT_TEST(testRejectsStoredIterationCountsOutOfBounds);
+  CPPUNIT_TEST(testRefusesStoredIterationCountsOutOfBoundsWithoutHashing);
   CPPUNIT_TEST(testRejectsStoredHashOfTheWrongLength);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void testVerifiesThePasswordItHashed() {
-    std::string stored = HashPassword("s3cret pass", kIterations);
+    std::string stored = HashPassword("s3cret pass", kFast);
     CPPUNIT_ASSERT(!stored.empty());
     CPPUNIT_ASSERT(VerifyPassword("s3cret pass", stored));
+    CPPUNIT_ASSERT(CheckPassword("s3cret pass", stored) == PasswordCheck::kMatch);
   }
 
   void testRejectsWrongPasswords() {
-    std::string stored = HashPassword("s3cret pass", kIterations);
+    std::string stored = HashPassword("s3cret pass", kFast);
     for (const char* wrong : {"s3cret pas", "s3cret pass ", "S3cret pass", "",
                               "s3cret pass\n", "x"}) {
       CPPUNIT_ASSERT_MESSAGE(wrong, !VerifyPassword(wrong, stored));
+      CPPUNIT_ASSERT_MESSAGE(wrong, CheckPassword(wrong, stored) ==
+                                        PasswordCheck::kMismatch);
     }
   }
 
-  void testHashStringHasSchemeIterationsSaltAndHash() {
+  void testNewHashesAreArgon2idInThePhcStringFormat() {
     std::vector<std::string> parts =
-        Split(HashPassword("s3cret pass", kIterations), '$');
-    CPPUNIT_ASSERT_EQUAL(size_t{5}, parts.size());
+        Split(HashPassword("s3cret pass", {19456, 2, 1}), '$');
+    CPPUNIT_ASSERT_EQUAL(size_t{6}, parts.size());
     CPPUNIT_ASSERT_EQUAL(std::string(), parts[0]);
-    CPPUNIT_ASSERT_EQUAL(std::string("pbkdf2-sha256"), parts[1]);
-    CPPUNIT_ASSERT_EQUAL(std::string("1000"), parts[2]);
-    CPPUNIT_ASSERT_EQUAL(size_t{22}, parts[3].size());  // 16 bytes, no '='
-    CPPUNIT_ASSERT_EQUAL(size_t{43}, parts[4].size());  // 32 bytes, no '='
-    for (size_t i : {size_t{3}, size_t{4}}) {
+    CPPUNIT_ASSERT_EQUAL(std::string("argon2id"), parts[1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("v=19"), parts[2]);
+    CPPUNIT_ASSERT_EQUAL(std::string("m=19456,t=2,p=1"), parts[3]);
+    CPPUNIT_ASSERT_EQUAL(size_t{22}, parts[4].size());  // 16 bytes, no '='
+    CPPUNIT_ASSERT_EQUAL(size_t{43}, parts[5].size());  // 32 bytes, no '='
+    for (size_t i : {size_t{4}, size_t{5}}) {
       CPPUNIT_ASSERT_EQUAL(
           std::string::npos,
           parts[i].find_first_not_of(
               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-              "0123456789-_"));
+              "0123456789+/"));
     }
+    CPPUNIT_ASSERT_EQUAL(std::string("m=8192,t=3,p=4"),
+                         Split(HashPassword("pw", {8192, 3, 4}), '$')[3]);
   }
 
   void testDifferentSaltsGiveDifferentHashesOfOnePassword() {
-    std::string first = HashPassword("same password", kIterations);
-    std::string second = HashPassword("same password", kIterations);
+    std::string first = HashPassword("same password", kFast);
+    std::string second = HashPassword("same password", kFast);
     CPPUNIT_ASSERT(first != second);
-    CPPUNIT_ASSERT(Split(first, '$')[3] != Split(second, '$')[3]);
     CPPUNIT_ASSERT(Split(first, '$')[4] != Split(second, '$')[4]);
+    CPPUNIT_ASSERT(Split(first, '$')[5] != Split(second, '$')[5]);
     CPPUNIT_ASSERT(VerifyPassword("same password", first));
     CPPUNIT_ASSERT(VerifyPassword("same password", second));
   }
 
-  void testAcceptsKnownAnswerComputedByPythonHashlib() {
+  void testAcceptsArgon2idKnownAnswersOfTheReferenceImplementation() {
+    CPPUNIT_ASSERT(VerifyPassword(kKnownPassword, kKnownArgon2));
+    CPPUNIT_ASSERT(VerifyPassword(kKnownPassword, kKnownArgon2ThreePasses));
+    CPPUNIT_ASSERT(VerifyPassword(kKnownPassword, kKnownArgon2Defaults));
+    CPPUNIT_ASSERT(VerifyPassword(kKnownUtf8Password, kKnownArgon2TwoLanes));
+    CPPUNIT_ASSERT(!VerifyPassword("correct horse battery stapler", kKnownArgon2));
+    CPPUNIT_ASSERT(!VerifyPassword("passwort", kKnownArgon2TwoLanes));
+  }
+
+  void testHonoursTheArgon2ParametersStoredInTheString() {
+    // The two-pass hash under three passes, the three-pass one under two,
+    // and either under other memory or lanes.
+    CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword,
+                                   WithField(kKnownArgon2, 3, "m=8192,t=3,p=1")));
+    CPPUNIT_ASSERT(!VerifyPassword(
+        kKnownPassword, WithField(kKnownArgon2ThreePasses, 3, "m=8192,t=2,p=1")));
+    CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword,
+                                   WithField(kKnownArgon2, 3, "m=8200,t=2,p=1")));
+    CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword,
+                                   WithField(kKnownArgon2, 3, "m=8192,t=2,p=2")));
+  }
+
+  void testHashesEmptyAndBinaryPasswordsExactly() {
+    std::string empty = HashPassword("", kFast);
+    CPPUNIT_ASSERT(VerifyPassword("", empty));
+    CPPUNIT_ASSERT(!VerifyPassword(" ", empty));
+
+    // Embedded NUL bytes count: the password is not cut at the first one.
+    const std::string with_nul("a\0b", 3);
+    std::string stored = HashPassword(with_nul, kFast);
+    CPPUNIT_ASSERT(VerifyPassword(with_nul, stored));
+    CPPUNIT_ASSERT(!VerifyPassword("a", stored));
+    CPPUNIT_ASSERT(!VerifyPassword(std::string("a\0c", 3), stored));
+  }
+
+  void testRefusesArgon2ParametersBeyondTheLimitsWithoutHashing() {
+    // A tampered record asking for gigabytes or minutes is refused, not run.
+    double before = HashesComputed();
+    for (const char* params :
+         {"m=262145,t=2,p=1", "m=4194304,t=2,p=1", "m=8192,t=17,p=1",
+          "m=8192,t=1000000,p=1", "m=8192,t=2,p=9", "m=8191,t=2,p=1",
+          "m=8192,t=0,p=1", "m=8192,t=2,p=0", "m=99999999999999999999,t=2,p=1"}) {
+      CPPUNIT_ASSERT_MESSAGE(params, CheckPassword(kKnownPassword,
+                                                   WithField(kKnownArgon2, 3, params)) ==
+                                         PasswordCheck::kRefused);
+    }
+    CPPUNIT_ASSERT_EQUAL(before, HashesComputed());
+    // The limits themselves are allowed (and cost one hash).
+    CPPUNIT_ASSERT(CheckPassword(kKnownPassword,
+                                 WithField(kKnownArgon2, 3, "m=8192,t=1,p=8")) ==
+                   PasswordCheck::kMismatch);
+    CPPUNIT_ASSERT_EQUAL(before + 1, HashesComputed());
+  }
+
+  void testRefusesMalformedArgon2Strings() {
+    const std::string known = kKnownArgon2;
+    std::vector<std::string> malformed = {
+        known.substr(1),
+        known + "$",
+        known.substr(0, known.rfind('$')),
+        WithField(known, 1, "argon2i"),
+        WithField(known, 1, "argon2d"),
+        WithField(known, 1, "Argon2id"),
+        WithField(known, 2, "v=16"),
+        WithField(known, 2, ""),
+        WithField(known, 3, "t=2,m=8192,p=1"),  // another order
+        WithField(known, 3, "m=8192,t=2"),
+        WithField(known, 3, "m=8192,t=2,p=1,k=1"),
+        WithField(known, 3, "m=+8192,t=2,p=1"),
+        WithField(known, 3, "m= 8192,t=2,p=1"),
+        WithField(known, 4, ""),
+        WithField(known, 4, "b25l!m9uZS1zYWx0LTE2Qg"),
+        WithField(known, 5, ""),
+        WithField(known, 5, "qU+2+YwBwhlu8DIllbNlp3X1vqgRFwMIynM/N4/JZj"),  // 31.5
+        WithField(known, 5, "qU+2+YwBwhlu8DIllbNlp3X1vqgRFwMIynM/N4/JZjYA"),
+    };
+    for (const std::string& stored : malformed) {
+      CPPUNIT_ASSERT_MESSAGE(stored, CheckPassword(kKnownPassword, stored) ==
+                                         PasswordCheck::kRefused);
+    }
+  }
+
+  void testRefusesToMakeHashesWithParametersBeyondTheLimits() {
+    CPPUNIT_ASSERT(HashPassword("pw", {8191, 1, 1}).empty());
+    CPPUNIT_ASSERT(HashPassword("pw", {262145, 1, 1}).empty());
+    CPPUNIT_ASSERT(HashPassword("pw", {8192, 0, 1}).empty());
+    CPPUNIT_ASSERT(HashPassword("pw", {8192, 1, 9}).empty());
+    CPPUNIT_ASSERT(PasswordHashParamsValid({19456, 2, 1}));
+    CPPUNIT_ASSERT(!PasswordHashParamsValid({19456, 17, 1}));
+  }
+
+  void testNeedsRehashForPbkdf2AndForOtherArgon2Parameters() {
+    CPPUNIT_ASSERT(NeedsRehash(kKnownHash1000, {8192, 2, 1}));
+    CPPUNIT_ASSERT(!NeedsRehash(kKnownArgon2, {8192, 2, 1}));
+    CPPUNIT_ASSERT(NeedsRehash(kKnownArgon2, {8192, 3, 1}));
+    CPPUNIT_ASSERT(NeedsRehash(kKnownArgon2, {19456, 2, 1}));
+    CPPUNIT_ASSERT(NeedsRehash(kKnownArgon2, {8192, 2, 2}));
+    CPPUNIT_ASSERT(!NeedsRehash(kKnownArgon2Defaults, PasswordHashParams()));
+  }
+
+  void testTheDecoyHasTheParametersOfARealHash() {
+    const std::string& decoy = DecoyPasswordHash(kFast);
+    CPPUNIT_ASSERT_EQUAL(std::string("m=8192,t=1,p=1"), Split(decoy, '$')[3]);
+    CPPUNIT_ASSERT(CheckPassword("anything", decoy) == PasswordCheck::kMismatch);
+    CPPUNIT_ASSERT_EQUAL(std::string("m=8192,t=2,p=1"),
+                         Split(DecoyPasswordHash({8192, 2, 1}), '$')[3]);
+    // Made once per parameters.
+    CPPUNIT_ASSERT_EQUAL(&decoy, &DecoyPasswordHash(kFast));
+  }
+
+  void testAcceptsPbkdf2KnownAnswerComputedByPythonHashlib() {
     CPPUNIT_ASSERT(VerifyPassword(kKnownPassword, kKnownHash1000));
     CPPUNIT_ASSERT(
         !VerifyPassword("correct horse battery stapler", kKnownHash1000));
   }
 
-  void testAcceptsKnownAnswerWithUtf8PasswordAndUrlSafeSalt() {
+  void testAcceptsPbkdf2KnownAnswerWithUtf8PasswordAndUrlSafeSalt() {
     CPPUNIT_ASSERT(VerifyPassword(kKnownUtf8Password, kKnownHash1234));
     CPPUNIT_ASSERT(!VerifyPassword("passwort", kKnownHash1234));
   }
 
-  void testHonoursTheIterationCountStoredInTheString() {
+  void testHonoursThePbkdf2IterationCountStoredInTheString() {
     CPPUNIT_ASSERT(VerifyPassword(kKnownPassword, kKnownHash1001));
     // The 1000-iteration hash under a count of 1001, and the other way round.
     CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword, KnownWithField(2, "1001")));
@@ -157,46 +315,29 @@ class PasswordHashTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword, Join(parts)));
   }
 
-  void testRecordsTheRequestedIterationCount() {
-    std::string stored = HashPassword("pw", 1234);
-    CPPUNIT_ASSERT_EQUAL(std::string("1234"), Split(stored, '$')[2]);
-    CPPUNIT_ASSERT(VerifyPassword("pw", stored));
-    std::vector<std::string> parts = Split(stored, '$');
-    parts[2] = "1000";
-    CPPUNIT_ASSERT(!VerifyPassword("pw", Join(parts)));
-  }
-
-  void testHashesEmptyAndBinaryPasswordsExactly() {
-    std::string empty = HashPassword("", kIterations);
-    CPPUNIT_ASSERT(VerifyPassword("", empty));
-    CPPUNIT_ASSERT(!VerifyPassword(" ", empty));
-
-    // Embedded NUL bytes count: the password is not cut at the first one.
-    const std::string with_nul("a\0b", 3);
-    std::string stored = HashPassword(with_nul, kIterations);
-    CPPUNIT_ASSERT(VerifyPassword(with_nul, stored));
-    CPPUNIT_ASSERT(!VerifyPassword("a", stored));
-    CPPUNIT_ASSERT(!VerifyPassword(std::string("a\0c", 3), stored));
-  }
-
   void testRejectsTamperedHashOrSalt() {
-    std::vector<std::string> parts = Split(kKnownHash1000, '$');
-    // One character of the hash, first and last.
-    for (size_t position : {size_t{0}, parts[4].size() - 2}) {
-      std::string hash = parts[4];
-      hash[position] = hash[position] == 'A' ? 'B' : 'A';
-      CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword, KnownWithField(4, hash)));
+    for (const std::string known : {kKnownHash1000, kKnownArgon2}) {
+      std::vector<std::string> parts = Split(known, '$');
+      const size_t hash_at = parts.size() - 1;
+      const size_t salt_at = parts.size() - 2;
+      // One character of the hash, first and last.
+      for (size_t position : {size_t{0}, parts[hash_at].size() - 2}) {
+        std::string hash = parts[hash_at];
+        hash[position] = hash[position] == 'A' ? 'B' : 'A';
+        CPPUNIT_ASSERT(
+            !VerifyPassword(kKnownPassword, WithField(known, hash_at, hash)));
+      }
+      // Another salt of the same length.
+      std::string salt = parts[salt_at];
+      salt[0] = salt[0] == 'A' ? 'B' : 'A';
+      CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword, WithField(known, salt_at, salt)));
     }
-    // Another salt of the same length.
-    std::string salt = parts[3];
-    salt[0] = salt[0] == 'A' ? 'B' : 'A';
-    CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword, KnownWithField(3, salt)));
     // Salt and hash swapped in from another user's record.
-    std::string other = HashPassword(kKnownPassword, kIterations);
+    std::string other = HashPassword(kKnownPassword, kFast);
     CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword,
-                                   KnownWithField(3, Split(other, '$')[3])));
+                                   WithField(kKnownArgon2, 4, Split(other, '$')[4])));
     CPPUNIT_ASSERT(!VerifyPassword(kKnownPassword,
-                                   KnownWithField(4, Split(other, '$')[4])));
+                                   WithField(kKnownArgon2, 5, Split(other, '$')[5])));
   }
 
   void testRejectsMalformedStoredStrings() {
@@ -228,19 +369,22 @@ class PasswordHashTest : public CppUnit::TestFixture {
     };
     for (const std::string& stored : malformed) {
       CPPUNIT_ASSERT_MESSAGE(stored, !VerifyPassword(kKnownPassword, stored));
-      CPPUNIT_ASSERT_MESSAGE(stored, !VerifyPassword("", stored));
+      CPPUNIT_ASSERT_MESSAGE(stored, CheckPassword("", stored) ==
+                                         PasswordCheck::kRefused);
     }
   }
 
-  void testRejectsStoredIterationCountsOutOfBounds() {
+  void testRefusesStoredIterationCountsOutOfBoundsWithoutHashing() {
     // Zero, negative and absurd counts are refused before any hashing, so a
     // tampered record cannot stall a worker.
-    for (const char* iterations : {"0", "-1", "-1000", "100000001",
+    double before = HashesComputed();
+    for (const char* iterations : {"0", "-1", "-1000", "5000001", "100000001",
                                    "2147483648", "99999999999999999999999"}) {
       CPPUNIT_ASSERT_MESSAGE(
-          iterations,
-          !VerifyPassword(kKnownPassword, KnownWithField(2, iterations)));
+          iterations, CheckPassword(kKnownPassword, KnownWithField(2, iterations)) ==
+                          PasswordCheck::kRefused);
     }
+    CPPUNIT_ASSERT_EQUAL(before, HashesComputed());
   }
 
   void testRejectsStoredHashOfTheWrongLength() {

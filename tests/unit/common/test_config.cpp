@@ -36,6 +36,7 @@ class ConfigTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testReadsSocketModeAsOctal);
   CPPUNIT_TEST(testAcceptsBoundaryValues);
   CPPUNIT_TEST(testRejectsUnknownConfigKeyNamingTheLine);
+  CPPUNIT_TEST(testIgnoresTheRetiredPbkdf2IterationsKey);
   CPPUNIT_TEST(testRejectsKeysInTheWrongCase);
   CPPUNIT_TEST(testRejectsLineWithoutEquals);
   CPPUNIT_TEST(testRejectsBadNumbers);
@@ -82,7 +83,9 @@ class ConfigTest : public CppUnit::TestFixture {
         "token_default_ttl = 3600\n"
         "token_max_ttl = 7200\n"
         "invite_ttl = 86400\n"
-        "password_iterations = 1000\n"
+        "password_memory_kib = 65536\n"
+        "password_time_cost = 3\n"
+        "password_parallelism = 4\n"
         "login_failures_per_user = 3\n"
         "login_failures_per_address = 30\n"
         "login_failure_window = 60\n"
@@ -104,7 +107,9 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(int64_t{3600}, config.token_default_ttl);
     CPPUNIT_ASSERT_EQUAL(int64_t{7200}, config.token_max_ttl);
     CPPUNIT_ASSERT_EQUAL(int64_t{86400}, config.invite_ttl);
-    CPPUNIT_ASSERT_EQUAL(1000, config.password_iterations);
+    CPPUNIT_ASSERT_EQUAL(65536, config.password_memory_kib);
+    CPPUNIT_ASSERT_EQUAL(3, config.password_time_cost);
+    CPPUNIT_ASSERT_EQUAL(4, config.password_parallelism);
     CPPUNIT_ASSERT_EQUAL(3, config.login_failures_per_user);
     CPPUNIT_ASSERT_EQUAL(30, config.login_failures_per_address);
     CPPUNIT_ASSERT_EQUAL(60, config.login_failure_window);
@@ -172,7 +177,9 @@ class ConfigTest : public CppUnit::TestFixture {
         "socket_mode = 0777\n"
         "redis_connect_timeout_ms = 1\n"
         "redis_command_timeout_ms = 60000\n"
-        "password_iterations = 100000000\n"
+        "password_memory_kib = 262144\n"
+        "password_time_cost = 16\n"
+        "password_parallelism = 8\n"
         "password_cache_seconds = 86400\n"
         "token_default_ttl = 1\n"
         "token_max_ttl = 316224000\n",  // ten years of 366 days
@@ -182,7 +189,9 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0777, config.socket_mode);
     CPPUNIT_ASSERT_EQUAL(1, config.redis_connect_timeout_ms);
     CPPUNIT_ASSERT_EQUAL(60000, config.redis_command_timeout_ms);
-    CPPUNIT_ASSERT_EQUAL(100000000, config.password_iterations);
+    CPPUNIT_ASSERT_EQUAL(262144, config.password_memory_kib);
+    CPPUNIT_ASSERT_EQUAL(16, config.password_time_cost);
+    CPPUNIT_ASSERT_EQUAL(8, config.password_parallelism);
     CPPUNIT_ASSERT_EQUAL(86400, config.password_cache_seconds);
     CPPUNIT_ASSERT_EQUAL(int64_t{1}, config.token_default_ttl);
     CPPUNIT_ASSERT_EQUAL(int64_t{316224000}, config.token_max_ttl);
@@ -202,6 +211,17 @@ class ConfigTest : public CppUnit::TestFixture {
                            Contains(status.description(), path + ":3:"));
     CPPUNIT_ASSERT_MESSAGE(status.description(),
                            Contains(status.description(), "wrokers"));
+  }
+
+  void testIgnoresTheRetiredPbkdf2IterationsKey() {
+    // A config kept over the upgrade to Argon2id still loads, whatever the
+    // old key said, and sets nothing.
+    Config config;
+    Status status = Load("password_iterations = 600000\nworkers = 3\n", &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(3, config.workers);
+    CPPUNIT_ASSERT_EQUAL(Config().password_memory_kib, config.password_memory_kib);
+    CPPUNIT_ASSERT(Load("password_iterations = nonsense\n", &config).ok());
   }
 
   void testRejectsKeysInTheWrongCase() {
@@ -241,8 +261,10 @@ class ConfigTest : public CppUnit::TestFixture {
           "redis_connect_timeout_ms = 60001", "redis_command_timeout_ms = 0",
           "redis_command_timeout_ms = 60001", "token_default_ttl = 0",
           "token_max_ttl = 0", "token_max_ttl = 316224001",
-          "token_max_ttl = -31536000", "password_iterations = 999",
-          "password_iterations = 100000001", "password_cache_seconds = -1",
+          "token_max_ttl = -31536000", "password_memory_kib = 8191",
+          "password_memory_kib = 262145", "password_time_cost = 0",
+          "password_time_cost = 17", "password_parallelism = 0",
+          "password_parallelism = 9", "password_cache_seconds = -1",
           "password_cache_seconds = 86401", "invite_ttl = 0",
           "invite_ttl = 316224001", "login_failures_per_user = 0",
           "login_failures_per_user = 1000001", "login_failures_per_address = 0",
@@ -250,7 +272,7 @@ class ConfigTest : public CppUnit::TestFixture {
           "login_failure_window = 86401", "max_tokens_per_user = 0",
           "max_tokens_per_user = 1000001",
           // Beyond int: must not wrap into range.
-          "workers = 4294967300", "password_iterations = 4294968296"}) {
+          "workers = 4294967300", "password_memory_kib = 4295032832"}) {
       Config config;
       Status status = Load(std::string(line) + "\n", &config);
       CPPUNIT_ASSERT_MESSAGE(line, !status.ok());
@@ -442,7 +464,9 @@ class ConfigTest : public CppUnit::TestFixture {
                                               "token_default_ttl",
                                               "token_max_ttl",
                                               "invite_ttl",
-                                              "password_iterations",
+                                              "password_memory_kib",
+                                              "password_time_cost",
+                                              "password_parallelism",
                                               "login_failures_per_user",
                                               "login_failures_per_address",
                                               "login_failure_window",
@@ -485,8 +509,11 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(expected.token_default_ttl, actual.token_default_ttl);
     CPPUNIT_ASSERT_EQUAL(expected.token_max_ttl, actual.token_max_ttl);
     CPPUNIT_ASSERT_EQUAL(expected.invite_ttl, actual.invite_ttl);
-    CPPUNIT_ASSERT_EQUAL(expected.password_iterations,
-                         actual.password_iterations);
+    CPPUNIT_ASSERT_EQUAL(expected.password_memory_kib,
+                         actual.password_memory_kib);
+    CPPUNIT_ASSERT_EQUAL(expected.password_time_cost, actual.password_time_cost);
+    CPPUNIT_ASSERT_EQUAL(expected.password_parallelism,
+                         actual.password_parallelism);
     CPPUNIT_ASSERT_EQUAL(expected.login_failures_per_user,
                          actual.login_failures_per_user);
     CPPUNIT_ASSERT_EQUAL(expected.login_failures_per_address,

@@ -159,6 +159,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testFindingAnAbsentUserIsOkButNotFound);
   CPPUNIT_TEST(testSetPasswordHashReplacesTheHash);
   CPPUNIT_TEST(testSetPasswordHashOfAbsentUserIsNotFound);
+  CPPUNIT_TEST(testReplacePasswordHashOnlyReplacesTheHashItWasGiven);
   CPPUNIT_TEST(testDeleteRemovesTheUserAndRevokesAllTheirTokens);
   CPPUNIT_TEST(testDeleteLeavesOtherUsersAndTheirTokens);
   CPPUNIT_TEST(testDeletingAnAbsentUserIsNotFound);
@@ -627,6 +628,44 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(found);
     CPPUNIT_ASSERT_EQUAL(std::string("$new"), user.password_hash);
     CPPUNIT_ASSERT_EQUAL(std::string("alice"), user.name);
+  }
+
+  void testReplacePasswordHashOnlyReplacesTheHashItWasGiven() {
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$pbkdf2-old", &alice));
+    auto stored = [&users]() {
+      UserRecord user;
+      bool found = false;
+      Status status = users.FindByName("alice", &user, &found);
+      return status.ok() && found ? user.password_hash : std::string("(none)");
+    };
+    // A password change between the check and the upgrade wins.
+    ASSERT_OK(users.SetPasswordHash("alice", "$changed"));
+    bool replaced = true;
+    ASSERT_OK(users.ReplacePasswordHash(alice, "$argon2-new", &replaced));
+    CPPUNIT_ASSERT(!replaced);
+    CPPUNIT_ASSERT_EQUAL(std::string("$changed"), stored());
+    // With the hash it was given, it replaces it.
+    alice.password_hash = "$changed";
+    ASSERT_OK(users.ReplacePasswordHash(alice, "$argon2-new", &replaced));
+    CPPUNIT_ASSERT(replaced);
+    CPPUNIT_ASSERT_EQUAL(std::string("$argon2-new"), stored());
+    // Another name with the same id never matches, nor a deleted user,
+    // which is not brought back.
+    UserRecord impostor = alice;
+    impostor.name = "alicf";
+    impostor.password_hash = "$argon2-new";
+    ASSERT_OK(users.ReplacePasswordHash(impostor, "$x", &replaced));
+    CPPUNIT_ASSERT(!replaced);
+    ASSERT_OK(users.Delete("alice"));
+    alice.password_hash = "$argon2-new";
+    ASSERT_OK(users.ReplacePasswordHash(alice, "$x", &replaced));
+    CPPUNIT_ASSERT(!replaced);
+    CPPUNIT_ASSERT_EQUAL(std::string("(none)"), stored());
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"EXISTS", UserKey(alice.id)}, &reply));
+    CPPUNIT_ASSERT_EQUAL(0LL, reply.integer);
   }
 
   void testSetPasswordHashOfAbsentUserIsNotFound() {
