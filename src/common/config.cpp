@@ -128,6 +128,18 @@ const std::vector<KeySpec>& KeyTable() {
                  1000000),
       IntegerKey("password_cache_seconds", &Config::password_cache_seconds, 0,
                  86400),
+      IntegerKey("password_hash_concurrency",
+                 &Config::password_hash_concurrency, 0, kMaxPasswordHashConcurrency),
+      IntegerKey("password_hash_queue", &Config::password_hash_queue, 1,
+                 kMaxPasswordHashQueue),
+      IntegerKey("password_hash_wait_ms", &Config::password_hash_wait_ms, 1,
+                 60000),
+      IntegerKey("login_trusted_address_days",
+                 &Config::login_trusted_address_days, 0, 3650),
+      IntegerKey("max_spaces_per_user", &Config::max_spaces_per_user, 1,
+                 1000000),
+      IntegerKey("max_pending_invites_per_space",
+                 &Config::max_pending_invites_per_space, 1, 1000000),
   };
   return table;
 }

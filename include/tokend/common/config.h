@@ -50,8 +50,21 @@ struct Config {
   int login_failure_window = 300;
   // Live access tokens one user may hold.
   int max_tokens_per_user = 1000;
+  // Spaces one user may be a member of, and pending (issued, unused,
+  // unexpired) invitations one space may have.
+  int max_spaces_per_user = 1000;
+  int max_pending_invites_per_space = 1000;
   // How long a worker remembers a verified password, in memory only (s).
   int password_cache_seconds = 300;
+  // Slow password hashes running at once in the whole pool (0: one per
+  // core), requests allowed to wait for one, and how long each may wait
+  // (ms) before it gets 503 with Retry-After.
+  int password_hash_concurrency = 0;
+  int password_hash_queue = 64;
+  int password_hash_wait_ms = 2000;
+  // A user locked by failed logins is still let in from an address they
+  // logged in from successfully within this many days.
+  int login_trusted_address_days = 30;
 };
 
 // Reads `path` over the defaults. Unknown keys, bad values and values out of

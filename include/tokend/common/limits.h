@@ -31,6 +31,11 @@ constexpr int kMaxPasswordMemoryKib = 262144;
 constexpr int kMaxPasswordTimeCost = 16;
 constexpr int kMaxPasswordParallelism = 8;
 constexpr long kMaxPbkdf2Iterations = 5000000;
+// The pool-wide budget of slow password hashes: at most this many running
+// at once, and waiting for a turn (config password_hash_concurrency and
+// password_hash_queue; the shared table is sized for these).
+constexpr int kMaxPasswordHashConcurrency = 64;
+constexpr int kMaxPasswordHashQueue = 1024;
 // A space name, in bytes.
 constexpr size_t kMaxSpaceNameBytes = 128;
 // Nesting depth of a JSON request body.

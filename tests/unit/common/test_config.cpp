@@ -270,7 +270,12 @@ class ConfigTest : public CppUnit::TestFixture {
           "login_failures_per_user = 1000001", "login_failures_per_address = 0",
           "login_failures_per_address = 1000001", "login_failure_window = 0",
           "login_failure_window = 86401", "max_tokens_per_user = 0",
-          "max_tokens_per_user = 1000001",
+          "max_tokens_per_user = 1000001", "password_hash_concurrency = -1",
+          "password_hash_concurrency = 65", "password_hash_queue = 0",
+          "password_hash_queue = 1025", "password_hash_wait_ms = 0",
+          "password_hash_wait_ms = 60001", "login_trusted_address_days = -1",
+          "login_trusted_address_days = 3651", "max_spaces_per_user = 0",
+          "max_pending_invites_per_space = 0",
           // Beyond int: must not wrap into range.
           "workers = 4294967300", "password_memory_kib = 4295032832"}) {
       Config config;
@@ -471,7 +476,13 @@ class ConfigTest : public CppUnit::TestFixture {
                                               "login_failures_per_address",
                                               "login_failure_window",
                                               "max_tokens_per_user",
-                                              "password_cache_seconds"};
+                                              "password_cache_seconds",
+                                              "password_hash_concurrency",
+                                              "password_hash_queue",
+                                              "password_hash_wait_ms",
+                                              "login_trusted_address_days",
+                                              "max_spaces_per_user",
+                                              "max_pending_invites_per_space"};
 
   // The example beside this source file: <repo>/config/...
   static std::string ShippedExample() {
@@ -524,6 +535,16 @@ class ConfigTest : public CppUnit::TestFixture {
                          actual.max_tokens_per_user);
     CPPUNIT_ASSERT_EQUAL(expected.password_cache_seconds,
                          actual.password_cache_seconds);
+    CPPUNIT_ASSERT_EQUAL(expected.password_hash_concurrency,
+                         actual.password_hash_concurrency);
+    CPPUNIT_ASSERT_EQUAL(expected.password_hash_queue, actual.password_hash_queue);
+    CPPUNIT_ASSERT_EQUAL(expected.password_hash_wait_ms,
+                         actual.password_hash_wait_ms);
+    CPPUNIT_ASSERT_EQUAL(expected.login_trusted_address_days,
+                         actual.login_trusted_address_days);
+    CPPUNIT_ASSERT_EQUAL(expected.max_spaces_per_user, actual.max_spaces_per_user);
+    CPPUNIT_ASSERT_EQUAL(expected.max_pending_invites_per_space,
+                         actual.max_pending_invites_per_space);
   }
 
   std::string dir_;
