@@ -94,7 +94,10 @@ int ServeNaive(int listen_fd) {
 int ServeKept(int listen_fd) {
   tokend::FcgiConnections connections(listen_fd);
   return connections.Serve(
-      Answer,
+      [](FCGX_Request* request) {
+        Answer(request);
+        return tokend::FcgiConnections::Disposition::kAnswered;
+      },
       [](int epoll_fd, epoll_event* events, int max_events, int timeout_ms) {
         return epoll_wait(epoll_fd, events, max_events, timeout_ms);
       },

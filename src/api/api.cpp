@@ -31,7 +31,8 @@ Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
       login_limiter_(config, redis),
       authenticator_(config, &keys, &users_, &password_cache_, &login_limiter_) {}
 
-Outcome Api::Handle(const Request& request) {
+Outcome Api::Handle(const Request& request, HashBudgetClaim* hash_claim) {
+  authenticator_.set_hash_claim(hash_claim);
   try {
     return Dispatch(request);
   } catch (const std::exception& e) {
@@ -92,6 +93,10 @@ Outcome Api::AuthenticateAndServe(const Endpoint& endpoint, Call call,
     Status status = authenticator_.Authenticate(
         call.request, NowSeconds(), &call.caller, &token_identifier,
         before_lookup, may_defer ? &deferred : nullptr);
+    if (status.code() == Code::kHashingLaneNeeded) {
+      outcome.needs_hashing_lane = true;
+      return outcome;
+    }
     if (!status.ok()) {
       RejectCaller(status, token_identifier, &outcome);
       return outcome;

@@ -21,6 +21,8 @@ Status BadBasicCredentials() {
       Status(Code::kBadBasicCredentials, "Invalid username or password."));
 }
 
+
+
 BasicAuth::BasicAuth(const Config& config, UserStore* users,
                      PasswordCache* password_cache, LoginLimiter* login_limiter)
     : users_(users),
@@ -32,7 +34,10 @@ BasicAuth::BasicAuth(const Config& config, UserStore* users,
 
 void BasicAuth::UpgradeHash(const std::string& password, UserRecord* user) {
   if (!NeedsRehash(user->password_hash, hash_params_)) return;
-  std::string stronger = HashPassword(password, hash_params_);
+  std::string stronger;
+  // Past the deadline the upgrade waits for the next login.
+  hash_claim_->RunInTurn(
+      [&] { stronger = HashPassword(password, hash_params_); });
   bool replaced = false;
   if (!stronger.empty() &&
       users_->ReplacePasswordHash(*user, stronger, &replaced).ok() && replaced) {
@@ -89,29 +94,40 @@ Status BasicAuth::Authenticate(const std::string& credentials,
   // verified costs nothing to accept, so it skips them (and a correct
   // password is never slowed by someone else's guessing).
   if (status.ok() && !verified) status = login_limiter_->Check(user_id, address);
+  if (status.ok() && !verified && hash_claim_ == nullptr) {
+    // A slow hash never runs on a connection loop: the worker hands the
+    // request to its hashing lane, which serves it again with a claim.
+    status = Status(Code::kHashingLaneNeeded, "a password hash is needed");
+  }
   if (!status.ok()) {
     Wipe(&password);
     return status;
   }
-  if (verified) {
-    // Remembered above.
-  } else if (!found) {
-    VerifyPassword(password, decoy_hash_);  // same cost as a real user
-  } else if (password_cache_->AwaitOrClaim(name, password, user.password_hash,
-                                           now)) {
-    verified = true;  // another worker's hash of it just succeeded
-  } else if (VerifyPassword(password, user.password_hash)) {
-    // A PBKDF2 hash, or one with other parameters, becomes one with this
-    // configuration's (a password change meanwhile wins); the cache then
-    // remembers the new one, and those waiting on the old one's mark are
-    // released.
-    const std::string checked_hash = user.password_hash;
-    UpgradeHash(password, &user);
-    password_cache_->Remember(name, password, user.password_hash, now);
-    password_cache_->Release(name, password, checked_hash);
-    verified = true;
-  } else {
-    password_cache_->Release(name, password, user.password_hash);
+  if (!verified) {
+    // An unknown user takes exactly a known user's way, with the decoy for
+    // the stored hash: the same single-flight wait for an identical
+    // request, the same hash (no user-name oracle, also under concurrency).
+    const std::string stored = found ? user.password_hash : decoy_hash_;
+    PasswordCheck result = PasswordCheck::kMismatch;
+    if (password_cache_->AwaitOrClaim(name, password, stored, now)) {
+      verified = found;  // another worker's hash of it just succeeded
+    } else if (!hash_claim_->RunInTurn(
+                   [&] { result = CheckPassword(password, stored); })) {
+      password_cache_->Release(name, password, stored);
+      Wipe(&password);
+      return HashesTooBusy();
+    } else if (found && result == PasswordCheck::kMatch) {
+      // A PBKDF2 hash, or one with other parameters, becomes one with this
+      // configuration's (a password change meanwhile wins); the cache then
+      // remembers the new one, and those waiting on the old one's mark are
+      // released.
+      UpgradeHash(password, &user);
+      password_cache_->Remember(name, password, user.password_hash, now);
+      password_cache_->Release(name, password, stored);
+      verified = true;
+    } else {
+      password_cache_->Release(name, password, stored);
+    }
   }
   Wipe(&password);
   if (!verified) {

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <new>
 
+#include "tokend/common/clock.h"
+
 namespace tokend {
 
 namespace {
@@ -127,12 +129,6 @@ bool Read(Slot& slot, uint64_t* words, int64_t* expires_at,
     }
   }
   return false;
-}
-
-int64_t MonotonicMilliseconds() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);  // one clock for every process
-  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
 }
 
 uint64_t FirstWord(const Digest& tag) {

@@ -31,6 +31,7 @@ struct Counters {
   std::atomic<uint64_t> auth_failures[kCodeSlots];
   std::atomic<uint64_t> redis_errors;
   std::atomic<uint64_t> password_hashes;
+  std::atomic<uint64_t> password_hash_busy;
   std::atomic<uint64_t> fastcgi_connections;
   std::atomic<int64_t> workers_alive;
 };
@@ -94,6 +95,7 @@ void CountTokenCreated() { Add(g_counters->tokens_created); }
 void CountTokenRevoked() { Add(g_counters->tokens_revoked); }
 void CountRedisError() { Add(g_counters->redis_errors); }
 void CountPasswordHash() { Add(g_counters->password_hashes); }
+void CountPasswordHashBusy() { Add(g_counters->password_hash_busy); }
 void CountFastcgiConnection() { Add(g_counters->fastcgi_connections); }
 
 void CountAuthFailure(Code reason) {
@@ -168,6 +170,10 @@ std::string RenderMetrics(const std::vector<std::string>& route_names) {
   Line(&out, "# TYPE onezone_tokend_password_hashes_total counter");
   Line(&out, "onezone_tokend_password_hashes_total %llu",
        static_cast<unsigned long long>(Load(g_counters->password_hashes)));
+  Line(&out, "# HELP onezone_tokend_password_hash_busy_total Requests refused 503 because the pool's password-hash budget was taken.");
+  Line(&out, "# TYPE onezone_tokend_password_hash_busy_total counter");
+  Line(&out, "onezone_tokend_password_hash_busy_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->password_hash_busy)));
   Line(&out, "# HELP onezone_tokend_fastcgi_connections_total FastCGI connections accepted from nginx; far fewer than requests while nginx keeps them alive.");
   Line(&out, "# TYPE onezone_tokend_fastcgi_connections_total counter");
   Line(&out, "onezone_tokend_fastcgi_connections_total %llu",

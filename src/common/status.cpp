@@ -35,6 +35,7 @@ constexpr CodeInfo kCodeTable[] = {
     {Code::kMissingRequiredValue, "missingRequiredValue"},
     {Code::kPayloadTooLarge, "payloadTooLarge"},
     {Code::kTooManyRequests, "tooManyRequests"},
+    {Code::kHashingLaneNeeded, "hashingLaneNeeded"},
     {Code::kServiceUnavailable, "serviceUnavailable"},
     {Code::kInternal, "internalServerError"},
 };

@@ -23,7 +23,9 @@ void Outcome::Fail(const Status& status) {
   if (!request_id.empty()) shown.AddDetail("requestId", request_id);
   response = ErrorResponse(shown);
   for (const Status::Detail& detail : status.details()) {
-    if (status.code() == Code::kTooManyRequests && detail.key == "retryAfter") {
+    if ((status.code() == Code::kTooManyRequests ||
+         status.code() == Code::kServiceUnavailable) &&
+        detail.key == "retryAfter") {
       response.AddHeader("Retry-After", detail.value);
     }
   }

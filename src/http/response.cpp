@@ -34,6 +34,7 @@ constexpr struct {
     {Code::kMissingRequiredValue, 400},
     {Code::kPayloadTooLarge, 413},
     {Code::kTooManyRequests, 429},
+    {Code::kHashingLaneNeeded, 500},
     {Code::kServiceUnavailable, 503},
     {Code::kInternal, 500},
 };

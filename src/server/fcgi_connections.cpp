@@ -58,6 +58,15 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
     std::fprintf(stderr, "onezone-tokend: epoll: %s\n", std::strerror(errno));
     return 1;
   }
+  if (wakeup_fd_ >= 0) {
+    epoll_event wakeups = {};
+    wakeups.events = EPOLLIN;
+    wakeups.data.fd = wakeup_fd_;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wakeup_fd_, &wakeups) != 0) {
+      std::fprintf(stderr, "onezone-tokend: epoll: %s\n", std::strerror(errno));
+      return 1;
+    }
+  }
   Clock::time_point retire_by;
   epoll_event events[kMaxEvents];
   while (true) {
@@ -70,22 +79,31 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
       if (connections_.empty()) break;
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           retire_by - Clock::now());
-      if (left.count() <= 0) break;
-      timeout_ms = static_cast<int>(left.count()) + 1;
+      if (left.count() <= 0) {
+        // Out of time for idle connections; a handed-over request is
+        // still answered (its wait is bounded by its own deadline).
+        CloseIdle();
+        if (connections_.empty()) break;
+      } else {
+        timeout_ms = static_cast<int>(left.count()) + 1;
+      }
     }
     int count = wait(epoll_fd_, events, kMaxEvents, timeout_ms);
     if (count < 0 && errno != EINTR) {
       // Not a signal: the epoll set is broken. Leave; the parent starts
-      // another worker.
+      // another worker. Handed-over requests keep their connection until
+      // the destructor, after the thread answering them has stopped.
       std::fprintf(stderr, "onezone-tokend: epoll wait: %s\n", std::strerror(errno));
-      CloseAll();
+      CloseIdle();
       return 1;
     }
     for (int i = 0; i < count; ++i) {
       int fd = events[i].data.fd;
       if (fd == listen_fd_) {
         if (!retiring_) AcceptOne();
-      } else if (connections_.count(fd) != 0) {
+      } else if (fd == wakeup_fd_) {
+        on_wakeup_();
+      } else if (connections_.count(fd) != 0 && handed_over_.count(fd) == 0) {
         ServeOne(fd, handler);
       }
     }
@@ -139,10 +157,41 @@ void FcgiConnections::ServeOne(int fd, const Handler& handler) {
   // A stopping worker answers this request, then closes the connection, so
   // nginx sends nothing more on it.
   if (retiring_) request->keepConnection = 0;
-  handler(request);
+  if (handler(request) == Disposition::kHandedOver) {
+    // Nothing more is read from it until the answer is written.
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    handed_over_.insert(fd);
+    return;
+  }
+  Finish(fd);
+}
+
+void FcgiConnections::Finish(int fd) {
+  FCGX_Request* request = connections_[fd].get();
   DrainInput(request);
   FCGX_Finish_r(request);
   if (request->ipcFd < 0) Forget(fd);
+}
+
+void FcgiConnections::WatchWakeups(int fd, std::function<void()> on_ready) {
+  wakeup_fd_ = fd;
+  on_wakeup_ = std::move(on_ready);
+}
+
+void FcgiConnections::Resume(int fd) {
+  if (handed_over_.erase(fd) == 0) return;
+  // A stopping worker closes it after this answer, as after any other.
+  if (retiring_) connections_[fd]->keepConnection = 0;
+  Finish(fd);
+  if (connections_.count(fd) == 0) return;
+  epoll_event interest = {};
+  interest.events = EPOLLIN;
+  interest.data.fd = fd;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &interest) != 0) {
+    FCGX_Free(connections_[fd].get(), 0);
+    close(fd);
+    Forget(fd);
+  }
 }
 
 void FcgiConnections::Forget(int fd) {
@@ -161,6 +210,18 @@ void FcgiConnections::BeginRetiring() {
   retiring_ = true;
   if (connections_.size() < kMaxConnections) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  }
+}
+
+void FcgiConnections::CloseIdle() {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (handed_over_.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    FCGX_Free(it->second.get(), 0);
+    close(it->first);
+    it = connections_.erase(it);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "tokend/auth/hash_budget.h"
 #include "tokend/auth/password_cache.h"
 #include "tokend/auth/password_hash.h"
 #include "tokend/common/config.h"
@@ -57,6 +58,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "onezone-tokend: shared metrics unavailable; "
                          "each worker will count on its own\n");
   }
+  if (!tokend::InitSharedHashBudget()) {
+    std::fprintf(stderr, "onezone-tokend: shared password-hash budget "
+                         "unavailable; each worker will keep one of its own\n");
+  }
+  tokend::SetHashBudgetLimits(config.password_hash_concurrency,
+                              config.password_hash_queue);
   if (!tokend::InitSharedPasswordCache()) {
     std::fprintf(stderr, "onezone-tokend: shared password cache unavailable; "
                          "each worker will remember passwords on its own\n");
@@ -73,9 +80,14 @@ int main(int argc, char** argv) {
   hooks.reload_config = [&config_path](tokend::Config* next) {
     *next = tokend::Config();
     tokend::Status loaded = tokend::LoadConfig(config_path, next);
-    if (loaded.ok()) tokend::DecoyPasswordHash(tokend::PasswordHashParamsOf(*next));
+    if (loaded.ok()) {
+      tokend::DecoyPasswordHash(tokend::PasswordHashParamsOf(*next));
+      tokend::SetHashBudgetLimits(next->password_hash_concurrency,
+                                  next->password_hash_queue);
+    }
     return loaded;
   };
+  hooks.worker_exited = tokend::ReleaseHashBudgetOf;
   hooks.worker_main = [&keys](int fd, const tokend::Config& worker_config) {
     return tokend::RunWorker(fd, worker_config, keys);
   };

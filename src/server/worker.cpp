@@ -3,14 +3,16 @@
 
 #include <fcgiapp.h>
 
-#include <chrono>
-#include <cstdio>
+#include <memory>
+#include <utility>
 
 #include "tokend/api/api.h"
-#include "tokend/common/metrics.h"
-#include "tokend/http/request_log.h"
+#include "tokend/auth/hash_budget.h"
+#include "tokend/common/clock.h"
+#include "tokend/server/answer.h"
 #include "tokend/server/fcgi_adapter.h"
 #include "tokend/server/fcgi_connections.h"
+#include "tokend/server/hashing_lane.h"
 #include "tokend/server/worker_pool.h"
 #include "tokend/store/redis_client.h"
 
@@ -20,21 +22,35 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
   RedisClient redis(config);
   Api api(config, keys, &redis);
   FcgiConnections connections(listen_fd);
-  auto handle = [&api](FCGX_Request* fcgi) {
-    auto start = std::chrono::steady_clock::now();
+  // Declared after the connections, so it stops (answering every job it
+  // holds) before they are closed.
+  HashingLane lane(config, keys);
+  if (!lane.Start()) return 1;
+  connections.WatchWakeups(lane.wakeup_fd(), [&connections, &lane] {
+    for (int fd : lane.TakeAnswered()) connections.Resume(fd);
+  });
+  using Disposition = FcgiConnections::Disposition;
+  auto handle = [&](FCGX_Request* fcgi) {
+    auto read_at = RequestClock::now();
     Request request = ReadFcgiRequest(fcgi);
     Outcome outcome = api.Handle(request);
-    WriteFcgiResponse(outcome.response, fcgi);
-    double ms = std::chrono::duration<double, std::milli>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
-    CountRequest(outcome.route_number, outcome.response.status,
-                 ms / 1000.0);
-    std::string lines = FormatRequestLog(request, outcome, ms) + "\n" +
-                        FormatAuditLines(request, outcome);
-    std::fputs(lines.c_str(), stderr);
+    if (outcome.needs_hashing_lane) {
+      auto claim = std::make_unique<HashBudgetClaim>(
+          MonotonicMilliseconds() + config.password_hash_wait_ms);
+      if (claim->queued()) {
+        lane.Submit({fcgi->ipcFd, fcgi, std::move(request), read_at,
+                     std::move(claim)});
+        return Disposition::kHandedOver;
+      }
+      outcome.needs_hashing_lane = false;
+      outcome.Fail(HashesTooBusy());
+    }
+    Answer(request, outcome, fcgi, read_at);
+    return Disposition::kAnswered;
   };
-  return connections.Serve(handle, WorkerWait, WorkerStopRequested);
+  int code = connections.Serve(handle, WorkerWait, WorkerStopRequested);
+  lane.Stop();
+  return code;
 }
 
 }  // namespace tokend

@@ -90,6 +90,7 @@ class Pool {
     int wait_status = 0;
     pid_t pid;
     while ((pid = waitpid(-1, &wait_status, WNOHANG)) > 0) {
+      if (hooks_.worker_exited) hooks_.worker_exited(static_cast<int>(pid));
       if (retiring_.erase(pid) > 0) continue;  // an old worker, done
       if (workers_.erase(pid) == 0) continue;
       std::fprintf(stderr, "onezone-tokend: worker %d %s %d; starting another\n",

@@ -71,6 +71,7 @@ SecretKey TokenKeys::RootSecretFor(const std::string& identifier) const {
   std::string message(kRootLabel, sizeof(kRootLabel));  // includes the NUL
   message += identifier;
   SecretKey root;
+  std::lock_guard<std::mutex> lock(master_hmac_mutex_);
   master_hmac_.Compute(message, root.data());
   return root;
 }

@@ -33,7 +33,11 @@ class Api : public UserApi,
   // `config`, `keys` and `redis` must outlive the Api.
   Api(const Config& config, const TokenKeys& keys, RedisClient* redis);
 
-  Outcome Handle(const Request& request);
+  // Serves `request`. Without a `hash_claim` (a worker's connection loop),
+  // a request that needs a slow password hash is not served: its outcome
+  // says needs_hashing_lane, and the worker's hashing lane serves it again
+  // with a claim on the pool's hash budget.
+  Outcome Handle(const Request& request, HashBudgetClaim* hash_claim = nullptr);
 
  private:
   Outcome Dispatch(const Request& request);

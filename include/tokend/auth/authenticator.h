@@ -39,6 +39,11 @@ class Authenticator {
                       const BeforeUserLookup& before_lookup = nullptr,
                       DeferredCheck* deferred = nullptr);
 
+  // See BasicAuth::set_hash_claim.
+  void set_hash_claim(HashBudgetClaim* claim) {
+    basic_auth_.set_hash_claim(claim);
+  }
+
  private:
   TokenAuth token_auth_;
   BasicAuth basic_auth_;

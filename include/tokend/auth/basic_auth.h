@@ -12,6 +12,7 @@
 
 #include "tokend/auth/caller.h"
 #include "tokend/auth/deferred_check.h"
+#include "tokend/auth/hash_budget.h"
 #include "tokend/auth/login_limiter.h"
 #include "tokend/auth/password_cache.h"
 #include "tokend/auth/password_hash.h"
@@ -30,6 +31,12 @@ class BasicAuth {
   // The pointers must outlive it.
   BasicAuth(const Config& config, UserStore* users,
             PasswordCache* password_cache, LoginLimiter* login_limiter);
+
+  // A slow password hash runs only while a claim on the pool's hash budget
+  // is set (the worker's hashing lane sets one for each request it serves);
+  // without one, a request that needs a hash gets kHashingLaneNeeded.
+  // Past the claim's deadline it gets 503 with retryAfter. Null: none.
+  void set_hash_claim(HashBudgetClaim* claim) { hash_claim_ = claim; }
 
   // `credentials` is the base64 of "name:password" from the Authorization
   // header; `address` the client's, for the per-address limit. With
@@ -57,6 +64,7 @@ class BasicAuth {
   // (see DecoyPasswordHash).
   PasswordHashParams hash_params_;
   std::string decoy_hash_;
+  HashBudgetClaim* hash_claim_ = nullptr;
 };
 
 }  // namespace tokend

@@ -32,6 +32,9 @@ void CountRedisError();
 // One slow password hash computed to check a password (a real user's or the
 // decoy of an unknown one).
 void CountPasswordHash();
+// A request refused 503 because the pool's password-hash budget was taken
+// (its queue full, or its wait over).
+void CountPasswordHashBusy();
 // A FastCGI connection accepted from nginx (kept for many requests).
 void CountFastcgiConnection();
 void SetWorkersAlive(int workers);

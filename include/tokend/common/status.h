@@ -41,7 +41,10 @@ enum class Code {
   kPayloadTooLarge,
   kTooManyRequests,
   // Server side (5xx).
-  kServiceUnavailable,    // Redis is unreachable
+  // Not an answer: the request needs a slow password hash, which a worker's
+  // connection loop hands to its hashing lane (never rendered).
+  kHashingLaneNeeded,
+  kServiceUnavailable,    // Redis is unreachable, or the hashes too busy
   kInternal,
 };
 

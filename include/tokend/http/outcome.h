@@ -25,6 +25,9 @@ struct Outcome {
   // Audit events, one line each ("event=token.created user=... token=<id>").
   // They name token identifiers, never tokens.
   std::vector<std::string> audit;
+  // No answer yet: the request needs a slow password hash and is to be
+  // served again by the worker's hashing lane (see server/hashing_lane.h).
+  bool needs_hashing_lane = false;
 
   // A JSON body with `status`.
   void Succeed(int status, const Json::Value& body);

@@ -9,11 +9,16 @@
 // A connection nginx opened without FCGI_KEEP_CONN is closed after its one
 // request, so the loop serves nginx configured either way.
 //
+// A handler may hand its request over to be answered by another thread (the
+// worker's hashing lane): the connection then leaves the epoll set until
+// Resume says the answer is written, so nothing else is read from it
+// meanwhile, and the loop goes on serving every other connection.
+//
 // Stopping: once `stop_requested`, the worker stops accepting (another
 // worker, or the next set after a reload, takes new connections), answers at
 // most one more request on each connection it holds and closes it after that
 // answer, and leaves once nginx has closed the rest or after
-// kRetireSeconds. nginx closes idle upstream connections after its own
+// kRetireSeconds; a request handed over is always waited for. nginx closes idle upstream connections after its own
 // `keepalive_timeout`, shorter than that, so no connection is closed under a
 // request nginx has just sent.
 #pragma once
@@ -23,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 // libfcgi's request type; only the .cpp files of server/ include its header.
 struct FCGX_Request;
@@ -31,8 +37,13 @@ namespace tokend {
 
 class FcgiConnections {
  public:
-  // Answers one request: read `request->in` and envp, write `request->out`.
-  using Handler = std::function<void(FCGX_Request* request)>;
+  enum class Disposition {
+    kAnswered,    // the response is written
+    kHandedOver,  // another thread writes it; Resume follows
+  };
+  // Answers one request: read `request->in` and envp, write `request->out`;
+  // or hands it over.
+  using Handler = std::function<Disposition(FCGX_Request* request)>;
   // Waits like epoll_wait(2) for events on `epoll_fd`: the number of
   // events, 0 on timeout, -1 when interrupted.
   using Wait = std::function<int(int epoll_fd, epoll_event* events,
@@ -56,17 +67,32 @@ class FcgiConnections {
   // Connections held right now.
   size_t size() const { return connections_.size(); }
 
+  // Watches `fd` too, calling `on_ready` whenever it is readable: how
+  // another thread wakes the loop (an eventfd). Call before Serve.
+  void WatchWakeups(int fd, std::function<void()> on_ready);
+  // The request handed over on connection `fd` is answered: the loop
+  // finishes it and serves the connection again. Loop thread only.
+  void Resume(int fd);
+
  private:
   void AcceptOne();
   void ServeOne(int fd, const Handler& handler);
+  // Drains and finishes the request just answered on `fd`; forgets the
+  // connection when that closed it.
+  void Finish(int fd);
   void Forget(int fd);
   void BeginRetiring();
+  // Closes the connections not waiting for a handed-over answer.
+  void CloseIdle();
   void CloseAll();
 
   int listen_fd_;
   int epoll_fd_ = -1;
   bool retiring_ = false;
   std::map<int, std::unique_ptr<FCGX_Request>> connections_;  // by fd
+  std::set<int> handed_over_;  // connections whose request another thread answers
+  int wakeup_fd_ = -1;
+  std::function<void()> on_wakeup_;
 };
 
 }  // namespace tokend

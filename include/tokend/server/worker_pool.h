@@ -26,6 +26,9 @@ struct WorkerPoolHooks {
   std::function<Status(Config* config)> reload_config;
   // One worker's life: serve `listen_fd` until stopped; the exit code.
   std::function<int(int listen_fd, const Config& config)> worker_main;
+  // A worker ended (or was killed): give back what it held in shared
+  // memory. Optional.
+  std::function<void(int pid)> worker_exited;
 };
 
 // Runs the pool until SIGTERM or SIGINT; returns the parent's exit code.

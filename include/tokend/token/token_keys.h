@@ -6,10 +6,12 @@
 //   chain key               = libmacaroons' derivation of that root secret.
 // The root secret is what pymacaroons or libmacaroons would be given.
 //
-// Not thread-safe (it keeps a keyed HMAC context): one per worker process,
-// which it is, being made before the workers fork.
+// Thread-safe: the one keyed HMAC context is used under a lock (a worker's
+// connection loop and its hashing lane share it; the lock is uncontended
+// but for the rare moment both mint or verify at once).
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "tokend/common/crypto.h"
@@ -30,6 +32,7 @@ class TokenKeys {
  private:
   // The master secret lives only inside this keyed context.
   mutable KeyedHmacSha256 master_hmac_;
+  mutable std::mutex master_hmac_mutex_;
 };
 
 // Reads the master secret from `path`, creating it (32 random bytes, mode

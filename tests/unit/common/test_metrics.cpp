@@ -78,11 +78,13 @@ class MetricsTest : public CppUnit::TestFixture {
     double redis = ValueOf(text, "onezone_tokend_redis_errors_total");
     double connections = ValueOf(text, "onezone_tokend_fastcgi_connections_total");
     double hashes = ValueOf(text, "onezone_tokend_password_hashes_total");
+    double busy = ValueOf(text, "onezone_tokend_password_hash_busy_total");
     CountTokenCreated();
     CountFastcgiConnection();
     CountTokenRevoked();
     CountRedisError();
     CountPasswordHash();
+    CountPasswordHashBusy();
     CountAuthFailure(Code::kTokenInvalid);
     SetWorkersAlive(7);
     text = RenderMetrics();
@@ -92,6 +94,7 @@ class MetricsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(connections + 1,
                          ValueOf(text, "onezone_tokend_fastcgi_connections_total"));
     CPPUNIT_ASSERT_EQUAL(hashes + 1, ValueOf(text, "onezone_tokend_password_hashes_total"));
+    CPPUNIT_ASSERT_EQUAL(busy + 1, ValueOf(text, "onezone_tokend_password_hash_busy_total"));
     CPPUNIT_ASSERT(ValueOf(text, "onezone_tokend_auth_failures_total{reason=\"tokenInvalid\"}") >= 1);
     CPPUNIT_ASSERT_EQUAL(7.0, ValueOf(text, "onezone_tokend_workers_alive"));
   }

@@ -11,7 +11,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <cstdlib>
 #include <cstring>
@@ -94,6 +99,65 @@ bool ClosedByPeer(int fd) {
   return poll(&ready, 1, kReadTimeoutMs) == 1 && read(fd, &byte, 1) == 0;
 }
 
+// The child's other thread: answers the requests handed to it when told.
+struct Holder {
+  int wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<FCGX_Request*> held;
+  std::vector<int> answered;
+  bool release = false;
+  bool stop = false;
+  std::thread thread{[this] { Run(); }};
+
+  void Hold(FCGX_Request* request) {
+    std::lock_guard<std::mutex> lock(mutex);
+    held.push_back(request);
+  }
+  void ReleaseAll() {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+    changed.notify_one();
+  }
+  std::vector<int> TakeAnswered() {
+    uint64_t count;
+    if (read(wakeup_fd, &count, sizeof(count)) < 0) count = 0;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<int> out;
+    out.swap(answered);
+    return out;
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+      changed.notify_one();
+    }
+    thread.join();
+  }
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!stop) {
+      changed.wait(lock, [this] { return stop || release; });
+      for (FCGX_Request* request : held) {
+        std::string answer = "Status: 200 OK\r\n\r\nheld";
+        FCGX_PutStr(answer.data(), static_cast<int>(answer.size()), request->out);
+        answered.push_back(request->ipcFd);
+      }
+      held.clear();
+      release = false;
+      uint64_t one = 1;
+      if (write(wakeup_fd, &one, sizeof(one)) < 0) break;
+    }
+  }
+};
+
+// Whether `fd` has something to read right now.
+bool Readable(int fd) {
+  pollfd ready = {fd, POLLIN, 0};
+  return poll(&ready, 1, 0) == 1;
+}
+
 class FcgiConnectionsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(FcgiConnectionsTest);
   CPPUNIT_TEST(testServesManyRequestsOnOneKeptConnection);
@@ -102,6 +166,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testServesSeveralConnectionsAtOnce);
   CPPUNIT_TEST(testGarbageClosesOnlyItsOwnConnection);
   CPPUNIT_TEST(testStoppingAnswersOneMoreRequestPerConnectionThenCloses);
+  CPPUNIT_TEST(testAHandedOverRequestLeavesTheOtherConnectionsServed);
+  CPPUNIT_TEST(testStoppingWaitsForAHandedOverAnswer);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -202,6 +268,58 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     close(good);
   }
 
+  void testAHandedOverRequestLeavesTheOtherConnectionsServed() {
+    int held = Connect();
+    int other = Connect();
+    Send(held, Request("/hold", "", true));
+    // While it waits for its answer, the loop serves another connection,
+    // many times.
+    for (int i = 0; i < 5; ++i) {
+      Send(other, Request("/o" + std::to_string(i), "", true));
+      CPPUNIT_ASSERT_EQUAL(Answer("/o" + std::to_string(i), 0), ReadResponse(other));
+    }
+    CPPUNIT_ASSERT_MESSAGE("the held request was answered before its release",
+                           !Readable(held));
+    Send(other, Request("/release", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/release", 0), ReadResponse(other));
+    CPPUNIT_ASSERT_EQUAL(std::string("Status: 200 OK\r\n\r\nheld"),
+                         ReadResponse(held));
+    // Its connection serves again.
+    Send(held, Request("/again", "12", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/again", 2), ReadResponse(held));
+    close(held);
+    close(other);
+  }
+
+  void testStoppingWaitsForAHandedOverAnswer() {
+    int held = Connect();
+    int other = Connect();
+    Send(held, Request("/hold", "", true));
+    Send(other, Request("/o", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/o", 0), ReadResponse(other));
+    kill(child_, SIGTERM);
+    usleep(200000);
+    // The stopping loop answers one more request on the other connection,
+    // which releases the held one: it is answered, then closed.
+    Send(other, Request("/release", "", true));
+    CPPUNIT_ASSERT_EQUAL(Answer("/release", 0), ReadResponse(other));
+    CPPUNIT_ASSERT_EQUAL(std::string("Status: 200 OK\r\n\r\nheld"),
+                         ReadResponse(held));
+    CPPUNIT_ASSERT(ClosedByPeer(held));
+    close(held);
+    close(other);
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 250 && done == 0; ++i) {
+      usleep(20000);
+      done = waitpid(child_, &status, WNOHANG);
+    }
+    CPPUNIT_ASSERT_MESSAGE("the stopped loop did not exit within 5 s", done == child_);
+    CPPUNIT_ASSERT(WIFEXITED(status));
+    CPPUNIT_ASSERT_EQUAL(0, WEXITSTATUS(status));
+    child_ = -1;
+  }
+
   void testStoppingAnswersOneMoreRequestPerConnectionThenCloses() {
     int first = Connect();
     int second = Connect();
@@ -245,9 +363,22 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     sigset_t open_mask;
     sigemptyset(&open_mask);
     FcgiConnections connections(listen_fd_);
-    return connections.Serve(
-        [](FCGX_Request* request) {
+    // /hold is handed over to a thread that answers it once /release comes
+    // (answered by the loop itself), as a worker's hashing lane answers a
+    // request the loop handed over.
+    Holder holder;
+    connections.WatchWakeups(holder.wakeup_fd, [&connections, &holder] {
+      for (int fd : holder.TakeAnswered()) connections.Resume(fd);
+    });
+    using Disposition = FcgiConnections::Disposition;
+    int code = connections.Serve(
+        [&holder](FCGX_Request* request) {
           std::string uri = FCGX_GetParam("REQUEST_URI", request->envp);
+          if (uri == "/hold") {
+            holder.Hold(request);
+            return Disposition::kHandedOver;
+          }
+          if (uri == "/release") holder.ReleaseAll();
           int read = 0;
           if (uri != "/skip") {
             char buffer[64];
@@ -258,11 +389,14 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
           }
           std::string answer = Answer(uri, read);
           FCGX_PutStr(answer.data(), static_cast<int>(answer.size()), request->out);
+          return Disposition::kAnswered;
         },
         [open_mask](int epoll_fd, epoll_event* events, int max, int timeout) {
           return epoll_pwait(epoll_fd, events, max, timeout, &open_mask);
         },
         [] { return g_stop != 0; });
+    holder.Stop();
+    return code;
   }
 
   static std::string Answer(const std::string& uri, int body_bytes) {

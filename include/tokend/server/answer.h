@@ -1,0 +1,21 @@
+// Answering a request: its outcome written to libfcgi, counted in the
+// metrics (latency from when the worker read the request, waits included)
+// and logged (the request line and its audit lines). Shared by a worker's
+// connection loop and its hashing lane.
+#pragma once
+
+#include <chrono>
+
+#include "tokend/http/outcome.h"
+#include "tokend/http/request.h"
+
+struct FCGX_Request;
+
+namespace tokend {
+
+using RequestClock = std::chrono::steady_clock;
+
+void Answer(const Request& request, const Outcome& outcome, FCGX_Request* fcgi,
+            RequestClock::time_point read_at);
+
+}  // namespace tokend
