@@ -2,6 +2,7 @@
 #include "tokend/server/hashing_lane.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -14,6 +15,16 @@
 #include "tokend/store/redis_client.h"
 
 namespace tokend {
+
+namespace {
+
+// The lane's nice value. Hashing is what an attacker can make the pool do
+// at will; at a lower priority it takes only the CPU that serving requests
+// leaves (Linux weighs nice 10 at about a tenth of nice 0), so a flood of
+// wrong passwords slows password checks, not everyone else.
+constexpr int kLaneNiceness = 10;
+
+}  // namespace
 
 HashingLane::HashingLane(const Config& config, const TokenKeys& keys)
     : config_(config), keys_(keys) {}
@@ -72,6 +83,8 @@ void HashingLane::Stop() {
 }
 
 void HashingLane::Run() {
+  // On Linux a thread has a nice value of its own.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kLaneNiceness);
   RedisClient redis(config_);
   Api api(config_, keys_, &redis);
   while (true) {
