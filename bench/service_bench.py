@@ -44,6 +44,12 @@ Settings (environment):
                                each stack (each stays below the token cap)
   BENCH_TIME_LIMIT=900    seconds after which the benchmark gives up
   BENCH_KEEP=0            1 keeps the temporary directory (logs, configs)
+  BENCH_ONLY=             password_flood: set up, run that scenario alone
+
+password_flood (issue 12): token GET /user at 32 connections alone, then
+while 8 clients send wrong passwords (for unknown and known names, from
+many 127.0.x.y addresses, each at most 20 a second) and one client whose
+password is cached asks GET /user every 50 ms; alternating, ROUNDS times.
 
 Output: progress lines, a table, then one `figure: NAME key=value ...` line
 per figure. Exit status 0 only if every run was all successes.
@@ -107,6 +113,8 @@ WARMUP_SECONDS = max(1, setting("BENCH_WARMUP_SECONDS", 2))
 CONNECTIONS = max(1, setting("BENCH_CONNECTIONS", 16))
 THREADS = max(1, min(setting("BENCH_THREADS", 2), CONNECTIONS))
 WORKERS = max(1, setting("BENCH_WORKERS", 16))
+# BENCH_ONLY=password_flood runs that scenario alone (after the set-up).
+ONLY = os.environ.get("BENCH_ONLY", "")
 MEMORY_TOKENS = setting("BENCH_MEMORY_TOKENS", 100000)
 CREATE_USERS = max(1, setting("BENCH_CREATE_USERS", 250))
 PRELOAD_USERS = setting("BENCH_PRELOAD_USERS", 10000)
@@ -556,10 +564,11 @@ class Result:
         return problems
 
 
-def wrk(port, headers, lua_args, seconds, groups, label, allow_errors=False):
+def wrk(port, headers, lua_args, seconds, groups, label, allow_errors=False,
+        connections=None):
     check_deadline()
     args = ["wrk", "--latency", "--timeout", WRK_TIMEOUT, "-t", str(THREADS),
-            "-c", str(CONNECTIONS), "-d", "%ds" % seconds, "-s", LUA]
+            "-c", str(connections or CONNECTIONS), "-d", "%ds" % seconds, "-s", LUA]
     for name, value in headers.items():
         args += ["-H", "%s: %s" % (name, value)]
     args += ["https://127.0.0.1:%d%s" % (port, API), "--"] + lua_args
@@ -574,6 +583,154 @@ def wrk(port, headers, lua_args, seconds, groups, label, allow_errors=False):
         raise BenchFailure("%s: %s\n--- wrk output:\n%s"
                            % (label, "; ".join(problems), parsed.output))
     return parsed
+
+
+# --- password flood (issue 12) ----------------------------------------------------
+
+FLOOD_CLIENTS = 8
+FLOOD_RATE = 20         # requests a second, at most, per flood client
+FLOOD_READERS = 32      # wrk connections of the token readers
+
+
+class Flood:
+    """FLOOD_CLIENTS clients sending wrong passwords, each at most FLOOD_RATE a
+    second (several times what the pool's hash budget takes): half for names
+    nobody has, half for `known` names; each connection from its own
+    loopback address (127.0.x.y), so the per-address limit does not stop
+    them; plus one client whose password the pool has verified, asking
+    GET /user every 50 ms, whose answers must all be 200."""
+
+    def __init__(self, port, known, cached_auth):
+        import collections
+        import threading
+        self.port = port
+        self.known = known
+        self.cached_auth = cached_auth
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.statuses = collections.Counter()
+        self.cached_statuses = collections.Counter()
+        self.threads = [threading.Thread(target=self._attacker, args=(i,), daemon=True)
+                        for i in range(FLOOD_CLIENTS)]
+        self.threads.append(threading.Thread(target=self._cached, daemon=True))
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+    def _connection(self, rng):
+        address = "127.0.%d.%d" % (rng.randrange(1, 255), rng.randrange(2, 255))
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                           context=TLS, source_address=(address, 0))
+
+    def _attacker(self, index):
+        import random
+        rng = random.Random(index)
+        connection = None
+        sent = 0
+        while not self.stopping.is_set() and sent < 100000:
+            started = time.monotonic()
+            if connection is None or sent % 10 == 0:
+                if connection is not None:
+                    connection.close()
+                connection = self._connection(rng)
+            if index % 2 == 0:
+                name = "flood-%d-%d" % (index, sent)
+            else:
+                name = "bench-" + self.known[sent % len(self.known)]
+            headers = basic_header(name, "wrong-%d" % sent)
+            try:
+                connection.request("GET", API + "/user", headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                connection.close()
+                connection = None
+            sent += 1
+            with self.lock:
+                self.statuses[status] += 1
+            self.stopping.wait(max(0.0, 1.0 / FLOOD_RATE - (time.monotonic() - started)))
+
+    def _cached(self):
+        sent = 0
+        while not self.stopping.is_set() and sent < 100000:
+            try:
+                status, _ = api(self.port, "GET", "/user", self.cached_auth)
+            except (OSError, http.client.HTTPException):
+                status = 0
+            sent += 1
+            with self.lock:
+                self.cached_statuses[status] += 1
+            self.stopping.wait(0.05)
+
+
+def measure_password_flood(service, groups, token_header, cached_auth, known):
+    """Token GET /user at FLOOD_READERS connections alone and under a Flood,
+    ROUNDS times each, alternating. Returns (alone runs, flood runs, flood
+    statuses, cached client statuses)."""
+    alone, flooded = [], []
+    statuses, cached = {}, {}
+    for round_number in range(ROUNDS):
+        for phase in (("alone", "flood") if round_number % 2 == 0 else ("flood", "alone")):
+            flood = None
+            if phase == "flood":
+                flood = Flood(service.port, known, cached_auth)
+                flood.start()
+                time.sleep(1)  # the flood under way before the readers start
+            try:
+                r = wrk(service.port, token_header, ["get", "/user"], SECONDS, groups,
+                        "password_flood %s round %d" % (phase, round_number + 1),
+                        connections=FLOOD_READERS)
+            finally:
+                if flood is not None:
+                    flood.stop()
+            (flooded if phase == "flood" else alone).append(r)
+            extra = ""
+            if flood is not None:
+                for status, count in flood.statuses.items():
+                    statuses[status] = statuses.get(status, 0) + count
+                for status, count in flood.cached_statuses.items():
+                    cached[status] = cached.get(status, 0) + count
+                extra = "  flood %s, cached basic %s" % (
+                    dict(flood.statuses), dict(flood.cached_statuses))
+            log("round %d %-20s %-8s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms%s"
+                % (round_number + 1, "password_flood", phase, r.rps, r.p50, r.p99,
+                   extra))
+    return alone, flooded, statuses, cached
+
+
+def report_password_flood(alone, flooded, statuses, cached):
+    """Prints the two rows and returns the figure line."""
+    a, f = summarize(alone), summarize(flooded)
+    ratio, p99x = f["rps"] / a["rps"], f["p99"] / a["p99"]
+    print()
+    print("== password_flood: token GET /user, wrk -c%d, alone and while %d clients "
+          "send wrong passwords (unknown and known names, 127.0.x.y, at most %d/s "
+          "each)" % (FLOOD_READERS, FLOOD_CLIENTS, FLOOD_RATE))
+    print("%-8s %9s %8s %8s %6s %6s" % ("readers", "req/s", "p50 ms", "p99 ms",
+                                         "ratio", "p99 x"))
+    print("%-8s %9.0f %8.2f %8.2f" % ("alone", a["rps"], a["p50"], a["p99"]))
+    print("%-8s %9.0f %8.2f %8.2f %6.2f %6.2f" % ("flood", f["rps"], f["p50"],
+                                                  f["p99"], ratio, p99x))
+    print("   flood answers %s; cached basic-auth client %s"
+          % (dict(sorted(statuses.items())), dict(sorted(cached.items()))))
+    print("   targets: ratio >= 0.7, p99 x <= 3, the cached client always 200")
+    return ("figure: password_flood ratio=%.2f p99_ratio=%.2f alone_rps=%.0f "
+            "flood_rps=%.0f alone_p99_ms=%.2f flood_p99_ms=%.2f flood_requests=%d "
+            "flood_401=%d flood_429=%d flood_503=%d flood_other=%d cached_ok=%d "
+            "cached_other=%d" % (
+                ratio, p99x, a["rps"], f["rps"], a["p99"], f["p99"],
+                sum(statuses.values()), statuses.get(401, 0), statuses.get(429, 0),
+                statuses.get(503, 0),
+                sum(v for k, v in statuses.items() if k not in (401, 429, 503)),
+                cached.get(200, 0), sum(v for k, v in cached.items() if k != 200)))
 
 
 # --- the benchmark -------------------------------------------------------------
@@ -877,6 +1034,15 @@ def main():
             raise BenchFailure("basic auth as bench-%s failed: %s" % (name, answers[:2]))
     log("the pool has verified the basic-auth passwords once")
 
+    def password_flood():
+        return measure_password_flood(service, service_groups,
+                                      {"X-Auth-Token": token["get"]}, basic["list"],
+                                      ["get", "loop-token"])
+
+    if ONLY == "password_flood":
+        print(report_password_flood(*password_flood()))
+        return 0
+
     for s in scenarios:
         for target in ("ceiling", "kept", "service"):
             port, groups = targets[target]
@@ -913,6 +1079,9 @@ def main():
                 fixed_groups, "nginx fixed round %d" % (round_number + 1))
         first.runs["fixed"].append(r)
         report_run(round_number, "nginx_return_200", "fixed", r)
+
+    # --- token readers under a password flood (issue 12) ----------------------------
+    flood_results = password_flood()
 
     # --- what if Redis did not fsync every write (diagnostic) ----------------------
     # The shipped redis.conf says `appendfsync always`. One service run of the
@@ -1204,6 +1373,7 @@ def main():
                        % (max(worker_rss), statistics.mean(worker_rss), len(worker_rss)))
     if delete_note:
         print("DELETE alone: " + delete_note)
+    figures.append(report_password_flood(*flood_results))
     print()
     for line in figures:
         print(line)
