@@ -90,10 +90,15 @@ Status BasicAuth::Authenticate(const std::string& credentials,
   bool verified = status.ok() && found &&
                   password_cache_->Contains(name, password, user.password_hash,
                                             now);
-  // The limits guard the slow hash: a password this worker has already
+  // The limits guard the slow hash: a password the pool has already
   // verified costs nothing to accept, so it skips them (and a correct
-  // password is never slowed by someone else's guessing).
-  if (status.ok() && !verified) status = login_limiter_->Check(user_id, address);
+  // password is never slowed by someone else's guessing). The lane admits
+  // (counts) the attempt it is about to check; the loop only asks.
+  const bool checking = status.ok() && !verified;
+  if (checking) {
+    status = hash_claim_ != nullptr ? login_limiter_->Admit(user_id, address)
+                                    : login_limiter_->Check(user_id, address);
+  }
   if (status.ok() && !verified && hash_claim_ == nullptr) {
     // A slow hash never runs on a connection loop: the worker hands the
     // request to its hashing lane, which serves it again with a claim.
@@ -114,6 +119,7 @@ Status BasicAuth::Authenticate(const std::string& credentials,
     } else if (!hash_claim_->RunInTurn(
                    [&] { result = CheckPassword(password, stored); })) {
       password_cache_->Release(name, password, stored);
+      login_limiter_->Abandoned(user_id, address);
       Wipe(&password);
       return HashesTooBusy();
     } else if (found && result == PasswordCheck::kMatch) {
@@ -130,10 +136,9 @@ Status BasicAuth::Authenticate(const std::string& credentials,
     }
   }
   Wipe(&password);
-  if (!verified) {
-    login_limiter_->RecordFailure(user_id, address);
-    return BadBasicCredentials();
-  }
+  // A failure keeps the counts its admission took.
+  if (!verified) return BadBasicCredentials();
+  if (checking) login_limiter_->Succeeded(user_id, address);
   if (known_hash == nullptr || *known_hash != user.password_hash) {
     password_hashes_.Put(name, user.password_hash);
   }

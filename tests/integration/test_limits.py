@@ -27,6 +27,10 @@ SETTINGS = ["login_failures_per_user=%d" % LOGIN_FAILURES_PER_USER]
 
 TIMING_ADDRESS = "127.0.0.3"   # the decoy test's wrong passwords
 LOCKED_ADDRESS = "127.0.0.4"   # locked out by the per-address test
+RACE_ADDRESS = "127.0.0.8"     # the atomic-count test's
+TRUSTED_ADDRESS = "127.0.0.5"  # the trusted-address test's: its owner's
+ATTACKER_ADDRESS = "127.0.0.6"
+OTHER_ADDRESS = "127.0.0.7"
 PARALLEL = 4  # curl processes at once where a test needs many requests
 
 
@@ -262,6 +266,65 @@ def test_failed_logins_from_one_address_lock_basic_auth_for_every_user_there(ctx
         expect_status(response, 200)
     finally:
         ctx.stack.redis("DEL", key)
+
+
+def test_concurrent_failures_from_one_address_stop_exactly_at_its_limit(ctx):
+    """Counting is one atomic step with the check (a Lua call per counter),
+    so six wrong passwords at once from an address three short of its limit
+    are three 401s and three 429s: none slips past between a check and its
+    count."""
+    limit = _config_value(ctx, "login_failures_per_address")
+    key = "oz:{ip:%s}:fails" % RACE_ADDRESS
+    ctx.stack.redis("SET", key, str(limit - 3), "EX", str(LOGIN_FAILURE_WINDOW))
+    try:
+        results = _run_at_once(ctx, [
+            [_get_user(("racer-%d" % i, "wrong"), RACE_ADDRESS)] for i in range(6)])
+        statuses = sorted(status for (status, _), in results)
+        check_equal(statuses, [401] * 3 + [429] * 3,
+                    "statuses of 6 failures at once, 3 short of the limit")
+        check_equal(ctx.stack.redis("GET", key).strip(), str(limit).encode(),
+                    "failures counted for %s" % RACE_ADDRESS)
+    finally:
+        ctx.stack.redis("DEL", key)
+
+
+def test_a_user_locked_by_failures_still_logs_in_from_a_trusted_address(ctx):
+    """Whoever knows a name can lock its basic auth for the window, but not
+    from an address its owner logged in from: that one stays open (its own
+    pair count still applies), every other is locked. The password is
+    re-hashed (set again) so that the pool's cache of it does not skip the
+    limits altogether."""
+    ctx.add_user("trusty")
+    name, password = ctx.basic("trusty")
+    home, attacker, elsewhere = TRUSTED_ADDRESS, ATTACKER_ADDRESS, OTHER_ADDRESS
+
+    def login(credentials, address):
+        return ctx.stack.curl("GET", API + "/user", basic=credentials,
+                              extra_args=["--interface", address])
+
+    def rehash():
+        code, _, err = ctx.stack.admin("user", "passwd", name, "--password-stdin",
+                                       stdin=password + "\n")
+        check_equal(code, 0, "passwd exit code (%s)" % err.strip())
+
+    expect_status(login((name, password), home), 200)  # a full check: trusted
+    started = time.monotonic()
+    for _ in range(LOGIN_FAILURES_PER_USER):
+        expect_error(login((name, "not-it"), attacker), 401, "unauthorized",
+                     auth_error=("badBasicCredentials", ANY))
+    rehash()
+    _expect_too_many_requests(login((name, password), attacker), since=started)
+    _expect_too_many_requests(login((name, password), elsewhere), since=started)
+    expect_status(login((name, password), home), 200)
+    # At home the pair's own count applies: failures there lock it too.
+    for _ in range(LOGIN_FAILURES_PER_USER):
+        expect_error(login((name, "not-it"), home), 401, "unauthorized",
+                     auth_error=("badBasicCredentials", ANY))
+    rehash()
+    _expect_too_many_requests(login((name, password), home), since=started)
+    code, _, err = ctx.stack.admin("user", "del", name)
+    check_equal(code, 0, "user del exit code (%s)" % err.strip())
+    ctx.secret_extras["password of deleted trusty"] = ctx.passwords.pop(name).encode()
 
 
 def test_a_user_holding_max_tokens_per_user_gets_403_until_deleting_one(ctx):

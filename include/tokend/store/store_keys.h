@@ -13,6 +13,10 @@
 //   oz:users             set    all user names (admin listing only)
 //   oz:{uid}:fails       string failed logins in the current window
 //   oz:{ip:addr}:fails   string failed logins from one client address
+//                               (an IPv4 address, or an IPv6 /64)
+//   oz:{uid}:fails:addr  string failed logins of the user from that address
+//   oz:{uid}:trusted     hash   address -> when the user last logged in
+//                               from it (Unix s)
 //
 // A space's keys carry {s:<spaceId>} instead, so joining (invitation and
 // membership together) is one atomic script in one slot:
@@ -73,6 +77,15 @@ inline std::string LoginFailuresKey(const std::string& user_id) {
 }
 inline std::string AddressFailuresKey(const std::string& address) {
   return "oz:{ip:" + address + "}:fails";
+}
+// Failed logins of one user from one address (prefix), in the user's slot.
+inline std::string PairFailuresKey(const std::string& user_id,
+                                   const std::string& address) {
+  return "oz:{" + user_id + "}:fails:" + address;
+}
+// The addresses (prefixes) a user logged in from, with when (Unix s).
+inline std::string TrustedAddressesKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:trusted";
 }
 
 inline std::string SpaceKey(const std::string& space_id) {

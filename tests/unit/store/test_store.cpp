@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "../redis_server.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
@@ -46,90 +47,6 @@ int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// One redis-server child process on a unix socket.
-class RedisServer {
- public:
-  ~RedisServer() { Stop(); }
-
-  // Starts the server and waits until it answers PING (at most 5 s).
-  void Start(const std::string& dir) {
-    socket_ = dir + "/redis.sock";
-    std::vector<std::string> args = {"redis-server",
-                                     "--port",
-                                     "0",
-                                     "--unixsocket",
-                                     socket_,
-                                     "--unixsocketperm",
-                                     "700",
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     "no",
-                                     "--daemonize",
-                                     "no",
-                                     "--dir",
-                                     dir,
-                                     "--logfile",
-                                     dir + "/redis.log",
-                                     "--enable-debug-command",
-                                     "yes"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    CPPUNIT_ASSERT(pid_ >= 0);
-    if (pid_ == 0) {
-      // Dies with the test run, whatever happens to it.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      signal(SIGPIPE, SIG_DFL);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    Config config;
-    config.redis = "unix:" + socket_;
-    config.redis_connect_timeout_ms = 200;
-    config.redis_command_timeout_ms = 500;
-    RedisClient probe(config);
-    const Clock::time_point start = Clock::now();
-    while (SecondsSince(start) < 5.0) {
-      RedisReply reply;
-      if (probe.Run({"PING"}, &reply).ok() && reply.text == "PONG") return;
-      int wstatus = 0;
-      if (waitpid(pid_, &wstatus, WNOHANG) == pid_) {
-        pid_ = -1;
-        CPPUNIT_FAIL("redis-server exited at start; see " + dir + "/redis.log");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CPPUNIT_FAIL("redis-server did not answer on " + socket_ + " within 5 s");
-  }
-
-  // Stops the server (SIGTERM, SIGKILL after 2 s) and reaps it.
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    const Clock::time_point start = Clock::now();
-    int wstatus = 0;
-    while (waitpid(pid_, &wstatus, WNOHANG) == 0) {
-      if (SecondsSince(start) > 2.0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &wstatus, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    pid_ = -1;
-  }
-
-  const std::string& socket() const { return socket_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string socket_;
-};
 
 }  // namespace
 
@@ -1008,7 +925,7 @@ class StoreTest : public CppUnit::TestFixture {
   const std::string kBob = UserIdForName("bob");
 
   std::string dir_;
-  RedisServer server_;
+  test::RedisServer server_;
   Config config_;
   std::unique_ptr<RedisClient> redis_;
 };
