@@ -316,6 +316,11 @@ def test_killed_workers_fail_at_most_their_requests_in_flight_and_are_replaced(c
             kills.append((victim, moment, gone, busy, replaced))
             time.sleep(1.2)
         faultlib.sleep_until(begin + seconds)
+        # On a slow machine the clients may not have made enough requests
+        # yet for the counts below to mean anything: let them go on (the
+        # kills are over) until they have, within a generous deadline.
+        faultlib.wait_until(lambda: len(all_events(clients)) >= 60, 30,
+                            interval=0.1)
     finally:
         faultlib.stop_clients(clients)
         try:
