@@ -1,7 +1,6 @@
 // Parsing and verifying issued tokens (see token_check.h).
 #include "tokend/token/token_check.h"
 
-#include "tokend/token/macaroon.h"
 #include "tokend/token/verifier.h"
 
 #include <cstdint>
@@ -14,6 +13,12 @@ Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
   Macaroon macaroon;
   Status status = DecodeToken(text, &macaroon);
   if (!status.ok()) return status;
+  return CheckIssuedMacaroon(keys, macaroon, now, policy, ref, expires_at);
+}
+
+Status CheckIssuedMacaroon(const TokenKeys& keys, const Macaroon& macaroon,
+                           int64_t now, CaveatPolicy policy, TokenRef* ref,
+                           int64_t* expires_at) {
   if (!ParseTokenIdentifier(macaroon.identifier, ref)) {
     return Status(Code::kTokenInvalid, "Provided token is not valid.");
   }
@@ -24,7 +29,8 @@ Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
   } else {
     verifier.AddChecker([](std::string_view) { return CaveatResult::kSatisfied; });
   }
-  status = verifier.Verify(macaroon, keys.ChainKeyFor(macaroon.identifier));
+  Status status =
+      verifier.Verify(macaroon, keys.ChainKeyFor(macaroon.identifier));
   if (status.ok() && expires_at != nullptr) {
     *expires_at = INT64_MAX;
     for (const Caveat& caveat : macaroon.caveats) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tokend/common/status.h"
+#include "tokend/token/macaroon.h"
 #include "tokend/token/token_keys.h"
 #include "tokend/token/token_ref.h"
 
@@ -25,5 +26,12 @@ enum class CaveatPolicy {
 Status CheckIssuedToken(const TokenKeys& keys, const std::string& text,
                         int64_t now, CaveatPolicy policy, TokenRef* ref,
                         int64_t* expires_at = nullptr);
+
+// The same check of a token already parsed with DecodeToken, for a caller
+// that looks at the parsed token first (TokenAuth finds cached tokens by
+// their signed content). Errors as above, except kBadToken.
+Status CheckIssuedMacaroon(const TokenKeys& keys, const Macaroon& macaroon,
+                           int64_t now, CaveatPolicy policy, TokenRef* ref,
+                           int64_t* expires_at = nullptr);
 
 }  // namespace tokend
