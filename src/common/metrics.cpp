@@ -32,6 +32,7 @@ struct Counters {
   std::atomic<uint64_t> redis_errors;
   std::atomic<uint64_t> password_hashes;
   std::atomic<uint64_t> password_hash_busy;
+  std::atomic<uint64_t> token_verifications;
   std::atomic<uint64_t> fastcgi_connections;
   std::atomic<int64_t> workers_alive;
 };
@@ -96,6 +97,7 @@ void CountTokenRevoked() { Add(g_counters->tokens_revoked); }
 void CountRedisError() { Add(g_counters->redis_errors); }
 void CountPasswordHash() { Add(g_counters->password_hashes); }
 void CountPasswordHashBusy() { Add(g_counters->password_hash_busy); }
+void CountTokenVerification() { Add(g_counters->token_verifications); }
 void CountFastcgiConnection() { Add(g_counters->fastcgi_connections); }
 
 void CountAuthFailure(Code reason) {
@@ -174,6 +176,10 @@ std::string RenderMetrics(const std::vector<std::string>& route_names) {
   Line(&out, "# TYPE onezone_tokend_password_hash_busy_total counter");
   Line(&out, "onezone_tokend_password_hash_busy_total %llu",
        static_cast<unsigned long long>(Load(g_counters->password_hash_busy)));
+  Line(&out, "# HELP onezone_tokend_token_verifications_total Token signatures verified in full to authenticate a request; a token a worker verified before, in any encoding, skips it.");
+  Line(&out, "# TYPE onezone_tokend_token_verifications_total counter");
+  Line(&out, "onezone_tokend_token_verifications_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->token_verifications)));
   Line(&out, "# HELP onezone_tokend_fastcgi_connections_total FastCGI connections accepted from nginx; far fewer than requests while nginx keeps them alive.");
   Line(&out, "# TYPE onezone_tokend_fastcgi_connections_total counter");
   Line(&out, "onezone_tokend_fastcgi_connections_total %llu",

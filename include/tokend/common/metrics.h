@@ -35,6 +35,9 @@ void CountPasswordHash();
 // A request refused 503 because the pool's password-hash budget was taken
 // (its queue full, or its wait over).
 void CountPasswordHashBusy();
+// A token's signature chain computed to authenticate a request: one a
+// worker has not verified before in any encoding (see VerifiedTokenCache).
+void CountTokenVerification();
 // A FastCGI connection accepted from nginx (kept for many requests).
 void CountFastcgiConnection();
 void SetWorkersAlive(int workers);

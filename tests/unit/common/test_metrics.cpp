@@ -79,12 +79,14 @@ class MetricsTest : public CppUnit::TestFixture {
     double connections = ValueOf(text, "onezone_tokend_fastcgi_connections_total");
     double hashes = ValueOf(text, "onezone_tokend_password_hashes_total");
     double busy = ValueOf(text, "onezone_tokend_password_hash_busy_total");
+    double verifications = ValueOf(text, "onezone_tokend_token_verifications_total");
     CountTokenCreated();
     CountFastcgiConnection();
     CountTokenRevoked();
     CountRedisError();
     CountPasswordHash();
     CountPasswordHashBusy();
+    CountTokenVerification();
     CountAuthFailure(Code::kTokenInvalid);
     SetWorkersAlive(7);
     text = RenderMetrics();
@@ -95,6 +97,8 @@ class MetricsTest : public CppUnit::TestFixture {
                          ValueOf(text, "onezone_tokend_fastcgi_connections_total"));
     CPPUNIT_ASSERT_EQUAL(hashes + 1, ValueOf(text, "onezone_tokend_password_hashes_total"));
     CPPUNIT_ASSERT_EQUAL(busy + 1, ValueOf(text, "onezone_tokend_password_hash_busy_total"));
+    CPPUNIT_ASSERT_EQUAL(verifications + 1,
+                         ValueOf(text, "onezone_tokend_token_verifications_total"));
     CPPUNIT_ASSERT(ValueOf(text, "onezone_tokend_auth_failures_total{reason=\"tokenInvalid\"}") >= 1);
     CPPUNIT_ASSERT_EQUAL(7.0, ValueOf(text, "onezone_tokend_workers_alive"));
   }
