@@ -1,16 +1,93 @@
-// Token authentication (see token_auth.h).
+// Token authentication and the cache of verified tokens (see token_auth.h).
 #include "tokend/auth/token_auth.h"
 
+#include "tokend/common/metrics.h"
 #include "tokend/token/token_check.h"
 
 namespace tokend {
 
 namespace {
 
-// Verified tokens one worker remembers (about 0.5 KiB each).
-constexpr size_t kMaxVerifiedTokens = 4096;
+// Bytes an entry and each of its caveats cost beyond their strings'
+// contents (the entry, its two map nodes and buckets, the heap blocks of its
+// strings), rounded up from what glibc's malloc takes on x86-64.
+constexpr size_t kEntryOverheadBytes = 512;
+constexpr size_t kCaveatOverheadBytes = sizeof(Caveat) + 32;
+
+bool SameSignedCaveats(const std::vector<Caveat>& cached,
+                       const std::vector<Caveat>& presented) {
+  if (cached.size() != presented.size()) return false;
+  for (size_t i = 0; i < cached.size(); ++i) {
+    if (cached[i].id != presented[i].id ||
+        cached[i].verification_id != presented[i].verification_id) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
+
+VerifiedTokenCache::VerifiedTokenCache(size_t max_entries, size_t max_bytes)
+    : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+const VerifiedToken* VerifiedTokenCache::FindText(std::string_view text) const {
+  auto it = by_text_.find(text);
+  return it == by_text_.end() ? nullptr : &it->second->verified;
+}
+
+const VerifiedToken* VerifiedTokenCache::FindSigned(
+    const Macaroon& macaroon) const {
+  auto it = by_identifier_.find(macaroon.identifier);
+  if (it == by_identifier_.end()) return nullptr;
+  const Entry& entry = it->second;
+  if (!SameSignedCaveats(entry.caveats, macaroon.caveats)) return nullptr;
+  // Constant time: a cached signature is its holder's secret.
+  if (!ConstantTimeEquals(entry.signature.data(), macaroon.signature.data(),
+                          entry.signature.size())) {
+    return nullptr;
+  }
+  return &entry.verified;
+}
+
+void VerifiedTokenCache::Remember(const Macaroon& macaroon,
+                                  std::string_view text,
+                                  VerifiedToken verified) {
+  auto old = by_identifier_.find(macaroon.identifier);
+  if (old != by_identifier_.end()) Forget(old);
+
+  Entry entry;
+  entry.bytes = kEntryOverheadBytes + macaroon.identifier.size() + text.size() +
+                verified.ref.owner_id.size() + verified.ref.nonce.size();
+  entry.caveats.reserve(macaroon.caveats.size());
+  for (const Caveat& caveat : macaroon.caveats) {
+    entry.caveats.push_back(Caveat{caveat.id, caveat.verification_id, {}});
+    entry.bytes +=
+        kCaveatOverheadBytes + caveat.id.size() + caveat.verification_id.size();
+  }
+  if (entry.bytes > max_bytes_) return;
+  entry.signature = macaroon.signature;
+  entry.text.assign(text);
+  entry.verified = std::move(verified);
+
+  if (by_identifier_.size() >= max_entries_ ||
+      bytes_ + entry.bytes > max_bytes_) {
+    by_text_.clear();
+    by_identifier_.clear();
+    bytes_ = 0;
+  }
+  bytes_ += entry.bytes;
+  const Entry& stored =
+      by_identifier_.emplace(macaroon.identifier, std::move(entry))
+          .first->second;
+  by_text_.emplace(stored.text, &stored);
+}
+
+void VerifiedTokenCache::Forget(EntryMap::iterator entry) {
+  by_text_.erase(entry->second.text);
+  bytes_ -= entry->second.bytes;
+  by_identifier_.erase(entry);
+}
 
 Status RevokedToken() {
   return Status::Unauthorized(
@@ -18,7 +95,9 @@ Status RevokedToken() {
 }
 
 TokenAuth::TokenAuth(const TokenKeys* keys, UserStore* users)
-    : keys_(keys), users_(users), verified_tokens_(kMaxVerifiedTokens) {}
+    : keys_(keys),
+      users_(users),
+      verified_tokens_(kMaxVerifiedTokens, kMaxVerifiedTokenBytes) {}
 
 Status TokenAuth::Authenticate(const std::string& text, int64_t now,
                                Caller* caller, std::string* token_identifier,
@@ -26,14 +105,11 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
                                DeferredCheck* deferred) {
   TokenRef ref;
   Status status;
-  const VerifiedToken* verified = verified_tokens_.Find(text);
+  const VerifiedToken* verified = verified_tokens_.FindText(text);
   if (verified != nullptr && now < verified->expires_at) {
     ref = verified->ref;
   } else {
-    int64_t expires_at = 0;
-    status = CheckIssuedToken(*keys_, text, now, CaveatPolicy::kEnforce, &ref,
-                              &expires_at);
-    if (status.ok()) verified_tokens_.Put(text, {ref, expires_at});
+    status = Verify(text, now, &ref);
   }
   if (!ref.owner_id.empty()) *token_identifier = TokenIdentifier(ref);
   if (!status.ok()) return Status::Unauthorized(status);
@@ -57,6 +133,26 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   if (!found) return RevokedToken();
   *caller = Caller{user.id, user.name};
   return Status::Ok();
+}
+
+Status TokenAuth::Verify(const std::string& text, int64_t now, TokenRef* ref) {
+  Macaroon macaroon;
+  Status status = DecodeToken(text, &macaroon);
+  if (!status.ok()) return status;
+  VerifiedToken verified;
+  const VerifiedToken* known = verified_tokens_.FindSigned(macaroon);
+  if (known != nullptr && now < known->expires_at) {
+    verified = *known;
+  } else {
+    CountTokenVerification();
+    status = CheckIssuedMacaroon(*keys_, macaroon, now, CaveatPolicy::kEnforce,
+                                 &verified.ref, &verified.expires_at);
+  }
+  *ref = verified.ref;
+  if (status.ok()) {
+    verified_tokens_.Remember(macaroon, text, std::move(verified));
+  }
+  return status;
 }
 
 }  // namespace tokend

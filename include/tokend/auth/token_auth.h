@@ -7,14 +7,19 @@
 // Not thread-safe: one per worker.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "tokend/auth/caller.h"
 #include "tokend/auth/deferred_check.h"
-#include "tokend/common/bounded_cache.h"
+#include "tokend/common/crypto.h"
 #include "tokend/common/status.h"
 #include "tokend/store/user_store.h"
+#include "tokend/token/macaroon.h"
 #include "tokend/token/token_keys.h"
 #include "tokend/token/token_ref.h"
 
@@ -23,8 +28,89 @@ namespace tokend {
 // What authentication answers for a revoked or unknown token.
 Status RevokedToken();
 
+// What a worker keeps of a token whose signature and caveats it verified.
+struct VerifiedToken {
+  TokenRef ref;
+  int64_t expires_at = 0;  // its earliest time caveat: all hold before it
+};
+
+// VerifiedTokenCache: the tokens one worker verified, so that a client
+// sending its token again skips the HMAC chain.
+//
+// Two texts are the same token when what the signature covers is the same:
+// the identifier, the caveats (ids and verification ids, in order) and the
+// signature. The rest (the location, V1 `cl` packets, base64's alphabet and
+// padding, Onezone's escaping, whitespace, V1 or V2) is unsigned or only
+// encoding, so any holder can make endless variants of a token; they all
+// find one entry. A lookup compares all of the signed content, not just
+// the identifier and signature: the signature commits to the caveats only
+// in a token that verifies, and anyone can append a caveat to a cached
+// token's text and keep its signature. With the whole signed content equal,
+// a hit answers exactly what verifying again would, with no appeal to
+// collision resistance.
+//
+// Entries are indexed by identifier, one per token issued: an attenuated
+// copy (a new caveat, a new signature) replaces its entry. Each entry also
+// keeps the one text it was last sent as, so the common case (the same
+// text again) costs a hash lookup and no parsing, and variants replace
+// each other there too: one holder cannot fill the text index, nor flood
+// its buckets with texts of chosen hashes.
+//
+// Bounded in entries and in bytes (a token may be up to kMaxTokenBytes); on
+// overflow it starts afresh, as BoundedCache does.
+//
+// Not thread-safe: one per worker.
+class VerifiedTokenCache {
+ public:
+  VerifiedTokenCache(size_t max_entries, size_t max_bytes);
+  VerifiedTokenCache(const VerifiedTokenCache&) = delete;
+  VerifiedTokenCache& operator=(const VerifiedTokenCache&) = delete;
+
+  // The token last sent as exactly `text`, or nullptr. Valid until the next
+  // Remember.
+  const VerifiedToken* FindText(std::string_view text) const;
+  // The token with the signed content of `macaroon`, or nullptr. Valid
+  // until the next Remember.
+  const VerifiedToken* FindSigned(const Macaroon& macaroon) const;
+  // Remembers `macaroon`, sent as `text`, as `verified` (a copy is taken
+  // before anything is dropped, so a FindSigned result may be passed),
+  // replacing any entry of its identifier. A token larger than the whole
+  // bound is not remembered.
+  void Remember(const Macaroon& macaroon, std::string_view text,
+                VerifiedToken verified);
+
+  size_t entries() const { return by_identifier_.size(); }
+  // An estimate that errs high: strings, entries and index nodes.
+  size_t bytes() const { return bytes_; }
+
+ private:
+  struct Entry {
+    std::vector<Caveat> caveats;  // without locations: they are not signed
+    Digest signature;
+    std::string text;
+    VerifiedToken verified;
+    size_t bytes;
+  };
+  using EntryMap = std::unordered_map<std::string, Entry>;
+
+  void Forget(EntryMap::iterator entry);
+
+  size_t max_entries_;
+  size_t max_bytes_;
+  size_t bytes_ = 0;
+  EntryMap by_identifier_;
+  // Each entry's text, viewing Entry::text (map nodes do not move).
+  std::unordered_map<std::string_view, const Entry*> by_text_;
+};
+
 class TokenAuth {
  public:
+  // Bounds of each worker's cache of verified tokens: the entries a busy
+  // worker meets, and bytes that a typical token's entry (under 1 KiB)
+  // lets them all use while 64 KiB tokens fill it at 64.
+  static constexpr size_t kMaxVerifiedTokens = 4096;
+  static constexpr size_t kMaxVerifiedTokenBytes = 4 * 1024 * 1024;
+
   // `keys` and `users` must outlive it.
   TokenAuth(const TokenKeys* keys, UserStore* users);
 
@@ -37,18 +123,18 @@ class TokenAuth {
                       const BeforeUserLookup& before_lookup,
                       DeferredCheck* deferred);
 
+  // This worker's cache of verified tokens (for tests).
+  const VerifiedTokenCache& verified_tokens() const { return verified_tokens_; }
+
  private:
+  // Parses a token not sent as this text before, finds it by its signed
+  // content, and verifies it in full only when that is new too.
+  Status Verify(const std::string& text, int64_t now, TokenRef* ref);
+
   const TokenKeys* keys_;
   UserStore* users_;
-  // Tokens whose signature and caveats this worker verified, with the
-  // earliest time caveat: a client that sends the same token on every call
-  // skips the HMAC chain until then. Revocation is still checked in Redis
-  // on every request.
-  struct VerifiedToken {
-    TokenRef ref;
-    int64_t expires_at;
-  };
-  BoundedCache<VerifiedToken> verified_tokens_;
+  // Revocation is still checked in Redis on every request.
+  VerifiedTokenCache verified_tokens_;
 };
 
 }  // namespace tokend

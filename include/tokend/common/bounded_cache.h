@@ -1,7 +1,10 @@
 // BoundedCache: a small in-process map with a size bound, for values a
-// worker can recompute but would rather not on every request (a verified
-// token, a minted token string). On overflow it starts afresh: simpler than
-// LRU and, for a per-worker cache that refills in microseconds, as good.
+// worker can recompute but would rather not on every request (a minted
+// token string, a password hash it accepted). On overflow it starts afresh:
+// simpler than LRU and, for a per-worker cache that refills in
+// microseconds, as good. The bound is in entries, so keys and values must
+// be small by construction; what a client sizes needs a bound in bytes too
+// (VerifiedTokenCache in auth/token_auth.h).
 //
 // Not thread-safe: one per worker.
 #pragma once
