@@ -63,7 +63,8 @@ void SpacesApi::CreateSpace(const Call& call, Outcome* outcome) {
   if (status.ok()) status = CheckSpaceName(name);
   if (!status.ok()) return outcome->Fail(status);
   std::string space_id;
-  status = spaces_.Create(call.caller.user_id, name, &space_id);
+  status = spaces_.Create(call.caller.user_id, name,
+                          config_.max_spaces_per_user, &space_id);
   if (!status.ok()) return outcome->Fail(status);
   Created(space_id, outcome);
 }
@@ -168,7 +169,8 @@ void SpacesApi::Invite(const Caller& caller, const std::string& space_id,
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
   int64_t expires_at = NowSeconds() + config_.invite_ttl;
-  status = spaces_.AddInvitation(space_id, ref.nonce, expires_at);
+  status = spaces_.AddInvitation(space_id, ref.nonce, expires_at,
+                                 config_.max_pending_invites_per_space);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
   body["token"] = MintToken(keys_, config_.token_location, ref, expires_at);
@@ -200,7 +202,8 @@ void SpacesApi::JoinSpace(const Call& call, Outcome* outcome) {
         "is an access token; joining a space needs an invitation token."));
   }
   JoinResult result;
-  status = spaces_.Join(caller.user_id, ref.owner_id, ref.nonce, &result);
+  status = spaces_.Join(caller.user_id, ref.owner_id, ref.nonce,
+                        config_.max_spaces_per_user, &result);
   if (!status.ok()) return outcome->Fail(status);
   switch (result) {
     case JoinResult::kJoined:

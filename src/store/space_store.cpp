@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "tokend/common/clock.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/token/token_ref.h"
 
@@ -11,29 +12,62 @@ namespace tokend {
 
 namespace {
 
-// KEYS: space, members, invitation, invitations set. ARGV: user id, nonce.
-// Returns 1 joined, 0 already a member, -1 invitation gone, -2 no space.
+// KEYS: space, members, invitation, pending invitations. ARGV: user id,
+// nonce. Returns 1 joined, 0 already a member, -1 invitation gone, -2 no
+// space (also once the last member has left: its invitations may still be
+// on their way out).
 constexpr char kJoinScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
 if redis.call('DEL', KEYS[3]) == 0 then return -1 end
-redis.call('SREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 )lua";
 
-// KEYS: members, space, invitations set. ARGV: user id, the invitation
-// keys' prefix (same hash slot). Returns 1 when the user left, 0 when they
-// were not a member; the last one out deletes the space and every
-// invitation still pending for it.
+// KEYS: members, space. ARGV: user id. Returns 0 when the user was not a
+// member, 1 when they left, 2 when they were the last one: the space is then
+// gone (no join or invitation finds it), and the caller deletes its pending
+// invitations in batches, so that no script walks all of them.
 constexpr char kLeaveScript[] = R"lua(
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('SCARD', KEYS[1]) == 0 then
-  for _, nonce in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-    redis.call('DEL', ARGV[2] .. nonce)
-  end
-  redis.call('DEL', KEYS[2], KEYS[3])
+if redis.call('SCARD', KEYS[1]) > 0 then return 1 end
+redis.call('DEL', KEYS[2])
+return 2
+)lua";
+
+// KEYS: space, pending invitations, invitation. ARGV: nonce, expiry, now,
+// limit. Expired invitations are dropped from the pending set first (as many
+// as expired since the last invitation, so at most the limit), then counted
+// out. The set lives as long as its longest-lived invitation: NX sets a
+// first expiry, GT only extends it. Returns 1 added, 0 at the limit, -1 the
+// space is gone.
+constexpr char kInviteScript[] = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('SET', KEYS[3], ARGV[2], 'EXAT', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('EXPIREAT', KEYS[2], ARGV[2], 'NX')
+redis.call('EXPIREAT', KEYS[2], ARGV[2], 'GT')
+return 1
+)lua";
+
+// KEYS: user's spaces, user's reservations. ARGV: space id, reservation,
+// now, deadline, limit. Returns 2 when the space is listed already (nothing
+// to reserve), 1 when a place is reserved until the deadline, 0 when the
+// spaces listed and the places reserved fill the limit. Lapsed
+// reservations are dropped first; the set lives as long as its latest one.
+constexpr char kReserveScript[] = R"lua(
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 2 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+if redis.call('SCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >=
+   tonumber(ARGV[5]) then
+  return 0
 end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+redis.call('EXPIREAT', KEYS[2], ARGV[4], 'NX')
+redis.call('EXPIREAT', KEYS[2], ARGV[4], 'GT')
 return 1
 )lua";
 
@@ -47,27 +81,73 @@ end
 return 1
 )lua";
 
+Status TooManySpaces(int max_spaces) {
+  return Status(Code::kForbidden,
+                "You are a member of the most spaces allowed (" +
+                    std::to_string(max_spaces) + "); leave one first.")
+      .AddNumberDetail("limit", max_spaces);
+}
+
 }  // namespace
 
+Status SpaceStore::ReservePlace(const std::string& user_id,
+                                const std::string& space_id, int max_spaces,
+                                std::string* reservation) {
+  reservation->clear();
+  std::string id = NewRandomId();
+  if (id.empty()) return Status(Code::kInternal, "random generator failed");
+  const int64_t now = NowSeconds();
+  RedisReply reply;
+  Status status = redis_->Run(
+      {"EVAL", kReserveScript, "2", UserSpacesKey(user_id),
+       UserSpaceReservationsKey(user_id), space_id, id, std::to_string(now),
+       std::to_string(now + kPlaceReservationSeconds),
+       std::to_string(max_spaces)},
+      &reply);
+  if (!status.ok()) return status;
+  if (reply.integer == 0) return TooManySpaces(max_spaces);
+  if (reply.integer == 1) *reservation = std::move(id);
+  return Status::Ok();
+}
+
+void SpaceStore::ReleasePlace(const std::string& user_id,
+                              const std::string& reservation) {
+  if (reservation.empty()) return;
+  RedisReply reply;
+  redis_->Run({"ZREM", UserSpaceReservationsKey(user_id), reservation}, &reply);
+}
+
 Status SpaceStore::IndexMembership(const std::string& user_id,
-                                   const std::string& space_id) {
+                                   const std::string& space_id,
+                                   const std::string& reservation) {
+  std::vector<RedisCommand> commands = {
+      {"SADD", UserSpacesKey(user_id), space_id},
+      {"HSETNX", UserKey(user_id), "default", space_id}};
+  if (!reservation.empty()) {
+    commands.push_back(
+        {"ZREM", UserSpaceReservationsKey(user_id), reservation});
+  }
   std::vector<RedisReply> replies;
-  return redis_->Transaction({{"SADD", UserSpacesKey(user_id), space_id},
-                              {"HSETNX", UserKey(user_id), "default", space_id}},
-                             &replies);
+  return redis_->Transaction(commands, &replies);
 }
 
 Status SpaceStore::Create(const std::string& owner, const std::string& name,
-                          std::string* space_id) {
+                          int max_spaces, std::string* space_id) {
   *space_id = NewRandomId();
   if (space_id->empty()) return Status(Code::kInternal, "random generator failed");
+  std::string reservation;
+  Status status = ReservePlace(owner, *space_id, max_spaces, &reservation);
+  if (!status.ok()) return status;
   std::vector<RedisReply> replies;
-  Status status = redis_->Transaction(
+  status = redis_->Transaction(
       {{"HSET", SpaceKey(*space_id), "name", name, "owner", owner},
        {"SADD", SpaceMembersKey(*space_id), owner}},
       &replies);
-  if (!status.ok()) return status;
-  return IndexMembership(owner, *space_id);
+  if (!status.ok()) {
+    ReleasePlace(owner, reservation);
+    return status;
+  }
+  return IndexMembership(owner, *space_id, reservation);
 }
 
 Status SpaceStore::GetForMember(const std::string& space_id,
@@ -150,18 +230,49 @@ Status SpaceStore::SetDefaultSpace(const std::string& user_id,
 Status SpaceStore::Leave(const std::string& user_id, const std::string& space_id,
                          bool* left) {
   RedisReply reply;
-  Status status = redis_->Run({"EVAL", kLeaveScript, "3",
+  Status status = redis_->Run({"EVAL", kLeaveScript, "2",
                                SpaceMembersKey(space_id), SpaceKey(space_id),
-                               SpaceInvitationsKey(space_id), user_id,
-                               InvitationKey(space_id, "")},
+                               user_id},
                               &reply);
   if (!status.ok()) return status;
-  *left = reply.integer == 1;
+  *left = reply.integer >= 1;
+  // Best effort: the user has left either way, and what a failure leaves
+  // can no longer be used (the space is gone) and expires by itself.
+  if (reply.integer == 2) DeleteInvitations(space_id);
   // The index is cleaned up even when the space side had no record of the
   // user, so an index left behind by an interrupted call heals here.
   return redis_->Run({"EVAL", kUnindexScript, "2", UserKey(user_id),
                       UserSpacesKey(user_id), space_id},
                      &reply);
+}
+
+Status SpaceStore::DeleteInvitations(const std::string& space_id) {
+  const std::string batch = std::to_string(kInvitationDeleteBatch);
+  // ZPOPMIN answers member, score, member, score...; SPOP (the former set)
+  // members only. Nothing adds to either once the space is gone, so each
+  // loop ends.
+  const struct {
+    RedisCommand pop;
+    size_t stride;
+  } sources[] = {
+      {{"ZPOPMIN", SpacePendingInvitationsKey(space_id), batch}, 2},
+      {{"SPOP", FormerSpaceInvitationsKey(space_id), batch}, 1}};
+  for (const auto& source : sources) {
+    for (;;) {
+      RedisReply popped;
+      Status status = redis_->Run(source.pop, &popped);
+      if (!status.ok()) return status;
+      if (popped.elements.empty()) break;
+      RedisCommand del = {"DEL"};
+      for (size_t i = 0; i < popped.elements.size(); i += source.stride) {
+        del.push_back(InvitationKey(space_id, popped.elements[i].text));
+      }
+      RedisReply deleted;
+      status = redis_->Run(del, &deleted);
+      if (!status.ok()) return status;
+    }
+  }
+  return Status::Ok();
 }
 
 Status SpaceStore::LeaveAll(const std::string& user_id) {
@@ -177,29 +288,45 @@ Status SpaceStore::LeaveAll(const std::string& user_id) {
 }
 
 Status SpaceStore::AddInvitation(const std::string& space_id,
-                                 const std::string& nonce, int64_t expires_at) {
-  std::string expiry = std::to_string(expires_at);
-  std::string pending = SpaceInvitationsKey(space_id);
-  std::vector<RedisReply> replies;
-  // The set of pending nonces lives as long as its longest-lived
-  // invitation: NX sets a first expiry, GT only extends it.
-  return redis_->Transaction(
-      {{"SET", InvitationKey(space_id, nonce), expiry, "EXAT", expiry},
-       {"SADD", pending, nonce},
-       {"EXPIREAT", pending, expiry, "NX"},
-       {"EXPIREAT", pending, expiry, "GT"}},
-      &replies);
+                                 const std::string& nonce, int64_t expires_at,
+                                 int max_pending) {
+  RedisReply reply;
+  Status status = redis_->Run(
+      {"EVAL", kInviteScript, "3", SpaceKey(space_id),
+       SpacePendingInvitationsKey(space_id), InvitationKey(space_id, nonce),
+       nonce, std::to_string(expires_at), std::to_string(NowSeconds()),
+       std::to_string(max_pending)},
+      &reply);
+  if (!status.ok()) return status;
+  if (reply.integer == -1) {
+    return Status(Code::kNotFound, "The space could not be found.");
+  }
+  if (reply.integer == 0) {
+    return Status(Code::kForbidden,
+                  "This space has the most pending invitations allowed (" +
+                      std::to_string(max_pending) +
+                      "); more can be issued as these are used or expire.")
+        .AddNumberDetail("limit", max_pending);
+  }
+  return Status::Ok();
 }
 
 Status SpaceStore::Join(const std::string& user_id, const std::string& space_id,
-                        const std::string& nonce, JoinResult* result) {
-  RedisReply reply;
-  Status status = redis_->Run(
-      {"EVAL", kJoinScript, "4", SpaceKey(space_id), SpaceMembersKey(space_id),
-       InvitationKey(space_id, nonce), SpaceInvitationsKey(space_id), user_id,
-       nonce},
-      &reply);
+                        const std::string& nonce, int max_spaces,
+                        JoinResult* result) {
+  std::string reservation;
+  Status status = ReservePlace(user_id, space_id, max_spaces, &reservation);
   if (!status.ok()) return status;
+  RedisReply reply;
+  status = redis_->Run(
+      {"EVAL", kJoinScript, "4", SpaceKey(space_id), SpaceMembersKey(space_id),
+       InvitationKey(space_id, nonce), SpacePendingInvitationsKey(space_id),
+       user_id, nonce},
+      &reply);
+  if (!status.ok()) {
+    ReleasePlace(user_id, reservation);
+    return status;
+  }
   switch (reply.integer) {
     case 1: *result = JoinResult::kJoined; break;
     case 0: *result = JoinResult::kAlreadyMember; break;
@@ -209,8 +336,9 @@ Status SpaceStore::Join(const std::string& user_id, const std::string& space_id,
   if (*result == JoinResult::kJoined || *result == JoinResult::kAlreadyMember) {
     // Also for "already a member": repairs an index that a failed call
     // left behind.
-    return IndexMembership(user_id, space_id);
+    return IndexMembership(user_id, space_id, reservation);
   }
+  ReleasePlace(user_id, reservation);
   return Status::Ok();
 }
 

@@ -5,7 +5,9 @@
 //
 // Invitations are macaroons of kind "inv" (see token_ref.h): single use,
 // expiring after `invite_ttl`, never accepted as access tokens and the other
-// way round. A space id in a path that is not one (32 lowercase hex digits)
+// way round. Creating or joining a space past `max_spaces_per_user`, and
+// inviting past `max_pending_invites_per_space`, is 403 forbidden with
+// details.limit. A space id in a path that is not one (32 lowercase hex digits)
 // is 404, like a space the caller is not in.
 //
 // Not thread-safe: one per worker.

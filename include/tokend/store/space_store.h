@@ -8,6 +8,17 @@
 // racing with one invitation produce exactly one membership, and a failed
 // join does not use the invitation up.
 //
+// Both sides are bounded, each checked and changed in one script in its own
+// hash slot. A user is in at most `max_spaces` spaces: a create or join
+// first reserves a place in the user's slot (their spaces plus the places
+// reserved count), then does the space side, then turns the reservation
+// into a listed space, or gives it back; a reservation that a failed
+// process leaves behind lapses after kPlaceReservationSeconds. A space has
+// at most `max_pending` pending invitations; expired ones do not count.
+// The last member leaving marks the space gone in one short script (from
+// then on no invitation to it joins and none is added), and its pending
+// invitations are then deleted kInvitationDeleteBatch per command.
+//
 // Not thread-safe (uses the worker's RedisClient).
 #pragma once
 
@@ -27,6 +38,12 @@ struct SpaceRecord {
   int64_t member_count = 0;
 };
 
+// How long a create or join in progress may hold a place among the user's
+// spaces (s): far longer than a request's Redis commands can take.
+constexpr int kPlaceReservationSeconds = 60;
+// Invitation records one command deletes when a space is deleted.
+constexpr int kInvitationDeleteBatch = 100;
+
 enum class JoinResult {
   kJoined,
   kAlreadyMember,      // invitation left unused
@@ -39,9 +56,10 @@ class SpaceStore {
   explicit SpaceStore(RedisClient* redis) : redis_(redis) {}
 
   // Creates a space owned (and joined) by `owner`; it becomes the owner's
-  // default space when they have none.
+  // default space when they have none. kForbidden (details.limit) when the
+  // owner is in `max_spaces` spaces already.
   Status Create(const std::string& owner, const std::string& name,
-                std::string* space_id);
+                int max_spaces, std::string* space_id);
 
   // The space, when `user_id` is a member; `*found` false otherwise.
   Status GetForMember(const std::string& space_id, const std::string& user_id,
@@ -60,22 +78,42 @@ class SpaceStore {
   Status SetDefaultSpace(const std::string& user_id, const std::string& space_id);
 
   // Leaves the space; `*left` false when the user was not a member. The
-  // last member leaving deletes the space.
+  // last member leaving deletes the space and then, in batches, its pending
+  // invitations (best effort: what a Redis failure leaves of them can no
+  // longer be used and expires by itself).
   Status Leave(const std::string& user_id, const std::string& space_id,
                bool* left);
   // Leaves every space (used when a user is deleted).
   Status LeaveAll(const std::string& user_id);
 
   // Records an invitation that expires at `expires_at` (Unix s).
+  // kForbidden (details.limit) when the space has `max_pending` invitations
+  // pending (issued, unused, unexpired); kNotFound when the space is gone.
   Status AddInvitation(const std::string& space_id, const std::string& nonce,
-                       int64_t expires_at);
+                       int64_t expires_at, int max_pending);
 
+  // kForbidden (details.limit), the invitation left unused, when the user
+  // is in `max_spaces` spaces already and `space_id` is not one of them.
   Status Join(const std::string& user_id, const std::string& space_id,
-              const std::string& nonce, JoinResult* result);
+              const std::string& nonce, int max_spaces, JoinResult* result);
 
  private:
-  // Adds the space to the user's index; makes it the default when none.
-  Status IndexMembership(const std::string& user_id, const std::string& space_id);
+  // Holds one of the user's `max_spaces` places for `space_id`: kForbidden
+  // (details.limit) when none is free. `*reservation` names the place, or
+  // is empty when the space is listed as the user's already (nothing to
+  // hold: joining it again is not one more).
+  Status ReservePlace(const std::string& user_id, const std::string& space_id,
+                      int max_spaces, std::string* reservation);
+  // Gives a place back (best effort: it lapses by itself).
+  void ReleasePlace(const std::string& user_id, const std::string& reservation);
+  // Adds the space to the user's index, in the place `reservation` held
+  // (if any); makes it the default when none.
+  Status IndexMembership(const std::string& user_id,
+                         const std::string& space_id,
+                         const std::string& reservation);
+  // Deletes the pending invitations of a space that is gone, at most
+  // kInvitationDeleteBatch per command.
+  Status DeleteInvitations(const std::string& space_id);
 
   RedisClient* redis_;
 };

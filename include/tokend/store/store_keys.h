@@ -10,6 +10,9 @@
 //   oz:{uid}t<nonce>     string "1", EXAT the token's expiry (Unix s):
 //                               EXPIRETIME gives the expiry back
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
+//   oz:{uid}:reserved    zset   places among the user's spaces that creates
+//                               and joins in progress hold, scored by when
+//                               they lapse (Unix s)
 //   oz:users             set    all user names (admin listing only)
 //   oz:{uid}:fails       string failed logins in the current window
 //   oz:{ip:addr}:fails   string failed logins from one client address
@@ -23,8 +26,12 @@
 //   oz:{s:sid}:space     hash   name, owner
 //   oz:{s:sid}:members   set    member user ids
 //   oz:{s:sid}i<nonce>   string an invitation's expiry; EXPIREAT it
-//   oz:{s:sid}:invs      set    nonces of the invitations issued (so the
-//                               last member leaving can delete them)
+//   oz:{s:sid}:pending   zset   nonces of the invitations pending, scored
+//                               by their expiry (Unix s): counted against
+//                               the space's limit, and deleted when the
+//                               last member leaves
+//   oz:{s:sid}:invs      set    the same before the limit (a former key,
+//                               only read to delete what it names)
 //
 // The per-token records are most of the store, so their keys are short: the
 // kind letter ("t" token, "i" invitation) follows the hash tag directly.
@@ -70,6 +77,9 @@ inline bool ParseTokenListMember(const std::string& member, std::string* nonce,
 inline std::string UserSpacesKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:spaces";
 }
+inline std::string UserSpaceReservationsKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:reserved";
+}
 inline std::string UserNamesKey() { return "oz:users"; }
 
 inline std::string LoginFailuresKey(const std::string& user_id) {
@@ -94,7 +104,10 @@ inline std::string SpaceKey(const std::string& space_id) {
 inline std::string SpaceMembersKey(const std::string& space_id) {
   return "oz:{s:" + space_id + "}:members";
 }
-inline std::string SpaceInvitationsKey(const std::string& space_id) {
+inline std::string SpacePendingInvitationsKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:pending";
+}
+inline std::string FormerSpaceInvitationsKey(const std::string& space_id) {
   return "oz:{s:" + space_id + "}:invs";
 }
 inline std::string InvitationKey(const std::string& space_id,

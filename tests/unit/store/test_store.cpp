@@ -20,6 +20,7 @@
 
 #include "../redis_server.h"
 #include "tokend/store/redis_client.h"
+#include "tokend/store/space_store.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
 #include "tokend/store/user_store.h"
@@ -92,6 +93,16 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testStoresReportServiceUnavailableWhenRedisIsDown);
   CPPUNIT_TEST(testSlowCommandIsServiceUnavailableWithoutHanging);
   CPPUNIT_TEST(testReconnectsByItselfAfterTheServerRestarts);
+  CPPUNIT_TEST(testSpaceCreatesPastTheUsersLimitAreForbiddenUntilOneIsLeft);
+  CPPUNIT_TEST(testSpaceJoinPastTheUsersLimitIsForbiddenAndLeavesTheInvitation);
+  CPPUNIT_TEST(testSpaceJoinOfASpaceAlreadyListedIsNotOneMore);
+  CPPUNIT_TEST(testSpacePlaceHeldByAnUnfinishedRequestCountsUntilItLapses);
+  CPPUNIT_TEST(testSpaceFailedJoinGivesItsPlaceBack);
+  CPPUNIT_TEST(testSpaceInvitationsPastTheLimitAreForbiddenUntilOneIsUsed);
+  CPPUNIT_TEST(testSpaceExpiredInvitationsDoNotCountAndArePruned);
+  CPPUNIT_TEST(testSpacePendingInvitationsLiveAsLongAsTheLongestLived);
+  CPPUNIT_TEST(testSpaceLastMemberOutDeletesEveryInvitationAndKey);
+  CPPUNIT_TEST(testSpaceGoneFindsNoJoinNorNewInvitationWhileItsOwnAreDeleted);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -904,7 +915,252 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("2"), reply.text);
   }
 
+  // --- SpaceStore ---------------------------------------------------------
+
+  void testSpaceCreatesPastTheUsersLimitAreForbiddenUntilOneIsLeft() {
+    SpaceStore spaces(redis_.get());
+    std::vector<std::string> ids(3);
+    for (std::string& id : ids) ASSERT_OK(spaces.Create(kAliceId, "s", 3, &id));
+    std::string refused;
+    ExpectLimit(3, spaces.Create(kAliceId, "s", 3, &refused));
+    // Refused before the space side was written, and no place stays held.
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", SpaceKey(refused)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kAliceId));
+    CPPUNIT_ASSERT_EQUAL(3LL, Integer({"SCARD", UserSpacesKey(kAliceId)}));
+
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kAliceId, ids[1], &left));
+    CPPUNIT_ASSERT(left);
+    std::string again;
+    ASSERT_OK(spaces.Create(kAliceId, "s", 3, &again));
+    ExpectLimit(3, spaces.Create(kAliceId, "s", 3, &refused));
+    // Another user's spaces are theirs to count.
+    ASSERT_OK(spaces.Create(kBobId, "s", 1, &again));
+  }
+
+  void testSpaceJoinPastTheUsersLimitIsForbiddenAndLeavesTheInvitation() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    std::string own;
+    ASSERT_OK(spaces.Create(kAliceId, "s", 2, &own));
+    ASSERT_OK(spaces.Create(kAliceId, "s", 2, &own));
+    JoinResult result = JoinResult::kJoined;
+    ExpectLimit(2, spaces.Join(kAliceId, club, "n1", 2, &result));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"EXISTS", InvitationKey(club, "n1")}));
+    CPPUNIT_ASSERT_EQUAL(
+        0LL, Integer({"SISMEMBER", SpaceMembersKey(club), kAliceId}));
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kAliceId));
+
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 3, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    CPPUNIT_ASSERT_EQUAL(3LL, Integer({"SCARD", UserSpacesKey(kAliceId)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kAliceId));
+  }
+
+  void testSpaceJoinOfASpaceAlreadyListedIsNotOneMore() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1", "n2"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 1, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    // At the limit, a second invitation to the same space is "already a
+    // member" (409), not "too many spaces", and stays unused.
+    ASSERT_OK(spaces.Join(kAliceId, club, "n2", 1, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kAlreadyMember);
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"EXISTS", InvitationKey(club, "n2")}));
+    std::string refused;
+    ExpectLimit(1, spaces.Create(kAliceId, "s", 1, &refused));
+  }
+
+  void testSpacePlaceHeldByAnUnfinishedRequestCountsUntilItLapses() {
+    SpaceStore spaces(redis_.get());
+    std::string id;
+    ASSERT_OK(spaces.Create(kAliceId, "s", 2, &id));
+    // A place a request in another worker holds (or one a killed worker
+    // left) counts while its deadline is ahead...
+    const std::string held = UserSpaceReservationsKey(kAliceId);
+    Integer({"ZADD", held, std::to_string(Now() + 60), "elsewhere"});
+    ExpectLimit(2, spaces.Create(kAliceId, "s", 2, &id));
+    // ...and not once it has passed; the lapsed one is dropped.
+    Integer({"ZADD", held, "XX", std::to_string(Now() - 1), "elsewhere"});
+    ASSERT_OK(spaces.Create(kAliceId, "s", 2, &id));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", held}));
+    ExpectLimit(2, spaces.Create(kAliceId, "s", 2, &id));
+  }
+
+  void testSpaceFailedJoinGivesItsPlaceBack() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    JoinResult result = JoinResult::kJoined;
+    ASSERT_OK(spaces.Join(kAliceId, club, "never-issued", 1, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kInvitationGone);
+    ASSERT_OK(spaces.Join(kAliceId, NewRandomId(), "n1", 1, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kNoSuchSpace);
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kAliceId));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 1, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+  }
+
+  void testSpaceInvitationsPastTheLimitAreForbiddenUntilOneIsUsed() {
+    SpaceStore spaces(redis_.get());
+    std::string club;
+    ASSERT_OK(spaces.Create(kBobId, "club", 10, &club));
+    const int64_t expiry = Now() + 3600;
+    for (const char* nonce : {"n1", "n2", "n3"}) {
+      ASSERT_OK(spaces.AddInvitation(club, nonce, expiry, 3));
+    }
+    ExpectLimit(3, spaces.AddInvitation(club, "n4", expiry, 3));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n4")}));
+    // Each space counts its own.
+    std::string other;
+    ASSERT_OK(spaces.Create(kBobId, "other", 10, &other));
+    ASSERT_OK(spaces.AddInvitation(other, "n1", expiry, 3));
+
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n2", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    ASSERT_OK(spaces.AddInvitation(club, "n4", expiry, 3));
+    ExpectLimit(3, spaces.AddInvitation(club, "n5", expiry, 3));
+  }
+
+  void testSpaceExpiredInvitationsDoNotCountAndArePruned() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1", "n2"});
+    // n1's time has come: Redis drops its record by itself, and its score
+    // (the expiry) says so.
+    const std::string pending = SpacePendingInvitationsKey(club);
+    Integer({"ZADD", pending, "XX", std::to_string(Now() - 1), "n1"});
+    Integer({"DEL", InvitationKey(club, "n1")});
+    ASSERT_OK(spaces.AddInvitation(club, "n3", Now() + 3600, 2));
+    CPPUNIT_ASSERT_EQUAL(2LL, Integer({"ZCARD", pending}));
+    RedisReply score;
+    ASSERT_OK(redis_->Run({"ZSCORE", pending, "n1"}, &score));
+    CPPUNIT_ASSERT(score.is_nil());
+    ExpectLimit(2, spaces.AddInvitation(club, "n4", Now() + 3600, 2));
+  }
+
+  void testSpacePendingInvitationsLiveAsLongAsTheLongestLived() {
+    SpaceStore spaces(redis_.get());
+    std::string club;
+    ASSERT_OK(spaces.Create(kBobId, "club", 10, &club));
+    const int64_t now = Now();
+    ASSERT_OK(spaces.AddInvitation(club, "late", now + 2000, 10));
+    ASSERT_OK(spaces.AddInvitation(club, "early", now + 1000, 10));
+    const std::string pending = SpacePendingInvitationsKey(club);
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(now + 2000),
+                         Integer({"EXPIRETIME", pending}));
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(now + 1000),
+                         Integer({"EXPIRETIME", InvitationKey(club, "early")}));
+    RedisReply score;
+    ASSERT_OK(redis_->Run({"ZSCORE", pending, "early"}, &score));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(now + 1000), score.text);
+  }
+
+  void testSpaceLastMemberOutDeletesEveryInvitationAndKey() {
+    SpaceStore spaces(redis_.get());
+    std::string club;
+    ASSERT_OK(spaces.Create(kBobId, "club", 10, &club));
+    // Two and a half batches, and a set of pending nonces in the former
+    // layout with records of its own.
+    const int pending = 2 * kInvitationDeleteBatch + kInvitationDeleteBatch / 2;
+    for (int i = 0; i < pending; ++i) {
+      ASSERT_OK(spaces.AddInvitation(club, "p" + std::to_string(i),
+                                     Now() + 3600, pending));
+    }
+    RedisCommand former = {"SADD", FormerSpaceInvitationsKey(club)};
+    for (int i = 0; i < kInvitationDeleteBatch + 1; ++i) {
+      const std::string nonce = "f" + std::to_string(i);
+      former.push_back(nonce);
+      RedisReply reply;
+      ASSERT_OK(redis_->Run(
+          {"SET", InvitationKey(club, nonce), "1", "EX", "3600"}, &reply));
+    }
+    Integer(former);
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "p0", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kBobId, club, &left));
+    CPPUNIT_ASSERT(left);
+    // alice is still in: every record but the one she used, both sets of
+    // nonces, the space and its members.
+    const size_t records = (pending - 1) + (kInvitationDeleteBatch + 1);
+    CPPUNIT_ASSERT_EQUAL(records + 4, KeysOfSpace(club).size());
+    ASSERT_OK(spaces.Leave(kAliceId, club, &left));
+    CPPUNIT_ASSERT(left);
+    const std::vector<std::string> left_behind = KeysOfSpace(club);
+    CPPUNIT_ASSERT_MESSAGE(left_behind.empty() ? "" : left_behind[0],
+                           left_behind.empty());
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+  }
+
+  void testSpaceGoneFindsNoJoinNorNewInvitationWhileItsOwnAreDeleted() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    // What the last member's leaving does first; the invitations are still
+    // on their way out.
+    Integer({"DEL", SpaceKey(club), SpaceMembersKey(club)});
+    JoinResult result = JoinResult::kJoined;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kNoSuchSpace);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", SpaceMembersKey(club)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+    ASSERT_CODE(Code::kNotFound,
+                spaces.AddInvitation(club, "n2", Now() + 3600, 10));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n2")}));
+  }
+
  private:
+  // A space of `owner` with the invitations `nonces`, pending for an hour.
+  std::string SpaceWithInvitations(SpaceStore* spaces, const std::string& owner,
+                                   const std::vector<std::string>& nonces) {
+    std::string id;
+    ASSERT_OK(spaces->Create(owner, "club", 1000, &id));
+    for (const std::string& nonce : nonces) {
+      ASSERT_OK(spaces->AddInvitation(id, nonce, Now() + 3600, 1000));
+    }
+    return id;
+  }
+
+  // Places among the user's spaces that requests hold (none once every
+  // request is answered).
+  long long PlacesHeld(const std::string& user_id) {
+    return Integer({"ZCARD", UserSpaceReservationsKey(user_id)});
+  }
+
+  // 403 forbidden with details.limit = `limit`, a number.
+  void ExpectLimit(int limit, const Status& status) {
+    ASSERT_CODE(Code::kForbidden, status);
+    const std::vector<Status::Detail>& details = status.details();
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, details.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("limit"), details[0].key);
+    CPPUNIT_ASSERT_EQUAL(std::to_string(limit), details[0].value);
+    CPPUNIT_ASSERT(details[0].number);
+  }
+
+  // Every key of the space (SCAN, as `redis-cli --scan` does).
+  std::vector<std::string> KeysOfSpace(const std::string& space_id) {
+    std::vector<std::string> keys;
+    std::string cursor = "0";
+    do {
+      RedisReply reply;
+      ASSERT_OK(redis_->Run({"SCAN", cursor, "MATCH",
+                             "oz:{s:" + space_id + "}*", "COUNT", "1000"},
+                            &reply));
+      CPPUNIT_ASSERT_EQUAL(size_t{2}, reply.elements.size());
+      cursor = reply.elements[0].text;
+      for (const RedisReply& key : reply.elements[1].elements) {
+        keys.push_back(key.text);
+      }
+    } while (cursor != "0");
+    return keys;
+  }
+
+  const std::string kAliceId = std::string(32, 'a');
+  const std::string kBobId = std::string(32, 'b');
+
   // A raw command whose reply is an integer.
   // Whether the token's record is in Redis: what authentication checks
   // (UserStore::FindTokenOwner) before it accepts a token.
@@ -950,13 +1206,18 @@ class StoreKeysTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}tAAECAwQFBgcICQoL",
                          TokenRecordKey(uid, "AAECAwQFBgcICQoL"));
     CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:spaces", UserSpacesKey(uid));
+    CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:reserved",
+                         UserSpaceReservationsKey(uid));
     CPPUNIT_ASSERT_EQUAL(std::string("oz:users"), UserNamesKey());
     CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:fails", LoginFailuresKey(uid));
     CPPUNIT_ASSERT_EQUAL(std::string("oz:{ip:127.0.0.1}:fails"),
                          AddressFailuresKey("127.0.0.1"));
     CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:space", SpaceKey(sid));
     CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:members", SpaceMembersKey(sid));
-    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:invs", SpaceInvitationsKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:pending",
+                         SpacePendingInvitationsKey(sid));
+    CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}:invs",
+                         FormerSpaceInvitationsKey(sid));
     CPPUNIT_ASSERT_EQUAL("oz:{s:" + sid + "}iAAECAwQFBgcICQoL",
                          InvitationKey(sid, "AAECAwQFBgcICQoL"));
     // The scripts append the nonce to the key of an empty nonce.
@@ -970,14 +1231,17 @@ class StoreKeysTest : public CppUnit::TestFixture {
     const std::string id = "0123456789abcdef0123456789abcdef";
     for (const std::string& nonce :
          {std::string("okens"), std::string(":tokens"), std::string("user"),
-          std::string(""), std::string("nvs"), std::string(":invs")}) {
+          std::string(""), std::string("nvs"), std::string(":invs"),
+          std::string("ending"), std::string(":pending"),
+          std::string("eserved"), std::string(":reserved")}) {
       for (const std::string& named :
            {UserKey(id), TokenListKey(id), UserSpacesKey(id),
-            LoginFailuresKey(id)}) {
+            UserSpaceReservationsKey(id), LoginFailuresKey(id)}) {
         CPPUNIT_ASSERT(TokenRecordKey(id, nonce) != named);
       }
       for (const std::string& named :
-           {SpaceKey(id), SpaceMembersKey(id), SpaceInvitationsKey(id)}) {
+           {SpaceKey(id), SpaceMembersKey(id), SpacePendingInvitationsKey(id),
+            FormerSpaceInvitationsKey(id)}) {
         CPPUNIT_ASSERT(InvitationKey(id, nonce) != named);
       }
     }
