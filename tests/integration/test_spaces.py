@@ -5,7 +5,14 @@ command; bob joins with it; a second use, an expired (client-attenuated)
 invitation and tokens of the wrong kind fail with clear errors; two users
 racing with one invitation produce exactly one membership; defaults, owner
 rights and leaving; every key a join touches stays within one Redis Cluster
-hash slot per command.
+hash slot per command. Then the limits: a user in max_spaces_per_user spaces
+gets 403 for one more create or join until they leave one, a space with
+max_pending_invites_per_space pending invitations gets 403 for one more
+until one is used or expires, and deleting a space with that many pending
+invitations leaves none of them, in commands that each handle a bounded
+batch, while a join races it. The stack runs with the default limits (1000),
+which the tests read from its config and fill with real requests, several
+at once.
 
 The module has users of its own (space-alice, space-bob, ...), made on first
 use, so that other modules' users keep their state. Every test name contains
@@ -13,21 +20,31 @@ use, so that other modules' users keep their state. Every test name contains
 other in definition order; a test whose prerequisite failed says so.
 """
 
+import collections
 import json
 import os
 import re
 import secrets
 import subprocess
 import threading
+import time
 
 import harness
 import token_codec
+from test_limits import _config_value, _run_at_once
 from harness import (API, check, check_equal, expect_error, expect_json_type,
                      expect_status, expect_token, now)
 
 INVITE_TTL = 604800  # invite_ttl of the rendered config (the default)
 JSON = ["Content-Type: application/json"]
 RACE_ROUNDS = 5
+LIMIT_CAP = 5000  # the most a limit test fills in requests
+DELETE_BATCH = 100  # invitation records one command deletes (space_store.h)
+SCRIPT_COMMANDS_CAP = 16  # commands one of the space scripts runs, at most
+RACING_JOINS = 30
+# Curl processes at once when filling a limit: the stack's Redis syncs its
+# AOF once for every write it has at hand, so more at once fill faster.
+PARALLEL = 8
 
 # Seed 003 (GET /user/spaces/token), verbatim: its `-i`, its `-k`, its
 # line continuation. `$HOST:8443` becomes `$HOST` (set to the test host and
@@ -45,6 +62,8 @@ class _State:
     post_invite = None   # from POST /spaces/{lab}/users/token; carol joins
     bench = None         # bob's own space (defaults, the last one out)
     bench_invite = None  # an invitation to bench left pending
+    club = None          # erin's space, filled with pending invitations
+    club_spare = None    # an invitation to club (pending or used)
 
 
 _state = _State()
@@ -199,6 +218,10 @@ def _nonce(token):
 def _invitation_key(sid, token):
     # store_keys.h: the kind letter follows the hash tag directly.
     return "oz:{s:%s}i%s" % (sid, _nonce(token))
+
+
+def _pending_key(sid):
+    return "oz:{s:%s}:pending" % sid
 
 
 def _join(ctx, name, token):
@@ -609,11 +632,14 @@ def test_space_join_keys_share_one_hash_slot_per_side(ctx):
     sid = _need(_state.lab, "the space lab")
     erin = _uid(ctx, "erin")
     token = _invite(ctx, "alice", sid)
-    # The set of pending invitation nonces is there so that the last member
-    # leaving can delete the invitations still out.
+    # The pending invitation nonces are there to count them against the
+    # space's limit and so that the last member leaving can delete the
+    # invitations still out; the user's reserved places, to count a join in
+    # progress against the user's limit (the key exists only meanwhile).
     space_side = ["oz:{s:%s}:space" % sid, "oz:{s:%s}:members" % sid,
-                  _invitation_key(sid, token), "oz:{s:%s}:invs" % sid]
-    user_side = ["oz:{%s}:user" % erin, "oz:{%s}:spaces" % erin]
+                  _invitation_key(sid, token), _pending_key(sid)]
+    user_side = ["oz:{%s}:user" % erin, "oz:{%s}:spaces" % erin,
+                 "oz:{%s}:reserved" % erin]
     check_equal(len({hash_slot(k) for k in space_side}), 1,
                 "slots of %s" % space_side)
     check_equal(len({hash_slot(k) for k in user_side}), 1,
@@ -731,3 +757,228 @@ def test_space_last_member_out_deletes_the_space_and_all_its_keys(ctx):
                     for k in _space_keys(ctx, space))
     check(not left, "invitation records of deleted spaces are left in Redis "
           "(key: TTL seconds): %r" % left)
+
+
+# === the limits =================================================================
+
+
+def _limit(ctx, key):
+    limit = _config_value(ctx, key)
+    check(limit <= LIMIT_CAP, "%s %d: too many to fill here" % (key, limit))
+    return limit
+
+
+def _statuses(results):
+    return dict(collections.Counter(status for answers in results
+                                    for status, _ in answers))
+
+
+def _at_once(ctx, name, method, path, count, body=None):
+    """`count` identical requests as `name`, PARALLEL at a time on kept
+    connections: {status: how many}."""
+    request = ["-X", method] + sum((["-H", h] for h in
+                                    ctx.auth_headers(_user(name)) + JSON), [])
+    request += ["--data-binary", json.dumps(body) if body is not None else ""]
+    streams = [[request] * len(range(i, count, PARALLEL))
+               for i in range(PARALLEL)]
+    return _statuses(_run_at_once(ctx, streams, path=API + path))
+
+
+def _expect_limit(response, limit):
+    expect_error(response, 403, "forbidden", {"limit": limit})
+
+
+def test_space_creates_and_joins_past_max_spaces_per_user_get_403_until_one_is_left(ctx):
+    """space-hoarder fills the limit with creates sent several at once (a
+    check-then-add race would let more through), is refused one more create
+    and a join (which leaves the invitation unused), leaves one space and
+    then joins; it is deleted afterwards with onezone-admin, which takes
+    all its spaces with it."""
+    _users(ctx)
+    limit = _limit(ctx, "max_spaces_per_user")
+    hoarder = _user("hoarder")
+    ctx.add_user(hoarder)
+    try:
+        ctx.session[hoarder] = ctx.create_token(hoarder, use_basic=True)
+        ctx.user_ids[hoarder] = ctx.get("/user", hoarder).json()["userId"]
+        club = _create_space(ctx, "erin", "club")
+        _state.club = club
+        invite = _invite(ctx, "erin", club)
+        _state.club_spare = _invite(ctx, "erin", club)
+
+        beyond = 2 * PARALLEL
+        check_equal(_at_once(ctx, "hoarder", "POST", "/user/spaces",
+                             limit + beyond, {"name": "heap"}),
+                    {201: limit, 403: beyond},
+                    "statuses of %d creates with room for %d"
+                    % (limit + beyond, limit))
+        _expect_limit(_req(ctx, "hoarder", "POST", "/user/spaces",
+                           {"name": "one more"}), limit)
+        _expect_limit(_join(ctx, "hoarder", invite), limit)
+        check_equal(ctx.stack.redis("EXISTS", _invitation_key(club, invite))
+                    .strip(), b"1", "the refused join's invitation is unused")
+        check_equal(_members(ctx, "erin", club), [_uid(ctx, "erin")],
+                    "club's members after the refused join")
+        spaces, default = _spaces(ctx, "hoarder")
+        check_equal(len(spaces), limit, "spaces listed")
+        check(default in spaces, "default space %r not listed" % default)
+
+        # Leaving one makes room for exactly one.
+        _expect_no_content(_req(ctx, "hoarder", "DELETE",
+                                "/user/spaces/" + spaces[0]))
+        check_equal(_space_keys(ctx, spaces[0]), [], "keys of the space left")
+        _expect_created(_join(ctx, "hoarder", invite), club)
+        # Already in: 409 (the invitation stays unused), not 403.
+        expect_error(_join(ctx, "hoarder", _state.club_spare), 409,
+                     "alreadyExists", {"spaceId": club})
+        _expect_limit(_req(ctx, "hoarder", "POST", "/user/spaces",
+                           {"name": "one more"}), limit)
+        spaces = _spaces(ctx, "hoarder")[0]
+        check_equal(len(spaces), limit, "spaces listed at the end")
+        check_equal(ctx.stack.redis("EXISTS", "oz:{%s}:reserved"
+                                    % _uid(ctx, "hoarder")).strip(), b"0",
+                    "places still reserved after every request was answered")
+        records = ["oz:{s:%s}:space" % s for s in spaces if s != club]
+    finally:
+        ctx.session.pop(hoarder, None)
+        ctx.user_ids.pop(hoarder, None)
+        code, out, err = ctx.stack.admin("user", "del", hoarder)
+        ctx.secret_extras["password of deleted " + hoarder] = (
+            ctx.passwords.pop(hoarder).encode())
+        check_equal(code, 0, "user del %s exit code (%s)" % (hoarder,
+                                                             err.strip()))
+    # The user's deletion left every space: those only it was in are gone.
+    check_equal(ctx.stack.redis("EXISTS", *records).strip(), b"0",
+                "spaces of the deleted user left in Redis")
+    check_equal(_members(ctx, "erin", club), [_uid(ctx, "erin")],
+                "club's members after the user's deletion")
+
+
+def test_space_invites_past_max_pending_invites_per_space_get_403_until_used_or_expired(ctx):
+    club = _need(_state.club, "erin's space club")
+    spare = _need(_state.club_spare, "a pending invitation to club")
+    limit = _limit(ctx, "max_pending_invites_per_space")
+    pending = int(ctx.stack.redis("ZCARD", _pending_key(club)).strip())
+    check_equal(pending, 1, "club's pending invitations before")
+    beyond = 2 * PARALLEL
+    room = limit - pending
+    check_equal(_at_once(ctx, "erin", "POST", "/spaces/%s/users/token" % club,
+                         room + beyond),
+                {200: room, 403: beyond},
+                "statuses of %d invitations with room for %d"
+                % (room + beyond, room))
+    invite_path = "/spaces/%s/users/token" % club
+    _expect_limit(_req(ctx, "erin", "POST", invite_path), limit)
+    # The seed's endpoint counts the same (club is erin's default space).
+    check_equal(_default(ctx, "erin"), club, "erin's default space")
+    _expect_limit(_req(ctx, "erin", "GET", "/user/spaces/token"), limit)
+
+    # A used invitation frees a place.
+    _expect_created(_join(ctx, "dave", spare), club)
+    expiring = _invite(ctx, "erin", club)
+    _expect_limit(_req(ctx, "erin", "POST", invite_path), limit)
+
+    # So does an expired one. An invitation lives 7 days; this one is made
+    # to end now, as if issued with a TTL of 1 s: its record's deadline and
+    # its score, both its expiry (store_keys.h).
+    key = _invitation_key(club, expiring)
+    nonce = _nonce(expiring)
+    end = now() + 1
+    check_equal(ctx.stack.redis("ZADD", _pending_key(club), "XX", "CH",
+                                str(end), nonce).strip(), b"1",
+                "the expiring invitation's score changed")
+    check_equal(ctx.stack.redis("EXPIREAT", key, str(end)).strip(), b"1",
+                "EXPIREAT of the expiring invitation's record")
+    deadline = time.monotonic() + 30
+    while ctx.stack.redis("EXISTS", key).strip() != b"0":
+        check(time.monotonic() < deadline,
+              "%s still exists 30 s after its expiry" % key)
+        time.sleep(0.1)
+    _expect_bad_invitation(_join(ctx, "carol", expiring), "tokenInvalid")
+    _state.club_spare = _invite(ctx, "erin", club)
+    check(ctx.stack.redis("ZSCORE", _pending_key(club), nonce).strip() == b"",
+          "the expired invitation is still counted")
+    _expect_limit(_req(ctx, "erin", "POST", invite_path), limit)
+    check_equal(int(ctx.stack.redis("ZCARD", _pending_key(club)).strip()),
+                limit, "club's pending invitations at the end")
+
+
+def _bounded_batches(lines):
+    """From MONITOR lines: (most arguments of one command, most commands one
+    script ran). A script's commands show as consecutive `[0 lua]` lines
+    (Redis runs nothing else meanwhile)."""
+    widest = longest = run = 0
+    for line in lines:
+        args = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
+        if not args:
+            continue
+        widest = max(widest, len(args))
+        run = run + 1 if " lua] " in line else 0
+        longest = max(longest, run)
+    return widest, longest
+
+
+def test_space_deleted_with_many_pending_invitations_leaves_no_key_in_bounded_batches(ctx):
+    """erin, the last member of club (dave leaves first), leaves it with
+    max_pending_invites_per_space invitations pending while dave tries to
+    join with one of them again and again. Either dave's first join came
+    first (he is then its last member, and leaves too) or every join fails;
+    then nothing of club is left in Redis, and no command or script on the
+    way handled more than one batch."""
+    club = _need(_state.club, "erin's space club")
+    spare = _need(_state.club_spare, "a pending invitation to club")
+    pending = int(ctx.stack.redis("ZCARD", _pending_key(club)).strip())
+    check(pending > 4 * DELETE_BATCH, "club has only %d invitations pending"
+          % pending)
+    _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + club))
+    check_equal(_members(ctx, "erin", club), [_uid(ctx, "erin")],
+                "club's members before the race")
+    join = ["-X", "POST", "-H", ctx.auth_headers(_user("dave"))[0],
+            "-H", JSON[0], "--data-binary", json.dumps({"token": spare})]
+    results = {}
+
+    def race():
+        barrier = threading.Barrier(2)
+
+        def joins():
+            barrier.wait(timeout=30)
+            results["joins"] = [status for status, _ in _run_at_once(
+                ctx, [[join] * RACING_JOINS], path=API + "/user/spaces/join")[0]]
+
+        def leave():
+            barrier.wait(timeout=30)
+            results["leave"] = _curl_alone(
+                ctx, "DELETE", "/user/spaces/" + club,
+                ctx.session[_user("erin")], b"")
+        threads = [threading.Thread(target=joins), threading.Thread(target=leave)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        if results.get("joins", [None])[0] == 201:
+            results["dave leaves"] = _req(ctx, "dave", "DELETE",
+                                          "/user/spaces/" + club)
+
+    lines = ctx.stack.monitor(race)
+    check("joins" in results and "leave" in results,
+          "the joins and the DELETE did not both finish: %r" % results)
+    check_equal(results["leave"][0], 204, "erin's DELETE (%r)"
+                % results["leave"][1][:300])
+    joins = results["joins"]
+    if joins[0] == 201:
+        # dave got in first: every later join finds him a member.
+        check_equal(set(joins[1:]), {409}, "dave's joins after his 201")
+        _expect_no_content(results["dave leaves"])
+    else:
+        check_equal(set(joins), {400}, "dave's joins racing the deletion")
+    print("    dave's joins: %s" % dict(collections.Counter(joins)))
+    check_equal(_space_keys(ctx, club), [], "keys of club after its deletion")
+    for name in ("erin", "dave"):
+        check(club not in _spaces(ctx, name)[0], "club still listed by " + name)
+    widest, longest = _bounded_batches(lines)
+    check(widest <= DELETE_BATCH + 1,
+          "a command with %d arguments while deleting %d invitations"
+          % (widest, pending))
+    check(longest <= SCRIPT_COMMANDS_CAP,
+          "a script ran %d commands while deleting %d invitations"
+          % (longest, pending))
