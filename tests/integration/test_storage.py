@@ -207,11 +207,14 @@ def _secrets(ctx):
     in its encodings, every signature, every password."""
     found = {}
     for token in set(ctx.issued):
-        found["token " + token[:24]] = token.encode()
+        # Labels by the token's end: every token starts alike (its location
+        # packet), and a shared label would keep only one of them.
+        name = "..." + token[-20:]
+        found["token " + name] = token.encode()
         plain = token_codec.plain_base64url(token)
-        found["token (base64url) " + plain[:24]] = plain.encode()
+        found["token (base64url) " + name] = plain.encode()
         signature = token_codec.decode_token(token).signature
-        label = "signature of " + token[:24]
+        label = "signature of " + name
         found[label + " (raw)"] = signature
         found[label + " (hex)"] = signature.hex().encode()
         found[label + " (HEX)"] = signature.hex().upper().encode()
@@ -222,6 +225,19 @@ def _secrets(ctx):
         found["password of " + name] = password.encode()
     found.update(ctx.secret_extras)
     return found
+
+
+def log_secrets(ctx):
+    """What no log may hold: every issued token (in its encodings) and every
+    password. Signatures in raw/base64 form are too short to rule out chance
+    matches in large logs; tokens and passwords are what would leak."""
+    return {label: secret for label, secret in _secrets(ctx).items()
+            if not label.startswith("signature")}
+
+
+def secrets_in(data, secrets):
+    """The labels of the `secrets` that occur in the bytes `data`."""
+    return sorted(label for label, secret in secrets.items() if secret in data)
 
 
 def _redis_dump(ctx):
@@ -247,8 +263,8 @@ def test_redis_holds_no_token_signature_or_password(ctx):
           "suspiciously few keys in Redis: %d" % key_count)
     check(len(ctx.issued) >= 10, "too few tokens issued to make this test "
           "meaningful: %d" % len(ctx.issued))
-    leaks = [label for label, secret in _secrets(ctx).items() if secret in dump]
-    check(not leaks, "Redis holds: %s" % ", ".join(sorted(leaks)[:10]))
+    leaks = secrets_in(dump, _secrets(ctx))
+    check(not leaks, "Redis holds: %s" % ", ".join(leaks[:10]))
 
 
 def test_the_redis_append_only_file_holds_no_token_or_password(ctx):
@@ -259,8 +275,8 @@ def test_the_redis_append_only_file_holds_no_token_or_password(ctx):
         with open(os.path.join(aof_dir, name), "rb") as f:
             data += f.read()
     check(len(data) > 0, "AOF is empty")
-    leaks = [label for label, secret in _secrets(ctx).items() if secret in data]
-    check(not leaks, "the AOF holds: %s" % ", ".join(sorted(leaks)[:10]))
+    leaks = secrets_in(data, _secrets(ctx))
+    check(not leaks, "the AOF holds: %s" % ", ".join(leaks[:10]))
 
 
 # The logs scripts/stack writes, each with a line it must hold whatever
@@ -279,10 +295,7 @@ LOGS = {
 
 
 def test_no_log_file_holds_a_token_or_a_password(ctx):
-    secrets = _secrets(ctx)
-    # Signatures in raw/base64 form are too short to rule out chance matches
-    # in large logs; tokens and passwords are what would leak.
-    secrets = {k: v for k, v in secrets.items() if not k.startswith("signature")}
+    secrets = log_secrets(ctx)
     leaks = []
     for log, expected_line in sorted(LOGS.items()):
         path = os.path.join(ctx.stack.state, log)
@@ -294,5 +307,5 @@ def test_no_log_file_holds_a_token_or_a_password(ctx):
                   "%s (%d bytes) has no line matching %r"
                   % (log, len(data), expected_line.decode()))
         leaks += ["%s in %s" % (label, log)
-                  for label, secret in secrets.items() if secret in data]
+                  for label in secrets_in(data, secrets)]
     check(not leaks, "logs hold secrets: %s" % ", ".join(sorted(leaks)[:10]))
