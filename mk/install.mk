@@ -51,6 +51,9 @@ SYSTEM_CERT    := $(confdir)/tls/cert.pem
 SYSTEM_KEY     := $(confdir)/tls/key.pem
 SYSTEM_LISTEN  := 8443
 SYSTEM_ACCESS_LOG := /var/log/nginx/onezone-tokend.access.log
+# nginx makes it at start (see the hop server in the site); /run is emptied at
+# boot, so a socket left by a killed nginx cannot outlive a reboot.
+SYSTEM_HOP_DIR := /run/onezone-tokend-nginx
 
 # Rendered files are staged here before they are installed.
 STAGE := $(BUILD)/install
@@ -92,7 +95,7 @@ endef
 
 SITE_SED := -e 's|@LISTEN@|$(SYSTEM_LISTEN)|g' -e 's|@CERT@|$(SYSTEM_CERT)|g' \
             -e 's|@KEY@|$(SYSTEM_KEY)|g' -e 's|@FASTCGI@|$(SYSTEM_FASTCGI)|g' \
-            -e 's|@ACCESS_LOG@|$(SYSTEM_ACCESS_LOG)|g'
+            -e 's|@ACCESS_LOG@|$(SYSTEM_ACCESS_LOG)|g' -e 's|@HOP_DIR@|$(SYSTEM_HOP_DIR)|g'
 UNIT_SED := -e 's|@BINDIR@|$(bindir)|g' -e 's|@DOCDIR@|$(docdir)|g'
 
 .PHONY: install uninstall

@@ -309,3 +309,26 @@ def test_no_log_file_holds_a_token_or_a_password(ctx):
         leaks += ["%s in %s" % (label, log)
                   for label in secrets_in(data, secrets)]
     check(not leaks, "logs hold secrets: %s" % ", ".join(sorted(leaks)[:10]))
+
+
+# An address of its own, whose failed-login counter no other test reads.
+HOP_PROBE_ADDRESS = "127.0.0.22"
+
+
+def test_a_delete_with_a_token_path_counts_failures_against_the_clients_address(ctx):
+    """A path with a token reaches the daemon through nginx's hop (a second
+    nginx server on a unix socket, nginx/onezone-tokend.site.conf.in), which
+    must pass on the client's address, not its own: a failed basic-auth
+    DELETE is counted in Redis against the address it came from."""
+    def fail_once():
+        response = ctx.stack.curl(
+            "DELETE", API + "/user/client_tokens/hop-probe",
+            basic=("hop-probe-nobody", "wrong"),
+            extra_args=["--interface", HOP_PROBE_ADDRESS])
+        expect_error(response, 401, "unauthorized",
+                     auth_error=("badBasicCredentials", ANY))
+
+    lines = ctx.stack.monitor(fail_once)
+    check(any(HOP_PROBE_ADDRESS in line for line in lines),
+          "no Redis command named the client's address %s during its failed "
+          "DELETE: %r" % (HOP_PROBE_ADDRESS, [line[:160] for line in lines]))
