@@ -80,8 +80,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (verb == "del" && args.size() == 5) {
+    tokend::UserRecord user;
+    bool found = false;
+    status = users.FindByName(name, &user, &found);
+    if (status.ok() && !found) {
+      status = tokend::Status(tokend::Code::kNotFound,
+                              "No user named \"" + name + "\".");
+    }
     tokend::SpaceStore spaces(&redis);
-    status = spaces.LeaveAll(tokend::UserIdForName(name));
+    if (status.ok()) status = spaces.LeaveAll(user.id);
     if (status.ok()) status = users.Delete(name);
     if (!status.ok()) return Fail(status);
     std::printf("deleted user %s, revoked their tokens and left their spaces\n", name.c_str());

@@ -11,8 +11,8 @@ namespace tokend {
 
 namespace {
 
-// Users whose password hash one worker remembers (about 0.2 KiB each).
-constexpr size_t kMaxPasswordHashes = 4096;
+// Users one worker remembers (about 0.2 KiB each).
+constexpr size_t kMaxKnownUsers = 4096;
 
 }  // namespace
 
@@ -28,7 +28,7 @@ BasicAuth::BasicAuth(const Config& config, UserStore* users,
     : users_(users),
       password_cache_(password_cache),
       login_limiter_(login_limiter),
-      password_hashes_(kMaxPasswordHashes),
+      known_users_(kMaxKnownUsers),
       hash_params_(PasswordHashParamsOf(config)),
       decoy_hash_(DecoyPasswordHash(hash_params_)) {}
 
@@ -65,28 +65,38 @@ Status BasicAuth::Authenticate(const std::string& credentials,
   std::string password = decoded.substr(colon + 1);
   Wipe(&decoded);
 
-  std::string user_id = UserIdForName(name);
-  const std::string* known_hash = password_hashes_.Find(name);
-  if (deferred != nullptr && known_hash != nullptr &&
-      password_cache_->Contains(name, password, *known_hash, now)) {
+  const KnownUser* known = known_users_.Find(name);
+  if (deferred != nullptr && known != nullptr &&
+      password_cache_->Contains(name, password, known->password_hash, now)) {
     // Verified against this hash before: the write checks that the user
     // still has it (GuardFor) instead of a lookup first.
     Wipe(&password);
-    *deferred = DeferredCheck{true, user_id, "", name, *known_hash};
-    *caller = Caller{user_id, name};
+    *deferred = DeferredCheck{true, known->id, "", name, known->password_hash};
+    *caller = Caller{known->id, name};
     return Status::Ok();
   }
   UserRecord user;
   bool found = false;
-  if (before_lookup) before_lookup(user_id);
-  Status status = users_->FindByName(name, &user, &found);
-  if (status.ok() && known_hash != nullptr &&
-      (!found || *known_hash != user.password_hash)) {
-    // A new password or a deleted user: the hash this worker knew is no
-    // use any more (a deferred write would only fail its guard).
-    password_hashes_.Erase(name);
-    known_hash = nullptr;
+  Status status;
+  if (known != nullptr) {
+    if (before_lookup) before_lookup(known->id);
+    status = users_->FindById(known->id, &user, &found);
+    found = found && user.name == name;
   }
+  // Not known here, or deleted since (and perhaps added again, as a new
+  // user with a new id): by name.
+  if (status.ok() && !found) status = users_->FindByName(name, &user, &found);
+  if (status.ok() && known != nullptr &&
+      (!found || known->id != user.id ||
+       known->password_hash != user.password_hash)) {
+    // A new password or a deleted user: what this worker knew is no use
+    // any more (a deferred write would only fail its guard).
+    known_users_.Erase(name);
+    known = nullptr;
+  }
+  // Failures count against the user; for a name no user has, against the
+  // name's digest (never the id of a user added later).
+  const std::string user_id = found ? user.id : UserNameDigest(name);
   bool verified = status.ok() && found &&
                   password_cache_->Contains(name, password, user.password_hash,
                                             now);
@@ -139,8 +149,8 @@ Status BasicAuth::Authenticate(const std::string& credentials,
   // A failure keeps the counts its admission took.
   if (!verified) return BadBasicCredentials();
   if (checking) login_limiter_->Succeeded(user_id, address);
-  if (known_hash == nullptr || *known_hash != user.password_hash) {
-    password_hashes_.Put(name, user.password_hash);
+  if (known == nullptr || known->password_hash != user.password_hash) {
+    known_users_.Put(name, KnownUser{user.id, user.password_hash});
   }
   *caller = Caller{user.id, user.name};
   return Status::Ok();

@@ -5,6 +5,7 @@
 
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
+#include "tokend/store/user_id_migration.h"
 #include "tokend/store/write_guard.h"
 #include "tokend/token/token_ref.h"
 
@@ -12,13 +13,34 @@ namespace tokend {
 
 namespace {
 
-// KEYS: user record. ARGV: name, password hash, the names set's key (an
-// admin-only index outside the user's slot). Returns 0 when the name is
-// taken.
+// KEYS: the name key, the new user record. ARGV: name, id, password hash,
+// the names set's key (an admin-only index outside the user's slot).
+// Returns 0 when the name is taken, -1 when the (random) id is.
 constexpr char kAddUserScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'name', ARGV[1], 'pw', ARGV[2])
-redis.call('SADD', ARGV[3], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], 'name', ARGV[1], 'pw', ARGV[3])
+redis.call('SADD', ARGV[4], ARGV[1])
+return 1
+)lua";
+
+// KEYS: the name key, the user record. ARGV: name, id, the names set's key.
+// The name and the record go together, so there is never a name without a
+// user or a user without a name. Returns 0 when the name is no longer that
+// user's.
+constexpr char kDeleteUserScript[] = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SREM', ARGV[3], ARGV[1])
+return 1
+)lua";
+
+// KEYS: user record. ARGV: the new hash. Returns 0 when the user is gone
+// (a bare HSET would leave a record without a name behind).
+constexpr char kSetHashScript[] = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'pw', ARGV[1])
 return 1
 )lua";
 
@@ -68,18 +90,31 @@ Status FindExisting(UserStore* users, const std::string& name,
 
 Status UserStore::Add(const std::string& name, const std::string& password_hash,
                       UserRecord* created) {
-  std::string user_id = UserIdForName(name);
-  RedisReply reply;
-  // One script, so a user is never left half-made (a name without a hash).
-  Status status = redis_->Run({"EVAL", kAddUserScript, "1", UserKey(user_id),
-                               name, password_hash, UserNamesKey()},
-                              &reply);
+  Status status = EnsureMigrated();
   if (!status.ok()) return status;
-  if (reply.integer == 0) {
-    return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
+  // A random id is taken only by a 1 in 2^128 chance; a second draw then.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string user_id = NewRandomId();
+    if (user_id.empty()) {
+      return Status(Code::kInternal, "no random bytes for a user id");
+    }
+    RedisReply reply;
+    // One script, so a user is never left half-made (a name without a
+    // record, or a record without its name).
+    status = redis_->Run({"EVAL", kAddUserScript, "2", UserNameKey(name),
+                          UserKey(user_id), name, user_id, password_hash,
+                          UserNamesKey()},
+                         &reply);
+    if (!status.ok()) return status;
+    if (reply.integer == 0) {
+      return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
+    }
+    if (reply.integer == 1) {
+      *created = UserRecord{user_id, name, password_hash};
+      return Status::Ok();
+    }
   }
-  *created = UserRecord{user_id, name, password_hash};
-  return Status::Ok();
+  return Status(Code::kInternal, "no free user id");
 }
 
 Status UserStore::SetPasswordHash(const std::string& name,
@@ -88,7 +123,10 @@ Status UserStore::SetPasswordHash(const std::string& name,
   Status status = FindExisting(this, name, &user);
   if (!status.ok()) return status;
   RedisReply reply;
-  return redis_->Run({"HSET", UserKey(user.id), "pw", hash}, &reply);
+  status = redis_->Run({"EVAL", kSetHashScript, "1", UserKey(user.id), hash},
+                       &reply);
+  if (status.ok() && reply.integer == 0) return NoSuchUser(name);
+  return status;
 }
 
 Status UserStore::ReplacePasswordHash(const UserRecord& user,
@@ -127,9 +165,21 @@ Status UserStore::FindTokenOwner(const std::string& user_id,
 
 Status UserStore::FindByName(const std::string& name, UserRecord* user,
                              bool* found) {
-  Status status = FindById(UserIdForName(name), user, found);
-  // A different name hashing to the same id is astronomically unlikely, but
-  // it must never log in as the other user.
+  *found = false;
+  Status status = EnsureMigrated();
+  if (!status.ok()) return status;
+  RedisReply id;
+  status = redis_->Run({"GET", UserNameKey(name)}, &id);
+  if (!status.ok()) return status;
+  if (id.is_nil() || !IsHexId(id.text)) {
+    // No such user; still the second round trip a known name takes, so
+    // that the answer comes no sooner: a record read of a key no user has
+    // (ids are hex digits only).
+    RedisReply none;
+    return redis_->Run(UserFieldsCommand(UserNameDigest(name) + "-none"), &none);
+  }
+  status = FindById(id.text, user, found);
+  // The record is the name's own unless a delete came in between.
   if (status.ok() && *found && user->name != name) *found = false;
   return status;
 }
@@ -138,11 +188,15 @@ Status UserStore::Delete(const std::string& name) {
   UserRecord user;
   Status status = FindExisting(this, name, &user);
   if (!status.ok()) return status;
-  // The user record goes first: from then on no token of theirs
-  // authenticates, even one created while the rest is being removed.
+  // The name and the user record go first, in one step: from then on no
+  // token of theirs authenticates, even one created while the rest is
+  // being removed, and the name is free for a new user with a new id.
   RedisReply reply;
-  status = redis_->Run({"DEL", UserKey(user.id)}, &reply);
+  status = redis_->Run({"EVAL", kDeleteUserScript, "2", UserNameKey(name),
+                        UserKey(user.id), name, user.id, UserNamesKey()},
+                       &reply);
   if (!status.ok()) return status;
+  if (reply.integer == 0) return NoSuchUser(name);
   RedisReply members;
   status = redis_->Run(TokenStore::ListCommand(user.id), &members);
   if (!status.ok()) return status;
@@ -153,19 +207,27 @@ Status UserStore::Delete(const std::string& name) {
     ParseTokenListMember(member.text, &nonce, &expires_at);
     del.push_back(TokenRecordKey(user.id, nonce));
   }
-  status = redis_->Run(del, &reply);
-  if (!status.ok()) return status;
-  return redis_->Run({"SREM", UserNamesKey(), name}, &reply);
+  return redis_->Run(del, &reply);
 }
 
 Status UserStore::ListNames(std::vector<std::string>* names) {
   names->clear();
+  Status status = EnsureMigrated();
+  if (!status.ok()) return status;
   RedisReply reply;
-  Status status = redis_->Run({"SMEMBERS", UserNamesKey()}, &reply);
+  status = redis_->Run({"SMEMBERS", UserNamesKey()}, &reply);
   if (!status.ok()) return status;
   for (const RedisReply& element : reply.elements) names->push_back(element.text);
   std::sort(names->begin(), names->end());
   return Status::Ok();
+}
+
+Status UserStore::EnsureMigrated() {
+  if (migrated_) return Status::Ok();
+  size_t adopted = 0;
+  Status status = MigrateUserIds(redis_, &adopted);
+  migrated_ = status.ok();
+  return status;
 }
 
 }  // namespace tokend

@@ -89,7 +89,7 @@ std::string NewRandomId() {
   return HexEncode(bytes, sizeof(bytes));
 }
 
-std::string UserIdForName(const std::string& name) {
+std::string UserNameDigest(const std::string& name) {
   Digest digest = Sha256("onezone-tokend user id\n" + name);
   return HexEncode(digest.data(), kOwnerIdChars / 2);
 }

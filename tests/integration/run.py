@@ -34,11 +34,13 @@ import test_seeds  # noqa: E402
 import test_spaces  # noqa: E402
 import test_storage  # noqa: E402
 import test_token_cache  # noqa: E402
+import test_user_ids  # noqa: E402
 
 # Order matters: storage checks look at what earlier tests issued, the
 # hostile-input suite checks that no worker was replaced while it ran, and
 # the outages (Redis, then the daemon) come last.
 MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
+           test_user_ids,
            test_http, test_seeds, test_limits,
            test_config, test_spaces, test_storage, test_bad_input, test_outages]
 

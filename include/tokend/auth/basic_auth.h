@@ -52,10 +52,16 @@ class BasicAuth {
   UserStore* users_;
   PasswordCache* password_cache_;
   LoginLimiter* login_limiter_;
-  // By user name, the stored password hash this worker last accepted a
-  // password against: with the password cache, what a basic-auth write
-  // needs to defer its check (the stored hash is in Redis anyway).
-  BoundedCache<std::string> password_hashes_;
+  // A user this worker accepted a password for: the id, and the stored
+  // hash the password matched.
+  struct KnownUser {
+    std::string id;
+    std::string password_hash;
+  };
+  // By user name. With the password cache, what a basic-auth write needs
+  // to defer its check (the stored hash is in Redis anyway); otherwise the
+  // id saves the lookup of the name (a user's id never changes).
+  BoundedCache<KnownUser> known_users_;
   // Rewrites `user`'s stored hash with hash_params_ when it was made
   // otherwise (NeedsRehash), for the password that just matched it.
   void UpgradeHash(const std::string& password, UserRecord* user);

@@ -1,7 +1,12 @@
 // Redis key layout, in one place. Every key of one user carries the hash
 // tag {<userId>}, so all keys a request touches share one Redis Cluster
-// hash slot.
+// hash slot. A user id is random (NewRandomId); users made before ids
+// became random keep the id they had, the digest of their name.
 //
+//   oz:{n:<digest>}:id   string the id of the user with that name
+//                               (digest: UserNameDigest of the name), the
+//                               only way from a name to its user; deleted
+//                               with the user record, in one script
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
 //   oz:{uid}:tokens      zset   "<nonce>:<expiry>" of each token (expiry in
 //                               Unix s), scored by minus its creation time
@@ -14,6 +19,8 @@
 //                               and joins in progress hold, scored by when
 //                               they lapse (Unix s)
 //   oz:users             set    all user names (admin listing only)
+//   oz:migrated:user-ids string set once every user record has its name
+//                               key (store/user_id_migration.h)
 //   oz:{uid}:fails       string failed logins in the current window
 //   oz:{ip:addr}:fails   string failed logins from one client address
 //                               (an IPv4 address, or an IPv6 /64)
@@ -45,6 +52,7 @@
 #include <string_view>
 
 #include "tokend/common/text.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 
@@ -81,6 +89,10 @@ inline std::string UserSpaceReservationsKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:reserved";
 }
 inline std::string UserNamesKey() { return "oz:users"; }
+inline std::string UserNameKey(const std::string& name) {
+  return "oz:{n:" + UserNameDigest(name) + "}:id";
+}
+inline std::string UserIdsMigratedKey() { return "oz:migrated:user-ids"; }
 
 inline std::string LoginFailuresKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:fails";

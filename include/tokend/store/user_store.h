@@ -1,5 +1,6 @@
-// UserStore: users in Redis, by name. A user's id derives from the name
-// (UserIdForName), so every lookup lands in the user's own hash slot.
+// UserStore: users in Redis, by name. A user's id is random, given when the
+// user is added: a name deleted and added again is a new user, whom no token
+// of the old one reaches. The name key maps a name to the id.
 //
 // Not thread-safe (uses the caller's RedisClient).
 #pragma once
@@ -33,7 +34,8 @@ class UserStore {
   // change in between wins) or no longer exists.
   Status ReplacePasswordHash(const UserRecord& user, const std::string& new_hash,
                              bool* replaced);
-  // `*found` false (and OK) when there is no such user.
+  // `*found` false (and OK) when there is no such user. Two round trips
+  // (the name, then the record), for an unknown name too.
   Status FindByName(const std::string& name, UserRecord* user, bool* found);
   Status FindById(const std::string& user_id, UserRecord* user, bool* found);
   // The owner of a live access token, in one round trip: `*found` is false
@@ -45,7 +47,11 @@ class UserStore {
   Status ListNames(std::vector<std::string>* names);
 
  private:
+  // Runs MigrateUserIds once, before the first use of a name.
+  Status EnsureMigrated();
+
   RedisClient* redis_;
+  bool migrated_ = false;
 };
 
 }  // namespace tokend

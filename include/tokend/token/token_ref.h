@@ -32,7 +32,7 @@ struct TokenRef {
 };
 
 // Whether `text` is a user or space id: 32 lowercase hex digits, as
-// NewRandomId and UserIdForName make them.
+// NewRandomId and UserNameDigest make them.
 bool IsHexId(std::string_view text);
 
 std::string TokenIdentifier(const TokenRef& ref);
@@ -47,12 +47,14 @@ std::string MintToken(const TokenKeys& keys, const std::string& location,
 // A fresh random nonce; empty if the random generator fails.
 std::string NewTokenNonce();
 
-// A fresh random 32-hex-digit id (for spaces); empty if the generator fails.
+// A fresh random 32-hex-digit id (for users and spaces); empty if the
+// generator fails.
 std::string NewRandomId();
 
-// The stable user id of a user name: 32 hex digits of SHA-256, so basic auth
-// finds the user's hash slot from the name alone.
-std::string UserIdForName(const std::string& name);
+// 32 hex digits of SHA-256 of a user name: the hash tag of the key that maps
+// the name to its user's id. It was the user id itself until ids became
+// random (users made then keep it as their id, see store/user_id_migration.h).
+std::string UserNameDigest(const std::string& name);
 
 // Access-token shorthands (kind kAccess, owner = user id).
 struct AccessTokenId {

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "tokend/store/space_store.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
+#include "tokend/store/user_id_migration.h"
 #include "tokend/store/user_store.h"
 #include "tokend/token/token_ref.h"
 
@@ -80,8 +82,13 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testReplacePasswordHashOnlyReplacesTheHashItWasGiven);
   CPPUNIT_TEST(testDeleteRemovesTheUserAndRevokesAllTheirTokens);
   CPPUNIT_TEST(testDeleteLeavesOtherUsersAndTheirTokens);
+  CPPUNIT_TEST(testEveryUserGetsADifferentRandomId);
+  CPPUNIT_TEST(testANameDeletedAndAddedAgainIsANewUserWhomOldTokensMiss);
+  CPPUNIT_TEST(testDeleteTakesTheNameAndTheRecordTogether);
+  CPPUNIT_TEST(testUsersMadeBeforeRandomIdsKeepTheirIds);
+  CPPUNIT_TEST(testTheMigrationWalksEveryScanStepAndRunsOnce);
+  CPPUNIT_TEST(testTheMigrationNeverTakesANameFromItsUser);
   CPPUNIT_TEST(testDeletingAnAbsentUserIsNotFound);
-  CPPUNIT_TEST(testNameCanBeAddedAgainAfterDeleteWithoutOldTokens);
   CPPUNIT_TEST(testListNamesIsSorted);
   CPPUNIT_TEST(testPipelineReturnsEveryReplyInOrder);
   CPPUNIT_TEST(testTransactionReturnsTheExecResults);
@@ -494,7 +501,9 @@ class StoreTest : public CppUnit::TestFixture {
     UserRecord created;
     ASSERT_OK(
         users.Add("alice", "$pbkdf2-sha256$1000$c2FsdA$aGFzaA", &created));
-    CPPUNIT_ASSERT_EQUAL(UserIdForName("alice"), created.id);
+    // A random id, not the digest of the name that ids once were.
+    CPPUNIT_ASSERT(IsHexId(created.id));
+    CPPUNIT_ASSERT(created.id != UserNameDigest("alice"));
     CPPUNIT_ASSERT_EQUAL(std::string("alice"), created.name);
     CPPUNIT_ASSERT_EQUAL(std::string("$pbkdf2-sha256$1000$c2FsdA$aGFzaA"),
                          created.password_hash);
@@ -541,7 +550,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(users.FindByName("Alice", &user, &found));
     CPPUNIT_ASSERT(!found);
     found = true;
-    ASSERT_OK(users.FindById(UserIdForName("bob"), &user, &found));
+    ASSERT_OK(users.FindById(UserNameDigest("bob"), &user, &found));
     CPPUNIT_ASSERT(!found);
   }
 
@@ -604,8 +613,10 @@ class StoreTest : public CppUnit::TestFixture {
     bool found = true;
     ASSERT_OK(users.FindByName("nobody", &user, &found));
     CPPUNIT_ASSERT(!found);
-    CPPUNIT_ASSERT_EQUAL(0LL,
-                         Integer({"EXISTS", UserKey(UserIdForName("nobody"))}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserNameKey("nobody")}));
+    RedisReply records;
+    ASSERT_OK(redis_->Run({"KEYS", "oz:{*}:user"}, &records));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, records.elements.size());
   }
 
   void testDeleteRemovesTheUserAndRevokesAllTheirTokens() {
@@ -649,6 +660,142 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(names.empty());
   }
 
+  void testEveryUserGetsADifferentRandomId() {
+    UserStore users(redis_.get());
+    std::set<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+      UserRecord created;
+      ASSERT_OK(users.Add("user" + std::to_string(i), "$h", &created));
+      CPPUNIT_ASSERT(IsHexId(created.id));
+      ids.insert(created.id);
+      CPPUNIT_ASSERT_EQUAL(created.id, Text({"GET", UserNameKey(created.name)}));
+    }
+    CPPUNIT_ASSERT_EQUAL(size_t{20}, ids.size());
+  }
+
+  void testANameDeletedAndAddedAgainIsANewUserWhomOldTokensMiss() {
+    UserStore users(redis_.get());
+    TokenStore tokens(redis_.get());
+    UserRecord before;
+    ASSERT_OK(users.Add("alice", "$h", &before));
+    ASSERT_OK(tokens.Add(before.id, StoredToken{"old", Now() + 3600}, 1));
+    ASSERT_OK(users.Delete("alice"));
+    UserRecord after;
+    ASSERT_OK(users.Add("alice", "$h", &after));
+    CPPUNIT_ASSERT(after.id != before.id);
+    // A create that raced the delete leaves the old token's record behind:
+    // it still leads to no one.
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"SET", TokenRecordKey(before.id, "old"), "1", "EX",
+                           "3600"},
+                          &reply));
+    UserRecord owner;
+    bool found = true;
+    ASSERT_OK(users.FindTokenOwner(before.id, "old", &owner, &found));
+    CPPUNIT_ASSERT(!found);
+    found = true;
+    ASSERT_OK(users.FindById(before.id, &owner, &found));
+    CPPUNIT_ASSERT(!found);
+    found = false;
+    ASSERT_OK(users.FindByName("alice", &owner, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(after.id, owner.id);
+  }
+
+  void testDeleteTakesTheNameAndTheRecordTogether() {
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$h", &alice));
+    ASSERT_OK(users.Delete("alice"));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserNameKey("alice"),
+                                       UserKey(alice.id)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"SISMEMBER", UserNamesKey(), "alice"}));
+    ASSERT_CODE(Code::kNotFound, users.Delete("alice"));
+  }
+
+  // What a version before random ids left: the record under the digest of
+  // the name, in the names set, and no name key.
+  void AddUserTheFormerWay(const std::string& name) {
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis_->Pipeline(
+        {{"HSET", UserKey(UserNameDigest(name)), "name", name, "pw", "$old"},
+         {"SADD", UserNamesKey(), name}},
+        &replies));
+  }
+
+  void testUsersMadeBeforeRandomIdsKeepTheirIds() {
+    AddUserTheFormerWay("carol");
+    AddUserTheFormerWay("dave");
+    TokenStore tokens(redis_.get());
+    ASSERT_OK(tokens.Add(UserNameDigest("carol"),
+                         StoredToken{"kept", Now() + 3600}, 1));
+    UserStore users(redis_.get());
+    UserRecord carol;
+    bool found = false;
+    ASSERT_OK(users.FindByName("carol", &carol, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(UserNameDigest("carol"), carol.id);
+    CPPUNIT_ASSERT_EQUAL(std::string("$old"), carol.password_hash);
+    UserRecord owner;
+    found = false;
+    ASSERT_OK(users.FindTokenOwner(carol.id, "kept", &owner, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(UserNameDigest("dave"),
+                         Text({"GET", UserNameKey("dave")}));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"EXISTS", UserIdsMigratedKey()}));
+    // Deleted and added again, carol is a new user.
+    ASSERT_OK(users.Delete("carol"));
+    UserRecord again;
+    ASSERT_OK(users.Add("carol", "$new", &again));
+    CPPUNIT_ASSERT(again.id != carol.id);
+    found = true;
+    ASSERT_OK(users.FindTokenOwner(carol.id, "kept", &owner, &found));
+    CPPUNIT_ASSERT(!found);
+  }
+
+  void testTheMigrationWalksEveryScanStepAndRunsOnce() {
+    // More records than one SCAN step looks at, among other keys.
+    const int kUsers = 2500;
+    std::vector<RedisCommand> writes;
+    for (int i = 0; i < kUsers; ++i) {
+      std::string name = "former" + std::to_string(i);
+      writes.push_back({"HSET", UserKey(UserNameDigest(name)), "name", name,
+                        "pw", "$old"});
+      writes.push_back({"SET", TokenRecordKey(UserNameDigest(name), "t"), "1"});
+    }
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis_->Pipeline(writes, &replies));
+    size_t adopted = 0;
+    ASSERT_OK(MigrateUserIds(redis_.get(), &adopted));
+    CPPUNIT_ASSERT_EQUAL(size_t{kUsers}, adopted);
+    RedisReply keys;
+    ASSERT_OK(redis_->Run({"KEYS", "oz:{n:*}:id"}, &keys));
+    CPPUNIT_ASSERT_EQUAL(size_t{kUsers}, keys.elements.size());
+    CPPUNIT_ASSERT_EQUAL(UserNameDigest("former1234"),
+                         Text({"GET", UserNameKey("former1234")}));
+    // Once done, it is done: a record of the former kind written later is
+    // not looked for again.
+    AddUserTheFormerWay("late");
+    ASSERT_OK(MigrateUserIds(redis_.get(), &adopted));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, adopted);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserNameKey("late")}));
+  }
+
+  void testTheMigrationNeverTakesANameFromItsUser() {
+    // "erin" is a user of today (random id); a stray record of the former
+    // kind with the same name must not take the name over.
+    UserStore users(redis_.get());
+    UserRecord erin;
+    ASSERT_OK(users.Add("erin", "$now", &erin));
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"DEL", UserIdsMigratedKey()}, &reply));
+    AddUserTheFormerWay("erin");
+    size_t adopted = 0;
+    ASSERT_OK(MigrateUserIds(redis_.get(), &adopted));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, adopted);
+    CPPUNIT_ASSERT_EQUAL(erin.id, Text({"GET", UserNameKey("erin")}));
+  }
+
   void testDeleteLeavesOtherUsersAndTheirTokens() {
     UserStore users(redis_.get());
     TokenStore tokens(redis_.get());
@@ -680,25 +827,6 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(users.Add("alice", "$h", &created));
     ASSERT_OK(users.Delete("alice"));
     ASSERT_CODE(Code::kNotFound, users.Delete("alice"));
-  }
-
-  void testNameCanBeAddedAgainAfterDeleteWithoutOldTokens() {
-    UserStore users(redis_.get());
-    TokenStore tokens(redis_.get());
-    UserRecord first;
-    ASSERT_OK(users.Add("alice", "$old", &first));
-    ASSERT_OK(tokens.Add(first.id, StoredToken{"old-token", Now() + 3600}, 1));
-    ASSERT_OK(users.Delete("alice"));
-
-    UserRecord second;
-    ASSERT_OK(users.Add("alice", "$new", &second));
-    CPPUNIT_ASSERT_EQUAL(first.id, second.id);  // ids derive from the name
-    bool live = true;
-    live = RecordExists(second.id, "old-token");
-    CPPUNIT_ASSERT(!live);
-    std::vector<StoredToken> listed;
-    ASSERT_OK(tokens.List(second.id, &listed));
-    CPPUNIT_ASSERT(listed.empty());
   }
 
   void testListNamesIsSorted() {
@@ -1168,6 +1296,13 @@ class StoreTest : public CppUnit::TestFixture {
     return Integer({"EXISTS", TokenRecordKey(user_id, nonce)}) == 1;
   }
 
+  std::string Text(const RedisCommand& command) {
+    RedisReply reply;
+    Status status = redis_->Run(command, &reply);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    return reply.text;
+  }
+
   long long Integer(const RedisCommand& command) {
     RedisReply reply;
     Status status = redis_->Run(command, &reply);
@@ -1177,8 +1312,8 @@ class StoreTest : public CppUnit::TestFixture {
     return reply.integer;
   }
 
-  const std::string kAlice = UserIdForName("alice");
-  const std::string kBob = UserIdForName("bob");
+  const std::string kAlice = NewRandomId();
+  const std::string kBob = NewRandomId();
 
   std::string dir_;
   test::RedisServer server_;
@@ -1251,7 +1386,7 @@ class StoreKeysTest : public CppUnit::TestFixture {
     // Redis keeps a key as an sds string: a 3-byte header, the bytes and a
     // NUL. 64 bytes or less is jemalloc's 64-byte class; one byte more is
     // the 80-byte class, 16 bytes more per token.
-    std::string key = TokenRecordKey(UserIdForName("alice"), NewTokenNonce());
+    std::string key = TokenRecordKey(NewRandomId(), NewTokenNonce());
     CPPUNIT_ASSERT_EQUAL(size_t{54}, key.size());
     CPPUNIT_ASSERT(3 + key.size() + 1 <= 64);
   }

@@ -105,9 +105,9 @@ class AccessTokenTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRejectsTokensWithNoncesOfTheFormerLength);
   CPPUNIT_TEST(testRejectsIdentifierWithMisplacedSeparators);
   CPPUNIT_TEST(testRejectsIdentifierWithSurroundingBytes);
-  CPPUNIT_TEST(testUserIdForNameIs32LowercaseHexDigits);
-  CPPUNIT_TEST(testUserIdForNameIsStableAcrossVersions);
-  CPPUNIT_TEST(testUserIdForNameDiffersBetweenNames);
+  CPPUNIT_TEST(testUserNameDigestIs32LowercaseHexDigits);
+  CPPUNIT_TEST(testUserNameDigestIsStableAcrossVersions);
+  CPPUNIT_TEST(testUserNameDigestDiffersBetweenNames);
   CPPUNIT_TEST(testMintedTokenDecodesToLocationIdentifierAndOneTimeCaveat);
   CPPUNIT_TEST(testMintedTokenVerifiesWithTheChainKeyOfItsIdentifier);
   CPPUNIT_TEST(testMintedTokenExpiresAtItsDeadline);
@@ -141,7 +141,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
   }
 
   void testFreshNonceMakesAParsableIdentifier() {
-    AccessTokenId id{UserIdForName("alice"), NewTokenNonce()};
+    AccessTokenId id{UserNameDigest("alice"), NewTokenNonce()};
     AccessTokenId parsed;
     CPPUNIT_ASSERT(ParseAccessIdentifier(AccessIdentifier(id), &parsed));
     CPPUNIT_ASSERT_EQUAL(id.user_id, parsed.user_id);
@@ -275,31 +275,32 @@ class AccessTokenTest : public CppUnit::TestFixture {
     }
   }
 
-  void testUserIdForNameIs32LowercaseHexDigits() {
+  void testUserNameDigestIs32LowercaseHexDigits() {
     for (const char* name :
          {"alice", "", "a much longer user name with spaces"}) {
-      std::string id = UserIdForName(name);
+      std::string id = UserNameDigest(name);
       CPPUNIT_ASSERT_EQUAL(size_t{32}, id.size());
       CPPUNIT_ASSERT_EQUAL(std::string::npos,
                            id.find_first_not_of("0123456789abcdef"));
     }
   }
 
-  void testUserIdForNameIsStableAcrossVersions() {
-    // Redis keys derive from these ids: a change would orphan every user.
+  void testUserNameDigestIsStableAcrossVersions() {
+    // The name keys derive from these, and users made before ids became
+    // random have them as ids: a change would orphan every user.
     CPPUNIT_ASSERT_EQUAL(std::string("2ab1fdb2fc19fc5a19b4d1905d93ddc4"),
-                         UserIdForName("alice"));
+                         UserNameDigest("alice"));
     CPPUNIT_ASSERT_EQUAL(std::string("0d0bfc48660432aec3bc2d92360eeb61"),
-                         UserIdForName(""));
+                         UserNameDigest(""));
     CPPUNIT_ASSERT_EQUAL(std::string("384ae62c34deac2dc1e406ff903b16ae"),
-                         UserIdForName("Zo\xc3\xab"));
-    CPPUNIT_ASSERT_EQUAL(UserIdForName("alice"), UserIdForName("alice"));
+                         UserNameDigest("Zo\xc3\xab"));
+    CPPUNIT_ASSERT_EQUAL(UserNameDigest("alice"), UserNameDigest("alice"));
   }
 
-  void testUserIdForNameDiffersBetweenNames() {
+  void testUserNameDigestDiffersBetweenNames() {
     std::set<std::string> ids;
     for (const char* name : {"alice", "Alice", "alice ", "bob", "alic"}) {
-      ids.insert(UserIdForName(name));
+      ids.insert(UserNameDigest(name));
     }
     CPPUNIT_ASSERT_EQUAL(size_t{5}, ids.size());
   }
