@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -94,7 +95,7 @@ int ServeNaive(int listen_fd) {
 int ServeKept(int listen_fd) {
   tokend::FcgiConnections connections(listen_fd);
   return connections.Serve(
-      [](FCGX_Request* request) {
+      [](FCGX_Request* request, std::chrono::steady_clock::time_point) {
         Answer(request);
         return tokend::FcgiConnections::Disposition::kAnswered;
       },

@@ -89,6 +89,13 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
       }
     }
     int count = wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    // Every request of this batch starts its clock here, so one served
+    // after others of the batch is counted with its wait. A request that
+    // arrived while the loop served the previous batch waited before this
+    // too, for a time nothing tells: a unix socket keeps no receive time
+    // (TCP's is on the wall clock, in a recvmsg libfcgi does not make), and
+    // the previous batch's stamp could predate the request itself.
+    Clock::time_point ready_at = Clock::now();
     if (count < 0 && errno != EINTR) {
       // Not a signal: the epoll set is broken. Leave; the parent starts
       // another worker. Handed-over requests keep their connection until
@@ -104,7 +111,7 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
       } else if (fd == wakeup_fd_) {
         on_wakeup_();
       } else if (connections_.count(fd) != 0 && handed_over_.count(fd) == 0) {
-        ServeOne(fd, handler);
+        ServeOne(fd, handler, ready_at);
       }
     }
   }
@@ -146,7 +153,8 @@ void FcgiConnections::AcceptOne() {
   }
 }
 
-void FcgiConnections::ServeOne(int fd, const Handler& handler) {
+void FcgiConnections::ServeOne(int fd, const Handler& handler,
+                               Clock::time_point ready_at) {
   FCGX_Request* request = connections_[fd].get();
   // Negative when nginx closed the connection or sent something that is
   // not FastCGI; libfcgi has closed it then.
@@ -157,7 +165,7 @@ void FcgiConnections::ServeOne(int fd, const Handler& handler) {
   // A stopping worker answers this request, then closes the connection, so
   // nginx sends nothing more on it.
   if (retiring_) request->keepConnection = 0;
-  if (handler(request) == Disposition::kHandedOver) {
+  if (handler(request, ready_at) == Disposition::kHandedOver) {
     // Nothing more is read from it until the answer is written.
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     handed_over_.insert(fd);

@@ -30,8 +30,9 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
     for (int fd : lane.TakeAnswered()) connections.Resume(fd);
   });
   using Disposition = FcgiConnections::Disposition;
-  auto handle = [&](FCGX_Request* fcgi) {
-    auto read_at = RequestClock::now();
+  // The request's latency, in the log and the histogram, runs from when the
+  // loop learned it was there (`read_at`), here and on the hashing lane.
+  auto handle = [&](FCGX_Request* fcgi, RequestClock::time_point read_at) {
     Request request = ReadFcgiRequest(fcgi);
     Outcome outcome = api.Handle(request);
     if (outcome.needs_hashing_lane) {

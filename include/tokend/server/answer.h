@@ -1,5 +1,6 @@
 // Answering a request: its outcome written to libfcgi, counted in the
-// metrics (latency from when the worker read the request, waits included)
+// metrics (latency from `read_at`, when the worker's connection loop learned
+// the request was there, every wait in the worker included)
 // and logged (the request line and its audit lines). Shared by a worker's
 // connection loop and its hashing lane.
 #pragma once

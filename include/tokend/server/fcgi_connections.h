@@ -25,6 +25,7 @@
 
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,8 +43,12 @@ class FcgiConnections {
     kHandedOver,  // another thread writes it; Resume follows
   };
   // Answers one request: read `request->in` and envp, write `request->out`;
-  // or hands it over.
-  using Handler = std::function<Disposition(FCGX_Request* request)>;
+  // or hands it over. `ready_at` is when the loop learned the request was
+  // there: the return of the wait that reported its connection readable,
+  // so time spent serving the requests before it in that batch counts.
+  // Nothing earlier is known (see Serve in the .cpp).
+  using Handler = std::function<Disposition(
+      FCGX_Request* request, std::chrono::steady_clock::time_point ready_at)>;
   // Waits like epoll_wait(2) for events on `epoll_fd`: the number of
   // events, 0 on timeout, -1 when interrupted.
   using Wait = std::function<int(int epoll_fd, epoll_event* events,
@@ -76,7 +81,8 @@ class FcgiConnections {
 
  private:
   void AcceptOne();
-  void ServeOne(int fd, const Handler& handler);
+  void ServeOne(int fd, const Handler& handler,
+                std::chrono::steady_clock::time_point ready_at);
   // Drains and finishes the request just answered on `fd`; forgets the
   // connection when that closed it.
   void Finish(int fd);

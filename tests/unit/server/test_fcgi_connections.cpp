@@ -14,10 +14,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -32,6 +34,8 @@ constexpr unsigned char kBeginRequest = 1, kEndRequest = 3, kParams = 4,
                         kStdin = 5, kStdout = 6;
 constexpr unsigned char kKeepConn = 1;
 constexpr int kReadTimeoutMs = 5000;
+// Longest the child's /gate handler waits to be opened.
+constexpr int kGateWaitMs = 10000;
 
 volatile sig_atomic_t g_stop = 0;
 void OnTerm(int) { g_stop = 1; }
@@ -168,6 +172,7 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testStoppingAnswersOneMoreRequestPerConnectionThenCloses);
   CPPUNIT_TEST(testAHandedOverRequestLeavesTheOtherConnectionsServed);
   CPPUNIT_TEST(testStoppingWaitsForAHandedOverAnswer);
+  CPPUNIT_TEST(testARequestServedAfterAnotherOfItsBatchIsTimedFromTheWait);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -179,6 +184,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0, FCGX_Init());
     listen_fd_ = FCGX_OpenSocket(path_.c_str(), 16);
     CPPUNIT_ASSERT(listen_fd_ >= 0);
+    CPPUNIT_ASSERT_EQUAL(0, pipe(gate_entered_));
+    CPPUNIT_ASSERT_EQUAL(0, pipe(gate_open_));
     fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
     child_ = fork();
     CPPUNIT_ASSERT(child_ >= 0);
@@ -191,6 +198,10 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
       waitpid(child_, nullptr, 0);
     }
     close(listen_fd_);
+    for (int fd :
+         {gate_entered_[0], gate_entered_[1], gate_open_[0], gate_open_[1]}) {
+      close(fd);
+    }
     unlink(path_.c_str());
     rmdir(dir_.c_str());
   }
@@ -320,6 +331,46 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     child_ = -1;
   }
 
+  void testARequestServedAfterAnotherOfItsBatchIsTimedFromTheWait() {
+    int first = Connect();
+    int second = Connect();
+    int gate = Connect();
+    // Accepted: each has been served once.
+    for (int fd : {first, second, gate}) {
+      Send(fd, Request("/hi", "", true));
+      CPPUNIT_ASSERT_EQUAL(Answer("/hi", 0), ReadResponse(fd));
+    }
+    // While the loop is held in /gate, two requests arrive: its next wait
+    // reports both, and it serves one after the other.
+    Send(gate, Request("/gate", "", true));
+    char entered;
+    CPPUNIT_ASSERT_MESSAGE("the loop did not reach /gate",
+                           ReadFully(gate_entered_[0], &entered, 1));
+    Send(first, Request("/when", "", true));
+    Send(second, Request("/when", "", true));
+    CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(1), write(gate_open_[1], "o", 1));
+    CPPUNIT_ASSERT_EQUAL(Answer("/gate", 0), ReadResponse(gate));
+    // Each answer is "<ready_at> <when its handler began>", in nanoseconds.
+    long long ready[2], began[2];
+    int i = 0;
+    for (int fd : {first, second}) {
+      std::string answer = ReadResponse(fd);
+      size_t body = answer.find("\r\n\r\n");
+      CPPUNIT_ASSERT_MESSAGE(answer, body != std::string::npos);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(
+          answer, 2,
+          std::sscanf(answer.c_str() + body + 4, "%lld %lld", &ready[i],
+                      &began[i]));
+      ++i;
+    }
+    int served_first = began[0] < began[1] ? 0 : 1;
+    int served_second = 1 - served_first;
+    CPPUNIT_ASSERT_MESSAGE(
+        "the request served second was timed from after the first one began",
+        ready[served_second] <= began[served_first]);
+    for (int fd : {first, second, gate}) close(fd);
+  }
+
   void testStoppingAnswersOneMoreRequestPerConnectionThenCloses() {
     int first = Connect();
     int second = Connect();
@@ -353,7 +404,9 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
 
  private:
   // The child: answers "<uri> <bytes of body read>" to every request; at
-  // /skip it reads no body at all.
+  // /skip it reads no body at all. /gate says it is running through
+  // gate_entered_ and waits for a byte on gate_open_; /when
+  // answers "<ready_at> <when the handler began>" (steady clock, ns).
   int Serve() {
     signal(SIGTERM, OnTerm);
     sigset_t term;
@@ -372,8 +425,30 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     });
     using Disposition = FcgiConnections::Disposition;
     int code = connections.Serve(
-        [&holder](FCGX_Request* request) {
+        [this, &holder](FCGX_Request* request,
+                        std::chrono::steady_clock::time_point ready_at) {
+          auto began = std::chrono::steady_clock::now();
           std::string uri = FCGX_GetParam("REQUEST_URI", request->envp);
+          if (uri == "/when") {
+            // Takes a while, as a slow request does: whatever is stamped
+            // after this handler began is then later than `began`.
+            usleep(2000);
+            std::string answer =
+                "Status: 200 OK\r\n\r\n" +
+                std::to_string(ready_at.time_since_epoch().count()) + " " +
+                std::to_string(began.time_since_epoch().count());
+            FCGX_PutStr(answer.data(), static_cast<int>(answer.size()),
+                        request->out);
+            return Disposition::kAnswered;
+          }
+          if (uri == "/gate") {
+            char byte = 'e';
+            pollfd open = {gate_open_[0], POLLIN, 0};
+            if (write(gate_entered_[1], &byte, 1) == 1 &&
+                poll(&open, 1, kGateWaitMs) == 1) {
+              (void)!read(gate_open_[0], &byte, 1);
+            }
+          }
           if (uri == "/hold") {
             holder.Hold(request);
             return Disposition::kHandedOver;
@@ -420,6 +495,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
 
   std::string dir_, path_;
   int listen_fd_ = -1;
+  int gate_entered_[2] = {-1, -1};
+  int gate_open_[2] = {-1, -1};
   pid_t child_ = -1;
 };
 
