@@ -45,6 +45,7 @@ Settings (environment):
   BENCH_TIME_LIMIT=900    seconds after which the benchmark gives up
   BENCH_KEEP=0            1 keeps the temporary directory (logs, configs)
   BENCH_ONLY=             password_flood: set up, run that scenario alone
+  BENCH_SET="k=v ..."     settings for the service stacks (scripts/stack --set)
 
 password_flood (issue 12): token GET /user at 32 connections alone, then
 while 8 clients send wrong passwords (for unknown and known names, from
@@ -115,6 +116,9 @@ THREADS = max(1, min(setting("BENCH_THREADS", 2), CONNECTIONS))
 WORKERS = max(1, setting("BENCH_WORKERS", 16))
 # BENCH_ONLY=password_flood runs that scenario alone (after the set-up).
 ONLY = os.environ.get("BENCH_ONLY", "")
+# BENCH_SET="key=value key=value": settings for the service stacks' config
+# (scripts/stack --set), to compare configurations.
+STACK_SETTINGS = os.environ.get("BENCH_SET", "").split()
 MEMORY_TOKENS = setting("BENCH_MEMORY_TOKENS", 100000)
 CREATE_USERS = max(1, setting("BENCH_CREATE_USERS", 250))
 PRELOAD_USERS = setting("BENCH_PRELOAD_USERS", 10000)
@@ -292,9 +296,12 @@ class Stack:
         CLEANUP.add("stop stack " + self.name,
                     lambda: run(["bash", STACK, "stop", "--state", self.state],
                                 check=False))
+        extra = []
+        for setting in STACK_SETTINGS:
+            extra += ["--set", setting]
         self.starting = subprocess.Popen(
             ["bash", STACK, "start", "--state", self.state, "--port", str(self.port),
-             "--workers", str(WORKERS)], stdin=subprocess.DEVNULL,
+             "--workers", str(WORKERS)] + extra, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def finish(self):
@@ -680,6 +687,7 @@ def measure_password_flood(service, groups, token_header, cached_auth, known):
     for round_number in range(ROUNDS):
         for phase in (("alone", "flood") if round_number % 2 == 0 else ("flood", "alone")):
             flood = None
+            own_before = resource.getrusage(resource.RUSAGE_SELF)
             if phase == "flood":
                 flood = Flood(service.port, known, cached_auth)
                 flood.start()
@@ -700,9 +708,17 @@ def measure_password_flood(service, groups, token_header, cached_auth, known):
                     cached[status] = cached.get(status, 0) + count
                 extra = "  flood %s, cached basic %s" % (
                     dict(flood.statuses), dict(flood.cached_statuses))
-            log("round %d %-20s %-8s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms%s"
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            own_cpu = (own.ru_utime + own.ru_stime - own_before.ru_utime -
+                       own_before.ru_stime)
+            # CPU seconds of the run, by group; "clients" is this process
+            # (the flood's and the cached client's threads).
+            cpu = " ".join("%s %.1f" % (name, us * r.requests / 1e6)
+                           for name, us in sorted(r.cpu_us.items()))
+            log("round %d %-20s %-8s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms%s\n"
+                "         cpu s: %s clients %.1f"
                 % (round_number + 1, "password_flood", phase, r.rps, r.p50, r.p99,
-                   extra))
+                   extra, cpu, own_cpu))
     return alone, flooded, statuses, cached
 
 
