@@ -236,7 +236,12 @@ class Group:
         pid = self.pid if self.pid is not None else read_pid(self.pid_file)
         if pid is None:
             return []
-        return [pid] + (children_of(pid) if self.with_children else [])
+        if not self.with_children:
+            return [pid]
+        # Children and grandchildren: the service's workers and each
+        # worker's password-hashing process.
+        children = children_of(pid)
+        return [pid] + children + [g for c in children for g in children_of(c)]
 
 
 def sample(groups):

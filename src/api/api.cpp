@@ -31,8 +31,9 @@ Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
       login_limiter_(config, redis),
       authenticator_(config, &keys, &users_, &password_cache_, &login_limiter_) {}
 
-Outcome Api::Handle(const Request& request, HashBudgetClaim* hash_claim) {
-  authenticator_.set_hash_claim(hash_claim);
+Outcome Api::Handle(const Request& request, HashBudgetClaim* hash_claim,
+                    PasswordHasher* hasher) {
+  authenticator_.set_hash_claim(hash_claim, hasher);
   try {
     return Dispatch(request);
   } catch (const std::exception& e) {

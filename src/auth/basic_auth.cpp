@@ -37,7 +37,7 @@ void BasicAuth::UpgradeHash(const std::string& password, UserRecord* user) {
   std::string stronger;
   // Past the deadline the upgrade waits for the next login.
   hash_claim_->RunInTurn(
-      [&] { stronger = HashPassword(password, hash_params_); });
+      [&] { stronger = hasher_->Hash(password, hash_params_); });
   bool replaced = false;
   if (!stronger.empty() &&
       users_->ReplacePasswordHash(*user, stronger, &replaced).ok() && replaced) {
@@ -127,7 +127,7 @@ Status BasicAuth::Authenticate(const std::string& credentials,
     if (password_cache_->AwaitOrClaim(name, password, stored, now)) {
       verified = found;  // another worker's hash of it just succeeded
     } else if (!hash_claim_->RunInTurn(
-                   [&] { result = CheckPassword(password, stored); })) {
+                   [&] { result = hasher_->Check(password, stored); })) {
       password_cache_->Release(name, password, stored);
       login_limiter_->Abandoned(user_id, address);
       Wipe(&password);

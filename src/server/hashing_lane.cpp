@@ -2,7 +2,6 @@
 #include "tokend/server/hashing_lane.h"
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -18,12 +17,6 @@ namespace tokend {
 
 namespace {
 
-// The lane's nice value. Hashing is what an attacker can make the pool do
-// at will; at a lower priority it takes only the CPU that serving requests
-// leaves (Linux weighs nice 10 at about a tenth of nice 0), so a flood of
-// wrong passwords slows password checks, not everyone else.
-constexpr int kLaneNiceness = 10;
-
 }  // namespace
 
 HashingLane::HashingLane(const Config& config, const TokenKeys& keys)
@@ -35,6 +28,11 @@ HashingLane::~HashingLane() {
 }
 
 bool HashingLane::Start() {
+  // Forked while the worker has no other thread. Without it the hashes run
+  // in the lane's thread.
+  if (!hasher_.Start()) {
+    std::fprintf(stderr, "onezone-tokend: hashing in the lane thread\n");
+  }
   wakeup_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wakeup_fd_ < 0) {
     std::fprintf(stderr, "onezone-tokend: eventfd: %s\n", std::strerror(errno));
@@ -80,11 +78,10 @@ void HashingLane::Stop() {
   }
   ready_.notify_one();
   if (thread_.joinable()) thread_.join();
+  hasher_.Stop();
 }
 
 void HashingLane::Run() {
-  // On Linux a thread has a nice value of its own.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kLaneNiceness);
   RedisClient redis(config_);
   Api api(config_, keys_, &redis);
   while (true) {
@@ -96,7 +93,8 @@ void HashingLane::Run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    Outcome outcome = api.Handle(job.request, job.claim.get());
+    Outcome outcome = api.Handle(job.request, job.claim.get(),
+                                 hasher_.pid() > 0 ? &hasher_ : nullptr);
     if (outcome.needs_hashing_lane) {
       // With a claim every hash may run here; never expected.
       outcome.needs_hashing_lane = false;

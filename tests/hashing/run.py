@@ -11,8 +11,8 @@ waiting, 300 ms to wait.
 Env BUILD (default `build`). Ends with `hashing: N passed, N failed`.
 
 No assertion depends on the machine's speed: a test first waits until the
-worker is seen hashing (its CPU time grows), then counts what is answered
-while the hash still runs; the hash outlasts a token request by two orders
+worker is seen hashing (its hashing process's CPU time grows), then counts
+what is answered while the hash still runs; the hash outlasts a token request by two orders
 of magnitude on any machine, and under ASan both slow down alike.
 """
 
@@ -38,8 +38,8 @@ SETTINGS = ["workers=1", "password_memory_kib=65536", "password_time_cost=8",
             # Wrong passwords are this suite's load, not an attack.
             "login_failures_per_user=1000000",
             "login_failures_per_address=1000000"]
-# CPU seconds the worker must have spent since a request was sent before
-# it counts as hashing (an idle worker spends none).
+# CPU seconds the worker's hashing process must have spent since a request
+# was sent before the worker counts as hashing (an idle one spends none).
 HASHING_CPU_SECONDS = 0.15
 WAIT_SECONDS = 60  # generous deadline for anything awaited
 
@@ -49,6 +49,13 @@ def worker_pid(stack):
     workers = faultlib.children(parent) if parent else []
     check(len(workers) == 1, "expected one worker, found %s" % workers)
     return workers[0]
+
+
+def hasher_pid(stack):
+    """The worker's password-hashing process (its one child)."""
+    hashers = faultlib.children(worker_pid(stack))
+    check(len(hashers) == 1, "expected one hashing process, found %s" % hashers)
+    return hashers[0]
 
 
 def cpu_seconds(pid):
@@ -85,9 +92,10 @@ def wrong_password(stack, name):
 
 
 def wait_until_hashing(stack, request):
-    """Waits until the worker has spent HASHING_CPU_SECONDS since now, with
-    `request` still unanswered; False if it was answered first."""
-    pid = worker_pid(stack)
+    """Waits until the worker's hashing process has spent
+    HASHING_CPU_SECONDS since now, with `request` still unanswered; False if
+    it was answered first."""
+    pid = hasher_pid(stack)
     start = cpu_seconds(pid)
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -195,6 +203,23 @@ def test_requests_beyond_the_hash_budget_get_503_with_retry_after(ctx):
     check_equal(status, 401, "a wrong password after the crowd")
 
 
+def test_the_hash_runs_in_a_low_priority_process_of_the_worker(ctx):
+    """Not in the worker: in its child, in a session of its own (an
+    autogroup of its own), under SCHED_IDLE."""
+    request = wrong_password(ctx.stack, "where-hashed")
+    hasher = hasher_pid(ctx.stack)
+    worker_cpu = cpu_seconds(worker_pid(ctx.stack))
+    check(wait_until_hashing(ctx.stack, request), "the hashing process was "
+          "never seen hashing")
+    check_equal(os.sched_getscheduler(hasher), os.SCHED_IDLE,
+                "the hashing process's scheduling policy")
+    check_equal(os.getsid(hasher), hasher, "the hashing process's session")
+    check(cpu_seconds(worker_pid(ctx.stack)) - worker_cpu < HASHING_CPU_SECONDS,
+          "the worker itself spent the hash's CPU")
+    status, _, body = request.result()
+    check_equal(status, 401, "the wrong password (%s)" % body[:200])
+
+
 def test_a_worker_killed_while_hashing_gives_its_budget_back(ctx):
     # Its turn and queue place are the parent's to give back: with the one
     # turn lost, every later hash would wait out its time and get 503.
@@ -202,6 +227,7 @@ def test_a_worker_killed_while_hashing_gives_its_budget_back(ctx):
     check(wait_until_hashing(ctx.stack, request), "the worker was never seen "
           "hashing")
     victim = worker_pid(ctx.stack)
+    hasher = hasher_pid(ctx.stack)
     os.kill(victim, signal.SIGKILL)
     # nginx sends a GET whose connection died to another worker: then a
     # new worker answers it, which needs the turn given back too.
@@ -217,6 +243,12 @@ def test_a_worker_killed_while_hashing_gives_its_budget_back(ctx):
         time.sleep(0.05)
     else:
         check(False, "no new worker replaced the killed one")
+    # Its hashing process went with it (an orphan would hash on).
+    deadline = time.monotonic() + WAIT_SECONDS
+    while os.path.exists("/proc/%d" % hasher) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(not os.path.exists("/proc/%d" % hasher),
+          "the killed worker's hashing process lives on")
     for name in ("after-kill-1", "after-kill-2"):
         status, _, body = wrong_password(ctx.stack, name).result()
         check_equal(status, 401, "a wrong password after the kill (%s)" % body[:200])
@@ -235,6 +267,7 @@ def test_stopping_the_daemon_answers_the_request_its_lane_holds(ctx):
 
 TESTS = [
     test_token_requests_are_answered_while_a_password_hash_runs,
+    test_the_hash_runs_in_a_low_priority_process_of_the_worker,
     test_a_cached_password_is_answered_while_a_password_hash_runs,
     test_requests_beyond_the_hash_budget_get_503_with_retry_after,
     test_a_worker_killed_while_hashing_gives_its_budget_back,

@@ -36,8 +36,9 @@ class Api : public UserApi,
   // Serves `request`. Without a `hash_claim` (a worker's connection loop),
   // a request that needs a slow password hash is not served: its outcome
   // says needs_hashing_lane, and the worker's hashing lane serves it again
-  // with a claim on the pool's hash budget.
-  Outcome Handle(const Request& request, HashBudgetClaim* hash_claim = nullptr);
+  // with a claim on the pool's hash budget, and its `hasher`.
+  Outcome Handle(const Request& request, HashBudgetClaim* hash_claim = nullptr,
+                 PasswordHasher* hasher = nullptr);
 
  private:
   Outcome Dispatch(const Request& request);

@@ -40,8 +40,8 @@ class Authenticator {
                       DeferredCheck* deferred = nullptr);
 
   // See BasicAuth::set_hash_claim.
-  void set_hash_claim(HashBudgetClaim* claim) {
-    basic_auth_.set_hash_claim(claim);
+  void set_hash_claim(HashBudgetClaim* claim, PasswordHasher* hasher) {
+    basic_auth_.set_hash_claim(claim, hasher);
   }
 
  private:

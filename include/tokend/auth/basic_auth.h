@@ -36,7 +36,11 @@ class BasicAuth {
   // is set (the worker's hashing lane sets one for each request it serves);
   // without one, a request that needs a hash gets kHashingLaneNeeded.
   // Past the claim's deadline it gets 503 with retryAfter. Null: none.
-  void set_hash_claim(HashBudgetClaim* claim) { hash_claim_ = claim; }
+  // `hasher` runs the hashes (null: in this thread).
+  void set_hash_claim(HashBudgetClaim* claim, PasswordHasher* hasher) {
+    hash_claim_ = claim;
+    hasher_ = hasher != nullptr ? hasher : &in_this_thread_;
+  }
 
   // `credentials` is the base64 of "name:password" from the Authorization
   // header; `address` the client's, for the per-address limit. With
@@ -71,6 +75,8 @@ class BasicAuth {
   PasswordHashParams hash_params_;
   std::string decoy_hash_;
   HashBudgetClaim* hash_claim_ = nullptr;
+  PasswordHasher in_this_thread_;
+  PasswordHasher* hasher_ = &in_this_thread_;
 };
 
 }  // namespace tokend

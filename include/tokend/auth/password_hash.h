@@ -63,4 +63,20 @@ bool NeedsRehash(const std::string& stored, const PasswordHashParams& params);
 // and workers start without paying for it. Not thread-safe.
 const std::string& DecoyPasswordHash(const PasswordHashParams& params);
 
+// Where BasicAuth's slow hashes run: this one runs them in the calling
+// thread; a worker's hashing lane runs them in a process of its own at the
+// lowest CPU priority (server/hasher_process.h).
+class PasswordHasher {
+ public:
+  virtual ~PasswordHasher() = default;
+  virtual PasswordCheck Check(const std::string& password,
+                              const std::string& stored) {
+    return CheckPassword(password, stored);
+  }
+  virtual std::string Hash(const std::string& password,
+                           const PasswordHashParams& params) {
+    return HashPassword(password, params);
+  }
+};
+
 }  // namespace tokend

@@ -11,7 +11,9 @@
 // A thread per worker rather than a pool shared by the workers: the request
 // stays in the process that holds its FastCGI connection (no descriptor
 // passing), a crash takes only that worker's requests with it, and the
-// budget, not the number of lanes, bounds how many hashes run at once.
+// budget, not the number of lanes, bounds how many hashes run at once. The
+// hashes themselves run in the lane's HasherProcess, at the lowest CPU
+// priority (see hasher_process.h for why not in the thread).
 //
 // Submit and TakeAnswered are for the loop's thread; Thread-safe between
 // that thread and the lane.
@@ -28,6 +30,7 @@
 #include "tokend/common/config.h"
 #include "tokend/http/request.h"
 #include "tokend/server/answer.h"
+#include "tokend/server/hasher_process.h"
 #include "tokend/token/token_keys.h"
 
 struct FCGX_Request;
@@ -66,6 +69,7 @@ class HashingLane {
 
   const Config& config_;
   const TokenKeys& keys_;
+  HasherProcess hasher_;
   int wakeup_fd_ = -1;
   std::thread thread_;
   std::mutex mutex_;

@@ -1,6 +1,6 @@
 // Unit tests for hashing_lane.h that need no FastCGI peer (tests/hashing
-// serves requests through it end to end): the lane's thread runs at a lower
-// priority than the loop, with every signal blocked, and stops when asked.
+// serves requests through it end to end): the lane's thread runs with every
+// signal blocked, and stops when asked.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <dirent.h>
@@ -63,11 +63,11 @@ std::string BlockedSignals(const std::string& tid) {
 
 class HashingLaneTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(HashingLaneTest);
-  CPPUNIT_TEST(testTheLaneRunsNicedWithEverySignalBlockedAndStops);
+  CPPUNIT_TEST(testTheLaneThreadRunsWithEverySignalBlockedAndStops);
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void testTheLaneRunsNicedWithEverySignalBlockedAndStops() {
+  void testTheLaneThreadRunsWithEverySignalBlockedAndStops() {
     // Threads other tests' libraries left running are not the lane's.
     std::vector<std::pair<std::string, int>> before = OtherThreads();
     auto lane_threads = [&before]() {
@@ -86,15 +86,15 @@ class HashingLaneTest : public CppUnit::TestFixture {
     HashingLane lane(config, keys);
     CPPUNIT_ASSERT(lane.Start());
     CPPUNIT_ASSERT(lane.wakeup_fd() >= 0);
-    // Its thread appears, niced (it sets that first thing; wait for it).
+    // Its thread appears (the hashes run in its HasherProcess, whose
+    // priority test_hasher_process.cpp checks).
     std::vector<std::pair<std::string, int>> threads;
     for (int i = 0; i < 500; ++i) {
       threads = lane_threads();
-      if (threads.size() == 1 && threads[0].second == 10) break;
+      if (threads.size() == 1) break;
       usleep(10000);
     }
     CPPUNIT_ASSERT_EQUAL(size_t{1}, threads.size());
-    CPPUNIT_ASSERT_EQUAL(10, threads[0].second);
     // Every signal blocked: SIGTERM and the rest are the loop's.
     unsigned long long blocked =
         std::strtoull(BlockedSignals(threads[0].first).c_str(), nullptr, 16);
