@@ -60,12 +60,18 @@ void ClientTokensApi::Issue(const Call& call, int64_t ttl, Outcome* outcome) {
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
   token.expires_at = NowSeconds() + ttl;
+  // A confined caller's token never outlives the caller's: the record's
+  // expiry, so also every later listing of the token, carries that bound.
+  if (caller.confined() && caller.expires_at < token.expires_at) {
+    token.expires_at = caller.expires_at;
+  }
   Status status = tokens_.Add(caller.user_id, token, NowMilliseconds(),
                                config_.max_tokens_per_user, guard);
   if (!status.ok()) return outcome->Fail(status);
   if (guard != nullptr && !guard->held) return;
   Json::Value body(Json::objectValue);
-  body["token"] = Serialize(caller.user_id, token);
+  body["token"] = AppendCaveats(Serialize(caller.user_id, token),
+                                caller.added_caveats);
   outcome->Succeed(200, body);
   CountTokenCreated();
   outcome->Audit("event=token.created user=" + caller.user_id + " token=" +
@@ -80,7 +86,9 @@ void ClientTokensApi::ListTokens(const Call& call, Outcome* outcome) {
   if (!status.ok()) return outcome->Fail(status);
   Json::Value list(Json::arrayValue);
   for (const StoredToken& token : stored) {
-    list.append(Serialize(caller.user_id, token));
+    // A confined caller gets each token confined as its own is.
+    list.append(AppendCaveats(Serialize(caller.user_id, token),
+                              caller.added_caveats));
   }
   Json::Value body(Json::objectValue);
   body["tokens"] = list;

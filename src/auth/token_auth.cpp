@@ -65,6 +65,9 @@ void VerifiedTokenCache::Remember(const Macaroon& macaroon,
     entry.bytes +=
         kCaveatOverheadBytes + caveat.id.size() + caveat.verification_id.size();
   }
+  for (const std::string& added : verified.added_caveats) {
+    entry.bytes += kCaveatOverheadBytes + added.size();
+  }
   if (entry.bytes > max_bytes_) return;
   entry.signature = macaroon.signature;
   entry.text.assign(text);
@@ -103,14 +106,15 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
                                Caller* caller, std::string* token_identifier,
                                const BeforeUserLookup& before_lookup,
                                DeferredCheck* deferred) {
-  TokenRef ref;
+  VerifiedToken verified;
   Status status;
-  const VerifiedToken* verified = verified_tokens_.FindText(text);
-  if (verified != nullptr && now < verified->expires_at) {
-    ref = verified->ref;
+  const VerifiedToken* known = verified_tokens_.FindText(text);
+  if (known != nullptr && now < known->expires_at) {
+    verified = *known;
   } else {
-    status = Verify(text, now, &ref);
+    status = Verify(text, now, &verified);
   }
+  const TokenRef& ref = verified.ref;
   if (!ref.owner_id.empty()) *token_identifier = TokenIdentifier(ref);
   if (!status.ok()) return Status::Unauthorized(status);
   if (ref.kind != TokenKind::kAccess) {
@@ -120,9 +124,15 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
                "access token.")
             .AddDetail("tokenError", "notAnAccessToken"));
   }
+  Caller confinement;
+  if (!verified.added_caveats.empty()) {
+    confinement.added_caveats = verified.added_caveats;
+    confinement.expires_at = verified.expires_at;
+  }
   if (deferred != nullptr) {
     *deferred = DeferredCheck{true, ref.owner_id, ref.nonce, "", ""};
-    *caller = Caller{ref.owner_id, ""};
+    *caller = std::move(confinement);
+    caller->user_id = ref.owner_id;
     return Status::Ok();
   }
   UserRecord user;
@@ -131,11 +141,14 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   status = users_->FindTokenOwner(ref.owner_id, ref.nonce, &user, &found);
   if (!status.ok()) return status;
   if (!found) return RevokedToken();
-  *caller = Caller{user.id, user.name};
+  *caller = std::move(confinement);
+  caller->user_id = user.id;
+  caller->name = user.name;
   return Status::Ok();
 }
 
-Status TokenAuth::Verify(const std::string& text, int64_t now, TokenRef* ref) {
+Status TokenAuth::Verify(const std::string& text, int64_t now,
+                         VerifiedToken* out) {
   Macaroon macaroon;
   Status status = DecodeToken(text, &macaroon);
   if (!status.ok()) return status;
@@ -147,8 +160,12 @@ Status TokenAuth::Verify(const std::string& text, int64_t now, TokenRef* ref) {
     CountTokenVerification();
     status = CheckIssuedMacaroon(*keys_, macaroon, now, CaveatPolicy::kEnforce,
                                  &verified.ref, &verified.expires_at);
+    // The service issues a token with one caveat; a holder adds the rest.
+    for (size_t i = 1; i < macaroon.caveats.size(); ++i) {
+      verified.added_caveats.push_back(macaroon.caveats[i].id);
+    }
   }
-  *ref = verified.ref;
+  *out = verified;
   if (status.ok()) {
     verified_tokens_.Remember(macaroon, text, std::move(verified));
   }

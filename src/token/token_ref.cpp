@@ -76,6 +76,17 @@ std::string MintToken(const TokenKeys& keys, const std::string& location,
   return token;
 }
 
+std::string AppendCaveats(const std::string& token,
+                          const std::vector<std::string>& caveats) {
+  if (caveats.empty()) return token;
+  Macaroon macaroon;
+  if (!DecodeToken(token, &macaroon).ok()) return token;
+  for (const std::string& caveat : caveats) AddFirstPartyCaveat(&macaroon, caveat);
+  std::string confined = EncodeToken(macaroon);
+  Wipe(macaroon.signature.data(), macaroon.signature.size());
+  return confined;
+}
+
 std::string NewTokenNonce() {
   uint8_t bytes[kNonceBytes];
   if (!RandomBytes(bytes, sizeof(bytes))) return "";

@@ -2,8 +2,10 @@
 // uses to read more of that user's data in the lookup's own round trip.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tokend {
 
@@ -12,6 +14,16 @@ struct Caller {
   // The user's name; empty when a token's caller was accepted without
   // reading the user record (a check left to the request's write).
   std::string name;
+  // A token's caveats beyond the one the service issued it with: the caller
+  // holds a copy a client confined (oneclient appends a short `time`
+  // before handing a token on). Every token handed to such a caller carries
+  // them too, and a token made for it lives no longer than `expires_at`,
+  // the earliest time caveat of the caller's token. Empty for basic auth
+  // and for tokens as issued.
+  std::vector<std::string> added_caveats;
+  int64_t expires_at = 0;
+
+  bool confined() const { return !added_caveats.empty(); }
 };
 
 // Called with the id of the user the credentials name, just before that

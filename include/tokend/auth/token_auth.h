@@ -32,6 +32,9 @@ Status RevokedToken();
 struct VerifiedToken {
   TokenRef ref;
   int64_t expires_at = 0;  // its earliest time caveat: all hold before it
+  // The caveats after the one the service issued it with: what a holder
+  // appended (see Caller::added_caveats).
+  std::vector<std::string> added_caveats;
 };
 
 // VerifiedTokenCache: the tokens one worker verified, so that a client
@@ -129,7 +132,7 @@ class TokenAuth {
  private:
   // Parses a token not sent as this text before, finds it by its signed
   // content, and verifies it in full only when that is new too.
-  Status Verify(const std::string& text, int64_t now, TokenRef* ref);
+  Status Verify(const std::string& text, int64_t now, VerifiedToken* out);
 
   const TokenKeys* keys_;
   UserStore* users_;

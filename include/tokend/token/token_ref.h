@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokend/token/token_keys.h"
 
@@ -65,5 +66,11 @@ std::string AccessIdentifier(const AccessTokenId& id);
 bool ParseAccessIdentifier(const std::string& identifier, AccessTokenId* id);
 std::string MintAccessToken(const TokenKeys& keys, const std::string& location,
                             const AccessTokenId& id, int64_t expires_at);
+
+// `token` (one this service minted) with the first-party `caveats` appended,
+// as any holder could append them: what a caller holding an attenuated copy
+// of a token gets instead of `token`. `token` itself when there are none.
+std::string AppendCaveats(const std::string& token,
+                          const std::vector<std::string>& caveats);
 
 }  // namespace tokend

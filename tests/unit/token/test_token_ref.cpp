@@ -125,6 +125,7 @@ class AccessTokenTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testInvitationCannotPassForAccessTokenOfSameOwnerAndNonce);
   CPPUNIT_TEST(testMintAccessTokenIsMintTokenOfTheAccessKind);
   CPPUNIT_TEST(testNewRandomIdsAre32HexDigitsAndDistinct);
+  CPPUNIT_TEST(testAppendedCaveatsAreSignedAndEnforced);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -328,6 +329,29 @@ class AccessTokenTest : public CppUnit::TestFixture {
     Status status =
         VerifierAt(kExpiry - 1).Verify(macaroon, keys.ChainKeyFor(kIdentifier));
     CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+  }
+
+  void testAppendedCaveatsAreSignedAndEnforced() {
+    TokenKeys keys(MasterFrom(0));
+    const std::string minted = MintAccessToken(keys, "onezone", KnownId(), kExpiry);
+    CPPUNIT_ASSERT_EQUAL(minted, AppendCaveats(minted, {}));
+    const std::string earlier = "time < " + std::to_string(kExpiry - 100);
+    const std::string confined = AppendCaveats(minted, {earlier});
+    Macaroon macaroon = Decode(confined);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, macaroon.caveats.size());
+    CPPUNIT_ASSERT_EQUAL(earlier, macaroon.caveats[1].id);
+    // The chain holds (any holder could have appended it) and the new
+    // caveat binds: the token dies at the earlier deadline.
+    TokenRef ref;
+    int64_t expires_at = 0;
+    Status status = CheckIssuedToken(keys, confined, kExpiry - 101,
+                                     CaveatPolicy::kEnforce, &ref, &expires_at);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(kExpiry - 100, expires_at);
+    status = CheckIssuedToken(keys, confined, kExpiry - 100,
+                              CaveatPolicy::kEnforce, &ref, &expires_at);
+    CPPUNIT_ASSERT_EQUAL(Describe(Code::kTokenCaveatUnverified),
+                         Describe(status.code()));
   }
 
   void testMintedTokenExpiresAtItsDeadline() {
