@@ -12,41 +12,115 @@ namespace tokend {
 
 namespace {
 
-// KEYS: space, members, invitation, pending invitations. ARGV: user id,
-// nonce. Returns 1 joined, 0 already a member, -1 invitation gone, -2 no
-// space (also once the last member has left: its invitations may still be
-// on their way out).
+// The join, leave and default-space scripts below touch the space's slot
+// and the user's in one script, so that the space's members and the user's
+// list of spaces change together (a leave racing a join cannot leave them
+// unequal). That holds on a single Redis (and its Sentinel replicas); a
+// Redis Cluster (issue 15) refuses keys of two slots in one script and will
+// need another scheme, such as an ordered two-step with repair.
+
+// KEYS: space, members, invitation, pending invitations, join order, user
+// record, user's spaces, user's reservations. ARGV: user id, nonce, space
+// id, reservation ("" for none). Returns 1 joined, 0 already a member, -1
+// invitation gone (used, expired, never issued, or issued in an ownership
+// term that has ended: cancelled, it is deleted), -2 no space (also once
+// the last member has left: its invitations may still be on their way
+// out). Joined or already a member, the space is in the user's index and,
+// when they have none, their default.
 constexpr char kJoinScript[] = R"lua(
+local function index()
+  redis.call('SADD', KEYS[7], ARGV[3])
+  redis.call('HSETNX', KEYS[6], 'default', ARGV[3])
+  if ARGV[4] ~= '' then redis.call('ZREM', KEYS[8], ARGV[4]) end
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
-if redis.call('DEL', KEYS[3]) == 0 then return -1 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  index()
+  return 0
+end
+local issued = redis.call('GET', KEYS[3])
+if not issued then return -1 end
+redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[4], ARGV[2])
+local term = redis.call('HGET', KEYS[1], 'term')
+if term and issued ~= 't' .. term then return -1 end
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[5], redis.call('HINCRBY', KEYS[1], 'joins', 1),
+           ARGV[1])
+index()
 return 1
 )lua";
 
-// KEYS: members, space. ARGV: user id. Returns 0 when the user was not a
-// member, 1 when they left, 2 when they were the last one: the space is then
-// gone (no join or invitation finds it), and the caller deletes its pending
-// invitations in batches, so that no script walks all of them.
+// KEYS: members, space, join order, pending invitations, cancelled
+// invitations (a fresh key), user record, user's spaces. ARGV: user id,
+// space id. The space leaves the user's index (also when the space side had
+// no record of the user, so an index an interrupted call left behind heals
+// here). Returns 0 when the user was not a member, 1 when they left, 2 when
+// they were the last one: the space is then gone (no join or invitation
+// finds it), and the caller deletes its pending invitations in batches, so
+// that no script walks all of them. 3 when the owner left: the
+// longest-standing member owns the space now, a new ownership term begins
+// (the old owner's invitations no longer admit anyone, see the join), and
+// the pending invitations, all the old owner's, moved to the cancelled key
+// for the caller to delete in batches. Members from before the join order
+// was kept (in the set, not in the order) joined before everyone in it:
+// they are added to it with 0, the smallest id first among them.
 constexpr char kLeaveScript[] = R"lua(
+redis.call('SREM', KEYS[7], ARGV[2])
+if redis.call('HGET', KEYS[6], 'default') == ARGV[2] then
+  redis.call('HDEL', KEYS[6], 'default')
+end
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('SCARD', KEYS[1]) > 0 then return 1 end
-redis.call('DEL', KEYS[2])
-return 2
+redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('SCARD', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  return 2
+end
+if redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then return 1 end
+if redis.call('ZCARD', KEYS[3]) < redis.call('SCARD', KEYS[1]) then
+  local members = redis.call('SMEMBERS', KEYS[1])
+  for first = 1, #members, 500 do
+    local scored = {}
+    for i = first, math.min(first + 499, #members) do
+      scored[#scored + 1] = 0
+      scored[#scored + 1] = members[i]
+    end
+    redis.call('ZADD', KEYS[3], 'NX', unpack(scored))
+  end
+end
+local heir = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+redis.call('HSET', KEYS[2], 'owner', heir)
+redis.call('HINCRBY', KEYS[2], 'term', 1)
+if redis.call('EXISTS', KEYS[4]) == 0 then return 1 end
+redis.call('RENAME', KEYS[4], KEYS[5])
+return 3
+)lua";
+
+// KEYS: members, user record. ARGV: user id, space id. Sets the default
+// space only if the user is a member. Returns 1 set, 0 not a member.
+constexpr char kSetDefaultScript[] = R"lua(
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'default', ARGV[2])
+return 1
 )lua";
 
 // KEYS: space, pending invitations, invitation. ARGV: nonce, expiry, now,
-// limit. Expired invitations are dropped from the pending set first (as many
+// limit, issuer. Only the owner issues invitations, checked here so that an
+// owner who leaves meanwhile issues none; the record holds the ownership
+// term it was issued in ("t<n>", the space's "term", "t0" before the first
+// handover), so that a handover cancels it at once. Expired invitations are dropped from the pending set first (as many
 // as expired since the last invitation, so at most the limit), then counted
 // out. The set lives as long as its longest-lived invitation: NX sets a
 // first expiry, GT only extends it. Returns 1 added, 0 at the limit, -1 the
-// space is gone.
+// space is gone, -2 the issuer is not the owner.
 constexpr char kInviteScript[] = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner then return -1 end
+if owner ~= ARGV[5] then return -2 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('SET', KEYS[3], ARGV[2], 'EXAT', ARGV[2])
+local term = redis.call('HGET', KEYS[1], 'term') or '0'
+redis.call('SET', KEYS[3], 't' .. term, 'EXAT', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('EXPIREAT', KEYS[2], ARGV[2], 'NX')
 redis.call('EXPIREAT', KEYS[2], ARGV[2], 'GT')
@@ -68,16 +142,6 @@ end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
 redis.call('EXPIREAT', KEYS[2], ARGV[4], 'NX')
 redis.call('EXPIREAT', KEYS[2], ARGV[4], 'GT')
-return 1
-)lua";
-
-// KEYS: user record, user's spaces. ARGV: space id. Drops the space from the
-// user's index, and as default space only if it is the default.
-constexpr char kUnindexScript[] = R"lua(
-redis.call('SREM', KEYS[2], ARGV[1])
-if redis.call('HGET', KEYS[1], 'default') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'default')
-end
 return 1
 )lua";
 
@@ -140,8 +204,10 @@ Status SpaceStore::Create(const std::string& owner, const std::string& name,
   if (!status.ok()) return status;
   std::vector<RedisReply> replies;
   status = redis_->Transaction(
-      {{"HSET", SpaceKey(*space_id), "name", name, "owner", owner},
-       {"SADD", SpaceMembersKey(*space_id), owner}},
+      {{"HSET", SpaceKey(*space_id), "name", name, "owner", owner, "joins",
+        "1"},
+       {"SADD", SpaceMembersKey(*space_id), owner},
+       {"ZADD", SpaceJoinOrderKey(*space_id), "1", owner}},
       &replies);
   if (!status.ok()) {
     ReleasePlace(owner, reservation);
@@ -217,62 +283,68 @@ Status SpaceStore::DefaultSpace(const std::string& user_id,
 
 Status SpaceStore::SetDefaultSpace(const std::string& user_id,
                                    const std::string& space_id) {
+  // The space's members are the truth, and the check and the write are one
+  // step, so that a leave cannot come between them.
   RedisReply reply;
-  Status status = redis_->Run({"SISMEMBER", UserSpacesKey(user_id), space_id},
+  Status status = redis_->Run({"EVAL", kSetDefaultScript, "2",
+                               SpaceMembersKey(space_id), UserKey(user_id),
+                               user_id, space_id},
                               &reply);
   if (!status.ok()) return status;
   if (reply.integer != 1) {
     return Status(Code::kNotFound, "You are not a member of that space.");
   }
-  return redis_->Run({"HSET", UserKey(user_id), "default", space_id}, &reply);
+  return Status::Ok();
 }
 
 Status SpaceStore::Leave(const std::string& user_id, const std::string& space_id,
                          bool* left) {
+  // Where a handover moves the pending invitations: a key of its own, so
+  // that two handovers in a row do not mix theirs.
+  const std::string cancelled = CancelledInvitationsKey(space_id, NewRandomId());
   RedisReply reply;
-  Status status = redis_->Run({"EVAL", kLeaveScript, "2",
-                               SpaceMembersKey(space_id), SpaceKey(space_id),
-                               user_id},
-                              &reply);
+  Status status = redis_->Run(
+      {"EVAL", kLeaveScript, "7", SpaceMembersKey(space_id), SpaceKey(space_id),
+       SpaceJoinOrderKey(space_id), SpacePendingInvitationsKey(space_id),
+       cancelled, UserKey(user_id), UserSpacesKey(user_id), user_id, space_id},
+      &reply);
   if (!status.ok()) return status;
   *left = reply.integer >= 1;
   // Best effort: the user has left either way, and what a failure leaves
-  // can no longer be used (the space is gone) and expires by itself.
-  if (reply.integer == 2) DeleteInvitations(space_id);
-  // The index is cleaned up even when the space side had no record of the
-  // user, so an index left behind by an interrupted call heals here.
-  return redis_->Run({"EVAL", kUnindexScript, "2", UserKey(user_id),
-                      UserSpacesKey(user_id), space_id},
-                     &reply);
-}
-
-Status SpaceStore::DeleteInvitations(const std::string& space_id) {
+  // can no longer be used (the space is gone, or the invitations' term has
+  // ended) and expires by itself.
   const std::string batch = std::to_string(kInvitationDeleteBatch);
-  // ZPOPMIN answers member, score, member, score...; SPOP (the former set)
-  // members only. Nothing adds to either once the space is gone, so each
-  // loop ends.
-  const struct {
-    RedisCommand pop;
-    size_t stride;
-  } sources[] = {
-      {{"ZPOPMIN", SpacePendingInvitationsKey(space_id), batch}, 2},
-      {{"SPOP", FormerSpaceInvitationsKey(space_id), batch}, 1}};
-  for (const auto& source : sources) {
-    for (;;) {
-      RedisReply popped;
-      Status status = redis_->Run(source.pop, &popped);
-      if (!status.ok()) return status;
-      if (popped.elements.empty()) break;
-      RedisCommand del = {"DEL"};
-      for (size_t i = 0; i < popped.elements.size(); i += source.stride) {
-        del.push_back(InvitationKey(space_id, popped.elements[i].text));
-      }
-      RedisReply deleted;
-      status = redis_->Run(del, &deleted);
-      if (!status.ok()) return status;
-    }
+  if (reply.integer == 2) {
+    // ZPOPMIN answers member, score, member, score...; SPOP (the former
+    // set) members only.
+    DeleteListedInvitations(
+        space_id, {"ZPOPMIN", SpacePendingInvitationsKey(space_id), batch}, 2);
+    DeleteListedInvitations(
+        space_id, {"SPOP", FormerSpaceInvitationsKey(space_id), batch}, 1);
+  } else if (reply.integer == 3) {
+    DeleteListedInvitations(space_id, {"ZPOPMIN", cancelled, batch}, 2);
   }
   return Status::Ok();
+}
+
+Status SpaceStore::DeleteListedInvitations(const std::string& space_id,
+                                           const RedisCommand& pop,
+                                           size_t stride) {
+  // Nothing adds to the list popped from (the space is gone, or the list
+  // was moved aside), so the loop ends.
+  for (;;) {
+    RedisReply popped;
+    Status status = redis_->Run(pop, &popped);
+    if (!status.ok()) return status;
+    if (popped.elements.empty()) return Status::Ok();
+    RedisCommand del = {"DEL"};
+    for (size_t i = 0; i < popped.elements.size(); i += stride) {
+      del.push_back(InvitationKey(space_id, popped.elements[i].text));
+    }
+    RedisReply deleted;
+    status = redis_->Run(del, &deleted);
+    if (!status.ok()) return status;
+  }
 }
 
 Status SpaceStore::LeaveAll(const std::string& user_id) {
@@ -288,6 +360,7 @@ Status SpaceStore::LeaveAll(const std::string& user_id) {
 }
 
 Status SpaceStore::AddInvitation(const std::string& space_id,
+                                 const std::string& issuer,
                                  const std::string& nonce, int64_t expires_at,
                                  int max_pending) {
   RedisReply reply;
@@ -295,11 +368,15 @@ Status SpaceStore::AddInvitation(const std::string& space_id,
       {"EVAL", kInviteScript, "3", SpaceKey(space_id),
        SpacePendingInvitationsKey(space_id), InvitationKey(space_id, nonce),
        nonce, std::to_string(expires_at), std::to_string(NowSeconds()),
-       std::to_string(max_pending)},
+       std::to_string(max_pending), issuer},
       &reply);
   if (!status.ok()) return status;
   if (reply.integer == -1) {
     return Status(Code::kNotFound, "The space could not be found.");
+  }
+  if (reply.integer == -2) {
+    return Status(Code::kForbidden,
+                  "Only the owner of a space may invite users to it.");
   }
   if (reply.integer == 0) {
     return Status(Code::kForbidden,
@@ -319,9 +396,11 @@ Status SpaceStore::Join(const std::string& user_id, const std::string& space_id,
   if (!status.ok()) return status;
   RedisReply reply;
   status = redis_->Run(
-      {"EVAL", kJoinScript, "4", SpaceKey(space_id), SpaceMembersKey(space_id),
+      {"EVAL", kJoinScript, "8", SpaceKey(space_id), SpaceMembersKey(space_id),
        InvitationKey(space_id, nonce), SpacePendingInvitationsKey(space_id),
-       user_id, nonce},
+       SpaceJoinOrderKey(space_id), UserKey(user_id), UserSpacesKey(user_id),
+       UserSpaceReservationsKey(user_id), user_id, nonce, space_id,
+       reservation},
       &reply);
   if (!status.ok()) {
     ReleasePlace(user_id, reservation);
@@ -333,12 +412,12 @@ Status SpaceStore::Join(const std::string& user_id, const std::string& space_id,
     case -1: *result = JoinResult::kInvitationGone; break;
     default: *result = JoinResult::kNoSuchSpace; break;
   }
-  if (*result == JoinResult::kJoined || *result == JoinResult::kAlreadyMember) {
-    // Also for "already a member": repairs an index that a failed call
-    // left behind.
-    return IndexMembership(user_id, space_id, reservation);
+  // Joined or already a member, the script indexed the space (repairing an
+  // index an interrupted call left behind) and used the place up.
+  if (*result == JoinResult::kInvitationGone ||
+      *result == JoinResult::kNoSuchSpace) {
+    ReleasePlace(user_id, reservation);
   }
-  ReleasePlace(user_id, reservation);
   return Status::Ok();
 }
 

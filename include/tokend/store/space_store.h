@@ -3,10 +3,18 @@
 // truth; each user's list of spaces and default space is an index that the
 // store keeps in step and repairs when it finds it behind.
 //
-// Joining is one Lua script in the space's hash slot: it checks membership,
-// consumes the invitation and adds the member atomically, so two users
-// racing with one invitation produce exactly one membership, and a failed
-// join does not use the invitation up.
+// Joining is one Lua script: it checks membership, consumes the invitation,
+// adds the member and lists the space as the user's atomically, so two
+// users racing with one invitation produce exactly one membership, a failed
+// join does not use the invitation up, and a leave (also one script) racing
+// a join cannot leave the space's members and the user's list unequal.
+// These scripts touch the space's hash slot and the user's: fine on a
+// single Redis, not on a Redis Cluster (see space_store.cpp).
+//
+// Ownership: members are kept in join order; when the owner leaves, the
+// longest-standing member owns the space and a new ownership term begins.
+// Only the owner invites (checked with the write); an invitation records
+// the term it was issued in and admits no one once that term has ended.
 //
 // Both sides are bounded, each checked and changed in one script in its own
 // hash slot. A user is in at most `max_spaces` spaces: a create or join
@@ -78,19 +86,23 @@ class SpaceStore {
   Status SetDefaultSpace(const std::string& user_id, const std::string& space_id);
 
   // Leaves the space; `*left` false when the user was not a member. The
-  // last member leaving deletes the space and then, in batches, its pending
-  // invitations (best effort: what a Redis failure leaves of them can no
+  // owner leaving hands the space to the longest-standing member and
+  // cancels the invitations the owner issued; the last member leaving
+  // deletes the space. Either way the pending invitations are then deleted
+  // in batches (best effort: what a Redis failure leaves of them can no
   // longer be used and expires by itself).
   Status Leave(const std::string& user_id, const std::string& space_id,
                bool* left);
   // Leaves every space (used when a user is deleted).
   Status LeaveAll(const std::string& user_id);
 
-  // Records an invitation that expires at `expires_at` (Unix s).
-  // kForbidden (details.limit) when the space has `max_pending` invitations
+  // Records an invitation by `issuer` that expires at `expires_at` (Unix
+  // s). kForbidden when the issuer is not the owner (checked with the
+  // write), or (details.limit) when the space has `max_pending` invitations
   // pending (issued, unused, unexpired); kNotFound when the space is gone.
-  Status AddInvitation(const std::string& space_id, const std::string& nonce,
-                       int64_t expires_at, int max_pending);
+  Status AddInvitation(const std::string& space_id, const std::string& issuer,
+                       const std::string& nonce, int64_t expires_at,
+                       int max_pending);
 
   // kForbidden (details.limit), the invitation left unused, when the user
   // is in `max_spaces` spaces already and `space_id` is not one of them.
@@ -111,9 +123,11 @@ class SpaceStore {
   Status IndexMembership(const std::string& user_id,
                          const std::string& space_id,
                          const std::string& reservation);
-  // Deletes the pending invitations of a space that is gone, at most
-  // kInvitationDeleteBatch per command.
-  Status DeleteInvitations(const std::string& space_id);
+  // Deletes the invitation records whose nonces `pop` takes from a list
+  // (kInvitationDeleteBatch at a time; `stride` apart in its answer) until
+  // it is empty.
+  Status DeleteListedInvitations(const std::string& space_id,
+                                 const RedisCommand& pop, size_t stride);
 
   RedisClient* redis_;
 };

@@ -30,13 +30,25 @@
 //
 // A space's keys carry {s:<spaceId>} instead, so joining (invitation and
 // membership together) is one atomic script in one slot:
-//   oz:{s:sid}:space     hash   name, owner
+//   oz:{s:sid}:space     hash   name, owner, joins (members joined so
+//                               far), term (owner handovers so far; absent
+//                               before the first)
 //   oz:{s:sid}:members   set    member user ids
-//   oz:{s:sid}i<nonce>   string an invitation's expiry; EXPIREAT it
+//   oz:{s:sid}:joined    zset   member user ids scored by their place in
+//                               the join order (joins when they joined);
+//                               members from before it are not in it until
+//                               the owner leaves, then scored 0
+//   oz:{s:sid}i<nonce>   string "t<term>": the ownership term the
+//                               invitation was issued in (the expiry in
+//                               records from before terms); EXPIREAT its
+//                               expiry
 //   oz:{s:sid}:pending   zset   nonces of the invitations pending, scored
 //                               by their expiry (Unix s): counted against
 //                               the space's limit, and deleted when the
 //                               last member leaves
+//   oz:{s:sid}:cancelled:<r>  zset  the pending invitations of an owner
+//                               who left (r random), while their records
+//                               are deleted
 //   oz:{s:sid}:invs      set    the same before the limit (a former key,
 //                               only read to delete what it names)
 //
@@ -118,6 +130,15 @@ inline std::string SpaceMembersKey(const std::string& space_id) {
 }
 inline std::string SpacePendingInvitationsKey(const std::string& space_id) {
   return "oz:{s:" + space_id + "}:pending";
+}
+inline std::string SpaceJoinOrderKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:joined";
+}
+// Where the pending invitations of an owner who left wait for deletion;
+// `handover` (random) tells apart the handovers of one space.
+inline std::string CancelledInvitationsKey(const std::string& space_id,
+                                           const std::string& handover) {
+  return "oz:{s:" + space_id + "}:cancelled:" + handover;
 }
 inline std::string FormerSpaceInvitationsKey(const std::string& space_id) {
   return "oz:{s:" + space_id + "}:invs";

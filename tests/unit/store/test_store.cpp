@@ -110,6 +110,12 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testSpacePendingInvitationsLiveAsLongAsTheLongestLived);
   CPPUNIT_TEST(testSpaceLastMemberOutDeletesEveryInvitationAndKey);
   CPPUNIT_TEST(testSpaceGoneFindsNoJoinNorNewInvitationWhileItsOwnAreDeleted);
+  CPPUNIT_TEST(testSpaceOwnerLeavingHandsItToTheLongestStandingMember);
+  CPPUNIT_TEST(testSpaceOwnerLeavingCancelsEveryInvitationTheyIssued);
+  CPPUNIT_TEST(testSpaceMembersFromBeforeTheJoinOrderStandLongestSmallestIdFirst);
+  CPPUNIT_TEST(testSpaceOnlyTheOwnerAddsInvitations);
+  CPPUNIT_TEST(testSpaceJoinAndLeaveChangeTheUsersListWithTheMembers);
+  CPPUNIT_TEST(testSpaceDefaultIsRefusedForASpaceTheUserIsNotIn);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -1136,20 +1142,20 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_OK(spaces.Create(kBobId, "club", 10, &club));
     const int64_t expiry = Now() + 3600;
     for (const char* nonce : {"n1", "n2", "n3"}) {
-      ASSERT_OK(spaces.AddInvitation(club, nonce, expiry, 3));
+      ASSERT_OK(spaces.AddInvitation(club, kBobId, nonce, expiry, 3));
     }
-    ExpectLimit(3, spaces.AddInvitation(club, "n4", expiry, 3));
+    ExpectLimit(3, spaces.AddInvitation(club, kBobId, "n4", expiry, 3));
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n4")}));
     // Each space counts its own.
     std::string other;
     ASSERT_OK(spaces.Create(kBobId, "other", 10, &other));
-    ASSERT_OK(spaces.AddInvitation(other, "n1", expiry, 3));
+    ASSERT_OK(spaces.AddInvitation(other, kBobId, "n1", expiry, 3));
 
     JoinResult result = JoinResult::kNoSuchSpace;
     ASSERT_OK(spaces.Join(kAliceId, club, "n2", 10, &result));
     CPPUNIT_ASSERT(result == JoinResult::kJoined);
-    ASSERT_OK(spaces.AddInvitation(club, "n4", expiry, 3));
-    ExpectLimit(3, spaces.AddInvitation(club, "n5", expiry, 3));
+    ASSERT_OK(spaces.AddInvitation(club, kBobId, "n4", expiry, 3));
+    ExpectLimit(3, spaces.AddInvitation(club, kBobId, "n5", expiry, 3));
   }
 
   void testSpaceExpiredInvitationsDoNotCountAndArePruned() {
@@ -1160,12 +1166,12 @@ class StoreTest : public CppUnit::TestFixture {
     const std::string pending = SpacePendingInvitationsKey(club);
     Integer({"ZADD", pending, "XX", std::to_string(Now() - 1), "n1"});
     Integer({"DEL", InvitationKey(club, "n1")});
-    ASSERT_OK(spaces.AddInvitation(club, "n3", Now() + 3600, 2));
+    ASSERT_OK(spaces.AddInvitation(club, kBobId, "n3", Now() + 3600, 2));
     CPPUNIT_ASSERT_EQUAL(2LL, Integer({"ZCARD", pending}));
     RedisReply score;
     ASSERT_OK(redis_->Run({"ZSCORE", pending, "n1"}, &score));
     CPPUNIT_ASSERT(score.is_nil());
-    ExpectLimit(2, spaces.AddInvitation(club, "n4", Now() + 3600, 2));
+    ExpectLimit(2, spaces.AddInvitation(club, kBobId, "n4", Now() + 3600, 2));
   }
 
   void testSpacePendingInvitationsLiveAsLongAsTheLongestLived() {
@@ -1173,8 +1179,8 @@ class StoreTest : public CppUnit::TestFixture {
     std::string club;
     ASSERT_OK(spaces.Create(kBobId, "club", 10, &club));
     const int64_t now = Now();
-    ASSERT_OK(spaces.AddInvitation(club, "late", now + 2000, 10));
-    ASSERT_OK(spaces.AddInvitation(club, "early", now + 1000, 10));
+    ASSERT_OK(spaces.AddInvitation(club, kBobId, "late", now + 2000, 10));
+    ASSERT_OK(spaces.AddInvitation(club, kBobId, "early", now + 1000, 10));
     const std::string pending = SpacePendingInvitationsKey(club);
     CPPUNIT_ASSERT_EQUAL(static_cast<long long>(now + 2000),
                          Integer({"EXPIRETIME", pending}));
@@ -1193,7 +1199,7 @@ class StoreTest : public CppUnit::TestFixture {
     // layout with records of its own.
     const int pending = 2 * kInvitationDeleteBatch + kInvitationDeleteBatch / 2;
     for (int i = 0; i < pending; ++i) {
-      ASSERT_OK(spaces.AddInvitation(club, "p" + std::to_string(i),
+      ASSERT_OK(spaces.AddInvitation(club, kBobId, "p" + std::to_string(i),
                                      Now() + 3600, pending));
     }
     RedisCommand former = {"SADD", FormerSpaceInvitationsKey(club)};
@@ -1210,18 +1216,18 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(result == JoinResult::kJoined);
 
     bool left = false;
-    ASSERT_OK(spaces.Leave(kBobId, club, &left));
-    CPPUNIT_ASSERT(left);
-    // alice is still in: every record but the one she used, both sets of
-    // nonces, the space and its members.
-    const size_t records = (pending - 1) + (kInvitationDeleteBatch + 1);
-    CPPUNIT_ASSERT_EQUAL(records + 4, KeysOfSpace(club).size());
     ASSERT_OK(spaces.Leave(kAliceId, club, &left));
+    CPPUNIT_ASSERT(left);
+    // bob, the owner, is still in: every record but the one alice used,
+    // both sets of nonces, the space, its members and their join order.
+    const size_t records = (pending - 1) + (kInvitationDeleteBatch + 1);
+    CPPUNIT_ASSERT_EQUAL(records + 5, KeysOfSpace(club).size());
+    ASSERT_OK(spaces.Leave(kBobId, club, &left));
     CPPUNIT_ASSERT(left);
     const std::vector<std::string> left_behind = KeysOfSpace(club);
     CPPUNIT_ASSERT_MESSAGE(left_behind.empty() ? "" : left_behind[0],
                            left_behind.empty());
-    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kBobId)}));
   }
 
   void testSpaceGoneFindsNoJoinNorNewInvitationWhileItsOwnAreDeleted() {
@@ -1236,8 +1242,151 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", SpaceMembersKey(club)}));
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
     ASSERT_CODE(Code::kNotFound,
-                spaces.AddInvitation(club, "n2", Now() + 3600, 10));
+                spaces.AddInvitation(club, kBobId, "n2", Now() + 3600, 10));
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n2")}));
+  }
+
+  void testSpaceOwnerLeavingHandsItToTheLongestStandingMember() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1", "n2", "n3"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 10, &result));
+    ASSERT_OK(spaces.Join(kCarolId, club, "n2", 10, &result));
+    // alice leaves and comes back: she now stands shorter than carol.
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kAliceId, club, &left));
+    ASSERT_OK(spaces.Join(kAliceId, club, "n3", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+
+    ASSERT_OK(spaces.Leave(kBobId, club, &left));
+    CPPUNIT_ASSERT(left);
+    SpaceRecord space;
+    bool found = false;
+    ASSERT_OK(spaces.GetForMember(club, kAliceId, &space, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(kCarolId, space.owner);
+    CPPUNIT_ASSERT_EQUAL(int64_t{2}, space.member_count);
+    ASSERT_OK(spaces.AddInvitation(club, kCarolId, "n4", Now() + 3600, 10));
+    // carol leaves too: alice, the last one, owns it.
+    ASSERT_OK(spaces.Leave(kCarolId, club, &left));
+    ASSERT_OK(spaces.GetForMember(club, kAliceId, &space, &found));
+    CPPUNIT_ASSERT_EQUAL(kAliceId, space.owner);
+    ASSERT_OK(spaces.Leave(kAliceId, club, &left));
+    CPPUNIT_ASSERT(KeysOfSpace(club).empty());
+  }
+
+  void testSpaceOwnerLeavingCancelsEveryInvitationTheyIssued() {
+    SpaceStore spaces(redis_.get());
+    std::string club =
+        SpaceWithInvitations(&spaces, kBobId, {"n0", "n1", "n2"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n0", 10, &result));
+    // More than a batch, so that the deletion takes several.
+    for (int i = 0; i < kInvitationDeleteBatch + 5; ++i) {
+      ASSERT_OK(spaces.AddInvitation(club, kBobId, "b" + std::to_string(i),
+                                     Now() + 3600, 1000));
+    }
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kBobId, club, &left));
+    // No record of bob's, nor its nonce, is left: the space holds its own
+    // hash, members and join order only.
+    std::vector<std::string> keys = KeysOfSpace(club);
+    std::sort(keys.begin(), keys.end());
+    CPPUNIT_ASSERT(keys == (std::vector<std::string>{SpaceJoinOrderKey(club),
+                                                     SpaceMembersKey(club),
+                                                     SpaceKey(club)}));
+    ASSERT_OK(spaces.Join(kCarolId, club, "n1", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kInvitationGone);
+    // A record the deletion has not reached yet (restored here as bob's
+    // term wrote it) admits no one either, and goes.
+    Text({"SET", InvitationKey(club, "n2"), "t0", "EX", "3600"});
+    ASSERT_OK(spaces.Join(kCarolId, club, "n2", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kInvitationGone);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n2")}));
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kCarolId));
+    // alice, the owner now, has the whole limit to invite with.
+    for (const char* nonce : {"a1", "a2"}) {
+      ASSERT_OK(spaces.AddInvitation(club, kAliceId, nonce, Now() + 3600, 2));
+    }
+    ASSERT_OK(spaces.Join(kCarolId, club, "a1", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+  }
+
+  void testSpaceMembersFromBeforeTheJoinOrderStandLongestSmallestIdFirst() {
+    SpaceStore spaces(redis_.get());
+    // A space as stored before the join order: no "joins", no order.
+    const std::string club = NewRandomId();
+    Integer({"HSET", SpaceKey(club), "name", "old", "owner", kBobId});
+    Integer({"SADD", SpaceMembersKey(club), kBobId, kDaveId, kCarolId});
+    // Its invitations hold their expiry, and admit while bob owns it.
+    Text({"SET", InvitationKey(club, "old1"), "1999999999", "EX", "3600"});
+    Text({"SET", InvitationKey(club, "old2"), "1999999999", "EX", "3600"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "old1", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kBobId, club, &left));
+    SpaceRecord space;
+    bool found = false;
+    ASSERT_OK(spaces.GetForMember(club, kAliceId, &space, &found));
+    CPPUNIT_ASSERT_EQUAL(kCarolId, space.owner);
+    CPPUNIT_ASSERT_EQUAL(3LL, Integer({"ZCARD", SpaceJoinOrderKey(club)}));
+    ASSERT_OK(spaces.Join(kEveId, club, "old2", 10, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kInvitationGone);
+    ASSERT_OK(spaces.Leave(kCarolId, club, &left));
+    ASSERT_OK(spaces.GetForMember(club, kAliceId, &space, &found));
+    CPPUNIT_ASSERT_EQUAL(kDaveId, space.owner);
+    ASSERT_OK(spaces.Leave(kDaveId, club, &left));
+    ASSERT_OK(spaces.GetForMember(club, kAliceId, &space, &found));
+    CPPUNIT_ASSERT_EQUAL(kAliceId, space.owner);
+  }
+
+  void testSpaceOnlyTheOwnerAddsInvitations() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 10, &result));
+    ASSERT_CODE(Code::kForbidden,
+                spaces.AddInvitation(club, kAliceId, "n2", Now() + 3600, 10));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n2")}));
+    // The owner who has left (what a request that checked ownership before
+    // the leave would try) no longer adds any.
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kBobId, club, &left));
+    ASSERT_CODE(Code::kForbidden,
+                spaces.AddInvitation(club, kBobId, "n3", Now() + 3600, 10));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", InvitationKey(club, "n3")}));
+  }
+
+  void testSpaceJoinAndLeaveChangeTheUsersListWithTheMembers() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 10, &result));
+    CPPUNIT_ASSERT_EQUAL(
+        1LL, Integer({"SISMEMBER", UserSpacesKey(kAliceId), club}));
+    CPPUNIT_ASSERT_EQUAL(club, Text({"HGET", UserKey(kAliceId), "default"}));
+    // The space side alone loses her (as a leave racing the join would
+    // have left it before): a leave still clears her list and default.
+    Integer({"SREM", SpaceMembersKey(club), kAliceId});
+    bool left = true;
+    ASSERT_OK(spaces.Leave(kAliceId, club, &left));
+    CPPUNIT_ASSERT(!left);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"HEXISTS", UserKey(kAliceId), "default"}));
+  }
+
+  void testSpaceDefaultIsRefusedForASpaceTheUserIsNotIn() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {});
+    std::string own;
+    ASSERT_OK(spaces.Create(kAliceId, "own", 10, &own));
+    // Even when her list names it (an index left behind).
+    Integer({"SADD", UserSpacesKey(kAliceId), club});
+    ASSERT_CODE(Code::kNotFound, spaces.SetDefaultSpace(kAliceId, club));
+    CPPUNIT_ASSERT_EQUAL(own, Text({"HGET", UserKey(kAliceId), "default"}));
+    ASSERT_OK(spaces.SetDefaultSpace(kBobId, club));
   }
 
  private:
@@ -1247,7 +1396,7 @@ class StoreTest : public CppUnit::TestFixture {
     std::string id;
     ASSERT_OK(spaces->Create(owner, "club", 1000, &id));
     for (const std::string& nonce : nonces) {
-      ASSERT_OK(spaces->AddInvitation(id, nonce, Now() + 3600, 1000));
+      ASSERT_OK(spaces->AddInvitation(id, owner, nonce, Now() + 3600, 1000));
     }
     return id;
   }
@@ -1288,6 +1437,9 @@ class StoreTest : public CppUnit::TestFixture {
 
   const std::string kAliceId = std::string(32, 'a');
   const std::string kBobId = std::string(32, 'b');
+  const std::string kCarolId = std::string(32, 'c');
+  const std::string kDaveId = std::string(32, 'd');
+  const std::string kEveId = std::string(32, 'e');
 
   // A raw command whose reply is an integer.
   // Whether the token's record is in Redis: what authentication checks
