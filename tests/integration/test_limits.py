@@ -28,6 +28,8 @@ SETTINGS = ["login_failures_per_user=%d" % LOGIN_FAILURES_PER_USER]
 TIMING_ADDRESS = "127.0.0.3"   # the decoy test's wrong passwords
 LOCKED_ADDRESS = "127.0.0.4"   # locked out by the per-address test
 RACE_ADDRESS = "127.0.0.8"     # the atomic-count test's
+# The concurrent wrong passwords of one user come from these.
+USER_RACE_ADDRESSES = ["127.0.0.%d" % i for i in range(20, 24)]
 TRUSTED_ADDRESS = "127.0.0.5"  # the trusted-address test's: its owner's
 ATTACKER_ADDRESS = "127.0.0.6"
 OTHER_ADDRESS = "127.0.0.7"
@@ -286,6 +288,35 @@ def test_concurrent_failures_from_one_address_stop_exactly_at_its_limit(ctx):
                     "failures counted for %s" % RACE_ADDRESS)
     finally:
         ctx.stack.redis("DEL", key)
+
+
+def test_concurrent_wrong_passwords_of_one_user_are_hashed_at_most_its_limit(ctx):
+    """16 wrong passwords for one user at once, 4 from each of 4 addresses
+    (the per-user and per-pair counts each race, and the per-address count
+    stays far from its limit): the per-user check and count are one atomic
+    step, so at most login_failures_per_user of them are hashed (401), the
+    rest refused before any hash (429)."""
+    ctx.add_user("hammered")
+    wrong = ("hammered", "not-" + ctx.passwords["hammered"])
+    attempts = 16
+    before = _password_hashes(ctx)
+    results = _run_at_once(ctx, [
+        [_get_user(wrong, USER_RACE_ADDRESSES[i % len(USER_RACE_ADDRESSES)])]
+        for i in range(attempts)])
+    statuses = collections.Counter(status for (status, _), in results)
+    hashed = _password_hashes(ctx) - before
+    print("    %d wrong passwords at once: %s; %d hashed"
+          % (attempts, dict(statuses), hashed))
+    # 503: the pool's hash queue was full (a busy machine); not hashed.
+    check(set(statuses) <= {401, 429, 503},
+          "statuses of wrong passwords: %r" % dict(statuses))
+    check(1 <= statuses[401] <= LOGIN_FAILURES_PER_USER,
+          "%d of %d wrong passwords at once were checked (401), limit %d"
+          % (statuses[401], attempts, LOGIN_FAILURES_PER_USER))
+    check(hashed <= LOGIN_FAILURES_PER_USER,
+          "%d slow hashes for %d wrong passwords at once, limit %d"
+          % (hashed, attempts, LOGIN_FAILURES_PER_USER))
+    check_equal(hashed, statuses[401], "slow hashes (one per 401)")
 
 
 def test_a_user_locked_by_failures_still_logs_in_from_a_trusted_address(ctx):
