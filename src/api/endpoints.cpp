@@ -15,10 +15,19 @@ constexpr Access kPublic = Access::kPublic;
 constexpr Access kCaller = Access::kCaller;
 constexpr Access kCallerCheckedByWrite = Access::kCallerCheckedByWrite;
 
+// The GETs that create something (a token, an invitation). HEAD is a safe
+// method (RFC 9110 9.2.1): answered as GET, it would create one that no
+// one sees, so these answer HEAD 405; every other GET serves it.
+bool CreatesOnGet(const Endpoint& endpoint) {
+  return endpoint.handler == static_cast<Handler>(&ClientTokensApi::CreateTokenLegacy) ||
+         endpoint.handler == static_cast<Handler>(&SpacesApi::InviteToDefaultSpace);
+}
+
 std::vector<RouteRow> RouteRows() {
   std::vector<RouteRow> rows;
   for (const Endpoint& endpoint : Endpoints()) {
-    rows.push_back({endpoint.mount, endpoint.path, endpoint.method});
+    rows.push_back({endpoint.mount, endpoint.path, endpoint.method,
+                    !CreatesOnGet(endpoint)});
   }
   return rows;
 }
@@ -26,7 +35,8 @@ std::vector<RouteRow> RouteRows() {
 }  // namespace
 
 const std::vector<Endpoint>& Endpoints() {
-  // A route's methods are listed in its Allow header in this order.
+  // A route's methods are listed in its Allow header in this order (HEAD
+  // after GET, see RouteRows).
   static const std::vector<Endpoint> kEndpoints = {
       // path                            method    access  handler
       {"/user",                          "GET",    kCaller, &UserApi::GetUser},

@@ -54,12 +54,16 @@ Router::Router(const std::vector<RouteRow>& rows) {
       routes.push_back(route);
       existing = routes.end() - 1;
     }
-    for (const auto& method : existing->methods) {
-      if (method.first == spec.method) BadPattern(spec.pattern, "method listed twice");
+    std::vector<std::string> methods = {spec.method};
+    if (methods[0] == "GET" && spec.serves_head) methods.push_back("HEAD");
+    for (const std::string& method : methods) {
+      for (const auto& listed : existing->methods) {
+        if (listed.first == method) BadPattern(spec.pattern, "method listed twice");
+      }
+      existing->methods.emplace_back(method, static_cast<int>(row));
+      if (!existing->allow.empty()) existing->allow += ", ";
+      existing->allow += method;
     }
-    existing->methods.emplace_back(spec.method, static_cast<int>(row));
-    if (!existing->allow.empty()) existing->allow += ", ";
-    existing->allow += spec.method;
   }
   // Fixed routes first; the stable partition keeps table order within each.
   std::stable_partition(routes.begin(), routes.end(), [](const Route& route) {

@@ -93,7 +93,11 @@ void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi) {
   }
   head += "\r\n";
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi->out);
-  if (!response.body.empty() && response.status != 204) {
+  // The answer to HEAD is GET's head alone (RFC 9110 9.3.2). nginx drops
+  // a body after HEAD itself, but a responder must not count on its front.
+  const char* method = FCGX_GetParam("REQUEST_METHOD", fcgi->envp);
+  const bool head_only = method != nullptr && std::strcmp(method, "HEAD") == 0;
+  if (!head_only && !response.body.empty() && response.status != 204) {
     FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()),
                 fcgi->out);
   }

@@ -28,6 +28,7 @@ import test_client_tokens  # noqa: E402
 import test_config  # noqa: E402
 import test_confined  # noqa: E402
 import test_http  # noqa: E402
+import test_http_conformance  # noqa: E402
 import test_ipv6_limits  # noqa: E402
 import test_limits  # noqa: E402
 import test_outages  # noqa: E402
@@ -43,7 +44,7 @@ import test_user_ids  # noqa: E402
 # the outages (Redis, then the daemon) come last.
 MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
            test_user_ids, test_confined, test_ipv6_limits,
-           test_http, test_seeds, test_limits,
+           test_http, test_http_conformance, test_seeds, test_limits,
            test_config, test_spaces, test_storage, test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed

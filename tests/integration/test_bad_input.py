@@ -1081,17 +1081,17 @@ def test_bad_input_unknown_methods_are_not_supported_with_an_allow_header(ctx):
         # nginx refuses TRACE itself, before any route is known, and lists
         # every method the API uses.
         allow = ({"GET", "POST", "PUT", "DELETE"} if method == "TRACE"
-                 else {"GET"})
+                 else {"GET", "HEAD"})
         cases.append(("%s /user" % method[:16],
                       {"method": method, "path": API + "/user", "headers": auth},
                       _error(405, "notSupported", allow=allow)))
     for method, path, allow in (("PROPFIND", "/user/client_tokens",
-                                 {"GET", "POST"}),
+                                 {"GET", "HEAD", "POST"}),
                                 ("PUT", "/user/spaces/join", {"POST"}),
                                 ("PATCH", "/user/spaces/default",
-                                 {"GET", "PUT"}),
+                                 {"GET", "HEAD", "PUT"}),
                                 ("DELETE", "/user/client_tokens",
-                                 {"GET", "POST"})):
+                                 {"GET", "HEAD", "POST"})):
         cases.append(("%s %s" % (method, path),
                       {"method": method, "path": API + path, "headers": auth},
                       _error(405, "notSupported", allow=allow)))

@@ -13,6 +13,10 @@
 // then parameter routes in table order, so "/user/spaces/default" wins over
 // "/user/spaces/{id}".
 //
+// A GET row also serves HEAD (RFC 9110 9.3.2), listed after GET in Allow,
+// unless the row says otherwise (a GET that creates something: HEAD is a
+// safe method and must not).
+//
 // Immutable after construction; thread-safe.
 #pragma once
 
@@ -26,6 +30,7 @@ struct RouteRow {
   const char* mount;    // what the pattern is below ("" for the server root)
   const char* pattern;  // "/user/client_tokens/{token*}"
   const char* method;   // "GET", compared case-sensitively
+  bool serves_head = true;  // a GET row: whether it serves HEAD too
 };
 
 class Router {
@@ -39,7 +44,7 @@ class Router {
     // The row serving the method, -1 when the route does not allow it.
     int row = -1;
     const char* name = "unknown";
-    const char* allow = "";  // the route's methods: "GET, POST"
+    const char* allow = "";  // the route's methods: "GET, HEAD, POST"
     std::string parameter;   // raw, still percent-encoded
   };
 

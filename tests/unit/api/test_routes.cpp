@@ -74,6 +74,7 @@ class RouterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRouteNameAgreesWithTheMatchedName);
   CPPUNIT_TEST(testEveryRowIsServedByItsOwnPathAndMethod);
   CPPUNIT_TEST(testRowsNameTheirHandlersAndAccess);
+  CPPUNIT_TEST(testHeadIsServedWhereverGetIsButWhereGetCreates);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -178,13 +179,13 @@ class RouterTest : public CppUnit::TestFixture {
   }
 
   void testAllowListsNameTheMethodsOfEachRoute() {
-    CPPUNIT_ASSERT_EQUAL(std::string("GET"),
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"),
                          std::string(MatchRoute(kBase + "/user").allow));
     CPPUNIT_ASSERT_EQUAL(
         std::string("GET"),
         std::string(MatchRoute(kBase + "/user/client_token").allow));
     CPPUNIT_ASSERT_EQUAL(
-        std::string("GET, POST"),
+        std::string("GET, HEAD, POST"),
         std::string(MatchRoute(kBase + "/user/client_tokens").allow));
     CPPUNIT_ASSERT_EQUAL(
         std::string("DELETE"),
@@ -206,7 +207,7 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(RouteAllows(list, "POST"));
     CPPUNIT_ASSERT(!RouteAllows(list, "DELETE"));
     CPPUNIT_ASSERT(!RouteAllows(list, "PUT"));
-    CPPUNIT_ASSERT(!RouteAllows(list, "HEAD"));
+    CPPUNIT_ASSERT(RouteAllows(list, "HEAD"));
 
     RouteMatch one = MatchRoute(kBase + "/user/client_tokens/abc");
     CPPUNIT_ASSERT(RouteAllows(one, "DELETE"));
@@ -281,7 +282,7 @@ class RouterTest : public CppUnit::TestFixture {
 
   void testSpaceRoutesAllowTheirMethods() {
     RouteMatch spaces = MatchRoute(kBase + "/user/spaces");
-    CPPUNIT_ASSERT_EQUAL(std::string("GET, POST"), std::string(spaces.allow));
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, POST"), std::string(spaces.allow));
     CPPUNIT_ASSERT(RouteAllows(spaces, "POST"));
     CPPUNIT_ASSERT(!RouteAllows(spaces, "DELETE"));
 
@@ -397,6 +398,37 @@ class RouterTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(path + " " + endpoints[row].method,
                                    static_cast<int>(row), match.row);
     }
+  }
+
+  // HEAD is a safe method (RFC 9110 9.2.1): answered by the GETs that
+  // create a token or an invitation, it would create one no one sees.
+  void testHeadIsServedWhereverGetIsButWhereGetCreates() {
+    auto creates = [](Handler handler) {
+      return handler == static_cast<Handler>(&ClientTokensApi::CreateTokenLegacy) ||
+             handler == static_cast<Handler>(&SpacesApi::InviteToDefaultSpace);
+    };
+    const std::vector<Endpoint>& endpoints = Endpoints();
+    int served = 0;
+    for (size_t row = 0; row < endpoints.size(); ++row) {
+      if (std::string(endpoints[row].method) != "GET") continue;
+      std::string path = std::string(endpoints[row].mount) + endpoints[row].path;
+      size_t at = path.find("{id}");
+      if (at != std::string::npos) path.replace(at, 4, "p1");
+      Router::Match match = EndpointRouter().Find(path, "HEAD");
+      if (creates(endpoints[row].handler)) {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(path, -1, match.row);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string("GET"), std::string(match.allow));
+      } else {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(path, static_cast<int>(row), match.row);
+        ++served;
+      }
+    }
+    CPPUNIT_ASSERT_EQUAL(8, served);
+    CPPUNIT_ASSERT(EndpointRouter().Find(kBase + "/health", "HEAD").row >= 0);
+    CPPUNIT_ASSERT(EndpointRouter().Find("/metrics", "HEAD").row >= 0);
+    // Nowhere else: HEAD follows GET, never POST, PUT or DELETE.
+    CPPUNIT_ASSERT_EQUAL(-1, EndpointRouter().Find(kBase + "/user/spaces/join", "HEAD").row);
+    CPPUNIT_ASSERT_EQUAL(-1, EndpointRouter().Find(kBase + "/user/client_tokens/t", "HEAD").row);
   }
 
   // The rows name the handlers the endpoints document (spot checks of the

@@ -21,6 +21,7 @@ const std::vector<RouteRow> kRows = {
     {"/base", "/files/{path*}", "GET"},       // row 5
     {"/base", "/things/{id}/parts", "GET"},   // row 6
     {"", "/ping", "GET"},                     // row 7
+    {"/base", "/make", "GET", false},         // row 8: creates on GET
 };
 
 class RouterTest : public CppUnit::TestFixture {
@@ -33,6 +34,8 @@ class RouterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAMountIsAPrefixAndTheRootMountTakesWholePaths);
   CPPUNIT_TEST(testAnUnknownMethodFindsTheRouteButNoRow);
   CPPUNIT_TEST(testAnEmptyTableFindsNothing);
+  CPPUNIT_TEST(testAGetRowServesHeadUnlessItSaysNot);
+  CPPUNIT_TEST(testARowOfItsOwnServesHeadWhenGetDoesNot);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -40,7 +43,7 @@ class RouterTest : public CppUnit::TestFixture {
     Router router(kRows);
     const std::vector<std::string> expected = {
         "unknown", "/things/{id}", "/things/new", "/things",
-        "/files/{path}", "/things/{id}/parts", "/ping"};
+        "/files/{path}", "/things/{id}/parts", "/ping", "/make"};
     CPPUNIT_ASSERT(expected == router.route_names());
     CPPUNIT_ASSERT_EQUAL(3, router.Find("/base/things", "GET").route);
     CPPUNIT_ASSERT_EQUAL(1, router.Find("/base/things/7", "GET").route);
@@ -53,8 +56,8 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(post.route, get.route);
     CPPUNIT_ASSERT_EQUAL(2, post.row);
     CPPUNIT_ASSERT_EQUAL(4, get.row);
-    CPPUNIT_ASSERT_EQUAL(std::string("POST, GET"), std::string(get.allow));
-    CPPUNIT_ASSERT_EQUAL(std::string("GET, DELETE"),
+    CPPUNIT_ASSERT_EQUAL(std::string("POST, GET, HEAD"), std::string(get.allow));
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, DELETE"),
                          std::string(router.Find("/base/things/7", "PUT").allow));
     CPPUNIT_ASSERT_EQUAL(3, router.Find("/base/things/7", "DELETE").row);
   }
@@ -117,6 +120,33 @@ class RouterTest : public CppUnit::TestFixture {
     Router router({});
     CPPUNIT_ASSERT_EQUAL(size_t{1}, router.route_names().size());
     CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/", "GET").route);
+  }
+
+  void testAGetRowServesHeadUnlessItSaysNot() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/things", "HEAD").row);
+    CPPUNIT_ASSERT_EQUAL(0, router.Find("/base/things/7", "HEAD").row);
+    CPPUNIT_ASSERT_EQUAL(7, router.Find("/ping", "HEAD").row);
+    CPPUNIT_ASSERT_EQUAL(-1, router.Find("/base/things", "head").row);
+    Router::Match make = router.Find("/base/make", "HEAD");
+    CPPUNIT_ASSERT_EQUAL(-1, make.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET"), std::string(make.allow));
+    CPPUNIT_ASSERT_EQUAL(8, router.Find("/base/make", "GET").row);
+    // Only GET brings HEAD along.
+    Router post_only({{"", "/p", "POST"}});
+    CPPUNIT_ASSERT_EQUAL(-1, post_only.Find("/p", "HEAD").row);
+    CPPUNIT_ASSERT_EQUAL(std::string("POST"),
+                         std::string(post_only.Find("/p", "HEAD").allow));
+  }
+
+  void testARowOfItsOwnServesHeadWhenGetDoesNot() {
+    // (Beside a GET that serves HEAD, such a row is a table error: the
+    // router aborts on a method listed twice.)
+    Router own_head({{"", "/p", "GET", false}, {"", "/p", "HEAD"}});
+    CPPUNIT_ASSERT_EQUAL(0, own_head.Find("/p", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(1, own_head.Find("/p", "HEAD").row);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"),
+                         std::string(own_head.Find("/p", "PUT").allow));
   }
 };
 

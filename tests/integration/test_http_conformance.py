@@ -1,0 +1,175 @@
+"""HTTP as clients and proxies expect it (issue 18, part 3), through nginx
+and, where nginx would hide what the daemon does, on the daemon's socket."""
+
+import os
+import re
+import socket
+import struct
+import subprocess
+
+import harness
+from harness import API, check, check_equal, expect_status
+
+USER = "conformance"
+
+STATUS_LINE = re.compile(r"^HTTP/1\.1 ([0-9]{3}) (\S.*)$")
+
+
+def _user(ctx):
+    """A user of this module's own (its spaces and tokens are its own):
+    (auth headers, basic pair)."""
+    if USER not in ctx.session:
+        ctx.add_user(USER)
+        ctx.session[USER] = ctx.create_token(USER, use_basic=True)
+    return ctx.auth_headers(USER), ctx.basic(USER)
+
+
+def _exchange(ctx, method, path, headers=(), body=None, extra=()):
+    """One request with curl, the path as it is (--path-as-is); returns
+    (status line, harness.Response). HEAD is sent as curl sends it (-I),
+    reading no body."""
+    out = os.path.join(ctx.stack.scratch, "conformance-out")
+    data = os.path.join(ctx.stack.scratch, "conformance-data")
+    if os.path.exists(out):
+        os.unlink(out)
+    command = ["curl", "-sk", "--max-time", str(harness.CURL_TIMEOUT_SECONDS),
+               "--path-as-is", "-o", out]
+    command += ["-I"] if method == "HEAD" else ["-i", "-X", method]
+    for header in headers:
+        command += ["-H", header]
+    if body is not None:
+        with open(data, "wb") as f:
+            f.write(body)
+        command += ["--data-binary", "@" + data]
+    command += list(extra) + [ctx.stack.base + path]
+    subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL,
+                   timeout=harness.CURL_TIMEOUT_SECONDS + 10)
+    raw = b""
+    if os.path.exists(out):
+        with open(out, "rb") as f:
+            raw = f.read()
+    head, _, response_body = raw.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n")[0].decode("latin-1")
+    fields = status_line.split(" ")
+    status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+    headers = harness._parse_headers(head + b"\r\n\r\n")
+    return status_line, harness.Response(status, headers, response_body,
+                                         "%s %s" % (method, path[:100]))
+
+
+def _content_length(response):
+    value = response.header("content-length")
+    check(value is not None and value.isdigit(),
+          "%s: Content-Length %r" % (response.command, value))
+    return int(value)
+
+
+def _token_list(ctx, auth):
+    response = ctx.stack.curl("GET", API + "/user/client_tokens", headers=auth)
+    expect_status(response, 200)
+    return response.json()["tokens"]
+
+
+# --- HEAD ---------------------------------------------------------------------
+
+
+def test_head_answers_as_get_with_its_headers_and_no_body(ctx):
+    auth, _ = _user(ctx)
+    cases = [(API + "/health", []), (API + "/user", auth),
+             (API + "/user/client_tokens", auth), (API + "/user/spaces", auth),
+             (API + "/user/", auth), (API + "/user", []),
+             (API + "/nothing", auth), ("/metrics", [])]
+    for path, headers in cases:
+        _, get = _exchange(ctx, "GET", path, headers)
+        _, head = _exchange(ctx, "HEAD", path, headers)
+        check_equal(head.status, get.status, "HEAD %s status" % path)
+        check(get.status != 405, "GET %s: 405" % path)
+        for name in ("content-type", "www-authenticate", "allow"):
+            check_equal(head.header(name), get.header(name),
+                        "HEAD %s: %s" % (path, name))
+        check_equal(head.body, b"", "HEAD %s body" % path)
+        if path != "/metrics":  # its counters move between the two
+            check_equal(_content_length(head), len(get.body),
+                        "HEAD %s: Content-Length against GET's body" % path)
+        else:
+            check(_content_length(head) > 0, "HEAD /metrics: Content-Length 0")
+
+
+def test_head_is_refused_where_get_creates_and_creates_nothing(ctx):
+    auth, _ = _user(ctx)
+    before = _token_list(ctx, auth)
+    for path in ("/user/client_token", "/user/spaces/token"):
+        _, response = _exchange(ctx, "HEAD", API + path, auth)
+        expect_status(response, 405)
+        check_equal(response.header("allow"), "GET", "HEAD %s: Allow" % path)
+    check_equal(len(_token_list(ctx, auth)), len(before),
+                "tokens after HEAD /user/client_token")
+    # And where there is no GET at all.
+    for path, allow in ((API + "/user/client_tokens/x", "DELETE"),
+                        (API + "/user/spaces/join", "POST")):
+        _, response = _exchange(ctx, "HEAD", path, auth)
+        expect_status(response, 405)
+        check_equal(response.header("allow"), allow, "HEAD %s: Allow" % path)
+
+
+def _fastcgi_record(kind, content):
+    return struct.pack(">BBHHBB", 1, kind, 1, len(content), 0, 0) + content
+
+
+def _fastcgi_pair(name, value):
+    def length(n):
+        return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+    return length(len(name)) + length(len(value)) + name + value
+
+
+def _fastcgi_exchange(ctx, method, uri):
+    """One request straight to the daemon's socket, as nginx would send
+    it; the bytes of its STDOUT records."""
+    params = b"".join(_fastcgi_pair(name, value) for name, value in (
+        (b"REQUEST_METHOD", method.encode()), (b"REQUEST_URI", uri.encode()),
+        (b"REMOTE_ADDR", b"127.0.0.1"), (b"REQUEST_ID", b"0" * 32)))
+    request = (_fastcgi_record(1, struct.pack(">HB5x", 1, 0))
+               + _fastcgi_record(4, params) + _fastcgi_record(4, b"")
+               + _fastcgi_record(5, b""))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(30)
+    try:
+        sock.connect(os.path.join(ctx.stack.state, "fcgi.sock"))
+        sock.sendall(request)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        sock.close()
+    stdout = b""
+    ended = False
+    while len(data) >= 8:
+        _, kind, _, length, padding, _ = struct.unpack(">BBHHBB", data[:8])
+        if kind == 6:
+            stdout += data[8:8 + length]
+        ended = ended or kind == 3
+        data = data[8 + length + padding:]
+    check(ended, "%s %s: no END_REQUEST from the daemon" % (method, uri))
+    return stdout
+
+
+def test_the_daemon_itself_writes_no_body_after_head(ctx):
+    """nginx drops whatever follows the head of an answer to HEAD, so this
+    asks the daemon directly, on its FastCGI socket."""
+    for uri in (API + "/health", API + "/nothing", API + "/user"):
+        got = _fastcgi_exchange(ctx, "GET", uri)
+        head, separator, body = got.partition(b"\r\n\r\n")
+        check(separator and body, "GET %s: no body: %r" % (uri, got[:200]))
+        match = re.search(rb"\r\nContent-Length: (\d+)\r\n",
+                          b"\r\n" + head + b"\r\n")
+        check(match and int(match.group(1)) == len(body),
+              "GET %s: Content-Length against the body: %r" % (uri, got[:300]))
+        got = _fastcgi_exchange(ctx, "HEAD", uri)
+        head_only, separator, rest = got.partition(b"\r\n\r\n")
+        check(separator, "HEAD %s: no end of head: %r" % (uri, got[:200]))
+        check_equal(rest, b"", "HEAD %s: bytes after the head" % uri)
+        check_equal(head_only, head, "HEAD %s: head against GET's" % uri)
