@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tokend/common/text.h"
+
 namespace tokend {
 
 namespace {
@@ -12,6 +14,74 @@ namespace {
 [[noreturn]] void BadPattern(const char* pattern, const char* why) {
   std::fprintf(stderr, "route pattern \"%s\": %s\n", pattern, why);
   std::abort();
+}
+
+// RFC 3986 2.3.
+bool IsUnreserved(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+         c == '~';
+}
+
+// `path` with each %XX of an unreserved character replaced by the
+// character (RFC 3986 6.2.2.2); every other escape, malformed ones too,
+// stays as it is.
+std::string DecodeUnreserved(const std::string& path) {
+  std::string decoded;
+  decoded.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size()) {
+      int high = HexDigitValue(path[i + 1]);
+      int low = HexDigitValue(path[i + 2]);
+      char c = static_cast<char>(high * 16 + low);
+      if (high >= 0 && low >= 0 && IsUnreserved(c)) {
+        decoded.push_back(c);
+        i += 2;
+        continue;
+      }
+    }
+    decoded.push_back(path[i]);
+  }
+  return decoded;
+}
+
+// Whether a segment of `path` is "." or "..".
+bool HasDotSegment(const std::string& path) {
+  for (size_t slash = path.find("/."); slash != std::string::npos;
+       slash = path.find("/.", slash + 1)) {
+    size_t end = path.find('/', slash + 1);
+    size_t length = (end == std::string::npos ? path.size() : end) - slash - 1;
+    if (length == 1 || (length == 2 && path[slash + 2] == '.')) return true;
+  }
+  return false;
+}
+
+// RFC 3986 5.2.4 on `path` ("" or starting with '/'); false when a ".."
+// would climb above its start.
+bool RemoveDotSegments(const std::string& path, std::string* out) {
+  out->clear();
+  if (path.empty()) return true;
+  std::vector<std::string> segments;
+  size_t start = 1;
+  for (;;) {
+    size_t end = std::min(path.find('/', start), path.size());
+    std::string segment = path.substr(start, end - start);
+    const bool dot = segment == "." || segment == "..";
+    if (segment == "..") {
+      if (segments.empty()) return false;
+      segments.pop_back();
+    } else if (!dot) {
+      segments.push_back(std::move(segment));
+    }
+    if (end == path.size()) {
+      // "/a/." and "/a/b/.." are "/a/": the path ends with a slash.
+      if (dot) segments.emplace_back();
+      break;
+    }
+    start = end + 1;
+  }
+  for (const std::string& segment : segments) *out += "/" + segment;
+  return true;
 }
 
 }  // namespace
@@ -64,6 +134,10 @@ Router::Router(const std::vector<RouteRow>& rows) {
       if (!existing->allow.empty()) existing->allow += ", ";
       existing->allow += method;
     }
+    if (!route.mount.empty() &&
+        std::find(mounts_.begin(), mounts_.end(), route.mount) == mounts_.end()) {
+      mounts_.push_back(route.mount);
+    }
   }
   // Fixed routes first; the stable partition keeps table order within each.
   std::stable_partition(routes.begin(), routes.end(), [](const Route& route) {
@@ -101,11 +175,30 @@ bool Router::Matches(const Route& route, const std::string& path,
   return true;
 }
 
+bool Router::Normalise(const std::string& raw_path, std::string* path) const {
+  *path = DecodeUnreserved(raw_path);
+  if (!HasDotSegment(*path)) return true;
+  // Dot segments are removed below the longest mount the path is under.
+  const std::string* floor = nullptr;
+  for (const std::string& mount : mounts_) {
+    bool under = path->compare(0, mount.size(), mount) == 0 &&
+                 (path->size() == mount.size() || (*path)[mount.size()] == '/');
+    if (under && (floor == nullptr || mount.size() > floor->size())) floor = &mount;
+  }
+  if (floor == nullptr) return false;
+  std::string below;
+  if (!RemoveDotSegments(path->substr(floor->size()), &below)) return false;
+  *path = *floor + below;
+  return true;
+}
+
 Router::Match Router::Find(const std::string& raw_path,
                            const std::string& method) const {
   Match match;
+  std::string path;
+  if (!Normalise(raw_path, &path)) return match;
   for (const Route& route : routes_) {
-    if (!Matches(route, raw_path, &match.parameter)) continue;
+    if (!Matches(route, path, &match.parameter)) continue;
     match.route = route.number;
     match.name = names_[route.number].c_str();
     match.allow = route.allow.c_str();

@@ -1,14 +1,17 @@
 """HTTP as clients and proxies expect it (issue 18, part 3), through nginx
 and, where nginx would hide what the daemon does, on the daemon's socket."""
 
+import base64
 import os
 import re
 import socket
 import struct
 import subprocess
+import urllib.parse
 
 import harness
-from harness import API, check, check_equal, expect_status
+import token_codec
+from harness import API, check, check_equal, expect_error, expect_status
 
 USER = "conformance"
 
@@ -71,7 +74,14 @@ def _token_list(ctx, auth):
     return response.json()["tokens"]
 
 
-# --- HEAD ---------------------------------------------------------------------
+def _expect_not_logged(ctx, text):
+    """`text` (a token, or a spelling of one) is in no log of the stack."""
+    for name in ("nginx-access.log", "nginx-error.log", "tokend.log"):
+        data = ctx.stack.read_state_file(name)
+        check(text.encode() not in data, "%r is in %s" % (text[:24], name))
+
+
+# --- HEAD --------------------------------------------------------------------
 
 
 def test_head_answers_as_get_with_its_headers_and_no_body(ctx):
@@ -173,3 +183,74 @@ def test_the_daemon_itself_writes_no_body_after_head(ctx):
         check(separator, "HEAD %s: no end of head: %r" % (uri, got[:200]))
         check_equal(rest, b"", "HEAD %s: bytes after the head" % uri)
         check_equal(head_only, head, "HEAD %s: head against GET's" % uri)
+
+
+# --- paths -------------------------------------------------------------------
+
+
+def test_paths_are_normalised_before_routing(ctx):
+    auth, _ = _user(ctx)
+    for path in (API + "/%75ser", API + "/%75%73%65%72", "/%61pi/v3/onezone/user",
+                 API + "/./user", API + "/x/../user", API + "/user/.",
+                 API + "/user/client_tokens/..", API + "/x/%2e%2E/user",
+                 API + "/spaces/a/b/../../../user/"):
+        _, response = _exchange(ctx, "GET", path, auth)
+        expect_status(response, 200)
+        check_equal(response.json().get("name"), USER, "GET %s name" % path)
+    _, response = _exchange(ctx, "GET", API + "/h%65alth")
+    expect_status(response, 200)
+    _, response = _exchange(ctx, "POST", API + "/user/./client_t%6Fkens",
+                            auth + ["Content-Type: application/json"], body=b"")
+    expect_status(response, 200)
+    ctx.record(response)
+
+
+def test_no_normalised_path_leaves_the_api_or_splits_an_encoded_slash(ctx):
+    """An encoded slash, a double encoding, or dot segments that would
+    climb above /api/v3/onezone (to /metrics, even from this host, which
+    may read /metrics) or that stand outside it, name nothing."""
+    auth, _ = _user(ctx)
+    for path in (API + "/user%2Fclient_tokens", API + "/user%2fclient_tokens",
+                 API + "/%2575ser", API + "/../../../metrics",
+                 API + "/%2e%2e/%2e%2e/%2e%2e/metrics", API + "/../onezone/user",
+                 API + "/user/../../onezone/user", "/metrics/../api/v3/onezone/user",
+                 "/x/../api/v3/onezone/user", "/api/v3/x/../onezone/user",
+                 "/metrics/.", API + "//user"):
+        _, response = _exchange(ctx, "GET", path, auth)
+        expect_error(response, 404, "notFound")
+
+
+def test_no_path_reaches_metrics_past_nginxs_access_rule(ctx):
+    """nginx applies /metrics' access rule by its own normalisation of the
+    path, which decodes an encoded slash and merges slashes; where it sees
+    no /metrics, the daemon must not find one either (127.0.0.2 stands in
+    for a remote client)."""
+    remote = ["--interface", "127.0.0.2"]
+    for path in ("/a%2Fb/../metrics", "/a%2fb/%2e%2e/metrics", "/metrics//..",
+                 "/x/../metrics", "/%6detrics/."):
+        _, response = _exchange(ctx, "GET", path, extra=remote)
+        check(response.status in (403, 404),
+              "GET %s from elsewhere: %s" % (path, response.describe()))
+
+
+def test_a_token_in_the_delete_path_is_found_exactly_in_any_spelling(ctx):
+    auth, _ = _user(ctx)
+    spellings = [
+        lambda t: t,
+        # Standard base64 with padding, percent-encoded (%2B, %2F, %3D).
+        lambda t: urllib.parse.quote(base64.b64encode(
+            token_codec.decode_token(t).serialize_raw()).decode(), safe=""),
+        # Every character percent-encoded.
+        lambda t: "".join("%%%02X" % ord(c) for c in t),
+    ]
+    paths = [API + "/user/client_tokens/%s", API + "/user/client_tok%%65ns/%s",
+             API + "/user/x/../client_tokens/%s", API + "/user/client_tokens/./%s"]
+    sent = []
+    for spell, path in zip(spellings + spellings[:1], paths):
+        token = ctx.create_token(USER)
+        sent += [token, spell(token)]
+        _, response = _exchange(ctx, "DELETE", path % spell(token), auth)
+        expect_status(response, 204)
+        check(token not in _token_list(ctx, auth), "%s: still listed" % path)
+    for text in sent:
+        _expect_not_logged(ctx, text)

@@ -17,6 +17,16 @@
 // unless the row says otherwise (a GET that creates something: HEAD is a
 // safe method and must not).
 //
+// The path is normalised before it is matched (RFC 3986 6.2.2):
+// percent-encoded unreserved characters are decoded ("%75ser" is "user"),
+// other escapes stay as sent (so "%2F" never separates segments), and
+// below a mount other than the root, dot segments are removed, never
+// climbing above the mount ("/base/x/../user" is "/base/user";
+// "/base/../other" names no route). A dot segment elsewhere leaves the
+// path unroutable: nginx chooses its location (and so the access rules of
+// a root path such as /metrics) on its own, more liberal, normalisation,
+// and the two must not disagree about which root path a request names.
+//
 // Immutable after construction; thread-safe.
 #pragma once
 
@@ -45,7 +55,9 @@ class Router {
     int row = -1;
     const char* name = "unknown";
     const char* allow = "";  // the route's methods: "GET, HEAD, POST"
-    std::string parameter;   // raw, still percent-encoded
+    // From the normalised path: escapes of reserved characters and of
+    // bytes that are not ASCII are still there.
+    std::string parameter;
   };
 
   // Aborts on a malformed pattern: the table is part of the program.
@@ -54,6 +66,7 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
+  // `raw_path` as the client sent it, still percent-encoded.
   Match Find(const std::string& raw_path, const std::string& method) const;
 
   // Route names by route number; [kNoRoute] is "unknown".
@@ -73,9 +86,12 @@ class Router {
 
   bool Matches(const Route& route, const std::string& path,
                std::string* parameter) const;
+  // The path routes are matched against; false when it names no route.
+  bool Normalise(const std::string& raw_path, std::string* path) const;
 
   std::vector<Route> routes_;  // fixed routes first, then parameter routes
   std::vector<std::string> names_;
+  std::vector<std::string> mounts_;  // the mounts but the root
 };
 
 }  // namespace tokend

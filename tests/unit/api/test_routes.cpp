@@ -1,7 +1,7 @@
 // Unit tests for the endpoint table and the router built from it
 // (endpoints.h, router.h): which paths reach which route, what each route
 // allows, which handler serves each row, and that path parameters are
-// handed over raw.
+// handed over still encoded (but for unreserved characters).
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -75,6 +75,9 @@ class RouterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testEveryRowIsServedByItsOwnPathAndMethod);
   CPPUNIT_TEST(testRowsNameTheirHandlersAndAccess);
   CPPUNIT_TEST(testHeadIsServedWhereverGetIsButWhereGetCreates);
+  CPPUNIT_TEST(testNormalisedPathsReachTheirRoutes);
+  CPPUNIT_TEST(testNoPathLeavesTheBasePathOrReachesMetricsThroughDots);
+  CPPUNIT_TEST(testATokenInThePathIsHandedOverExactly);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -429,6 +432,61 @@ class RouterTest : public CppUnit::TestFixture {
     // Nowhere else: HEAD follows GET, never POST, PUT or DELETE.
     CPPUNIT_ASSERT_EQUAL(-1, EndpointRouter().Find(kBase + "/user/spaces/join", "HEAD").row);
     CPPUNIT_ASSERT_EQUAL(-1, EndpointRouter().Find(kBase + "/user/client_tokens/t", "HEAD").row);
+  }
+
+  void testNormalisedPathsReachTheirRoutes() {
+    ASSERT_ROUTE("/user", kBase + "/%75ser");
+    ASSERT_ROUTE("/user", kBase + "/%75%73%65%72");
+    ASSERT_ROUTE("/user", "/%61pi/v3/onezone/user");
+    ASSERT_ROUTE("/user/client_tokens", kBase + "/user/client%5Ftokens");
+    ASSERT_ROUTE("/user", kBase + "/./user");
+    ASSERT_ROUTE("/user", kBase + "/user/.");
+    ASSERT_ROUTE("/user", kBase + "/user/client_tokens/..");
+    ASSERT_ROUTE("/user", kBase + "/spaces/x/../../user");
+    ASSERT_ROUTE("/user", kBase + "/x/%2E%2E/user");
+    ASSERT_ROUTE("/user/spaces/default", kBase + "/user/spaces/./default");
+    ASSERT_ROUTE("/health", kBase + "/h%65alth");
+    ASSERT_ROUTE("/metrics", "/%6Detrics");
+    // Still not: encoded slashes, double encoding, bytes that are not
+    // ASCII, case.
+    ASSERT_ROUTE("unknown", kBase + "/user%2Fclient_tokens");
+    ASSERT_ROUTE("unknown", kBase + "/%2575ser");
+    ASSERT_ROUTE("unknown", kBase + "/user/%c0%ae%c0%ae/user");
+    ASSERT_ROUTE("unknown", kBase + "/%55ser");
+    ASSERT_ROUTE("unknown", kBase + "//user");
+  }
+
+  void testNoPathLeavesTheBasePathOrReachesMetricsThroughDots() {
+    for (const std::string& path :
+         {kBase + "/../../../metrics", kBase + "/../onezone/user",
+          kBase + "/..", kBase + "/%2e%2e/%2e%2e/%2e%2e/metrics",
+          kBase + "/user/../../onezone/user", std::string("/metrics/."),
+          std::string("/x/../metrics"), std::string("/metrics/../metrics"),
+          std::string("/metrics/../api/v3/onezone/user"),
+          std::string("/api/v3/x/../onezone/user"), std::string("/../metrics"),
+          kBase + "/../../v3/onezone/health"}) {
+      ASSERT_ROUTE("unknown", path);
+    }
+  }
+
+  void testATokenInThePathIsHandedOverExactly() {
+    // Base64url, Onezone's escaping, standard base64 encoded or not.
+    for (const std::string& token :
+         {std::string("MDAxNWxvY2F00aW9uIG9uZXpvbmUK-_x"),
+          std::string("MDAx%2Bab%2F%3D%3D"), std::string("MDAx+ab/cd=="),
+          std::string("a.b"), std::string("..a")}) {
+      Router::Match match =
+          EndpointRouter().Find(kBase + "/user/client_tokens/" + token, "DELETE");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(token, std::string("/user/client_tokens/{token}"),
+                                   Describe(match.route));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(token, token, match.parameter);
+    }
+    // An encoded unreserved character arrives decoded, which the handler's
+    // percent-decoding would have made of it anyway.
+    CPPUNIT_ASSERT_EQUAL(std::string("MDAx-_~"),
+                         EndpointRouter()
+                             .Find(kBase + "/user/client_tokens/MDAx%2D%5F%7E", "DELETE")
+                             .parameter);
   }
 
   // The rows name the handlers the endpoints document (spot checks of the

@@ -22,6 +22,7 @@ const std::vector<RouteRow> kRows = {
     {"/base", "/things/{id}/parts", "GET"},   // row 6
     {"", "/ping", "GET"},                     // row 7
     {"/base", "/make", "GET", false},         // row 8: creates on GET
+    {"/base/deeper", "/x/{rest*}", "GET"},    // row 9
 };
 
 class RouterTest : public CppUnit::TestFixture {
@@ -36,6 +37,11 @@ class RouterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAnEmptyTableFindsNothing);
   CPPUNIT_TEST(testAGetRowServesHeadUnlessItSaysNot);
   CPPUNIT_TEST(testARowOfItsOwnServesHeadWhenGetDoesNot);
+  CPPUNIT_TEST(testEncodedUnreservedCharactersAreDecoded);
+  CPPUNIT_TEST(testOtherEscapesStayAsSent);
+  CPPUNIT_TEST(testDotSegmentsAreRemovedBelowAMount);
+  CPPUNIT_TEST(testDotSegmentsNeverClimbAboveTheMount);
+  CPPUNIT_TEST(testDotSegmentsAtTheRootNameNoRoute);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -43,7 +49,7 @@ class RouterTest : public CppUnit::TestFixture {
     Router router(kRows);
     const std::vector<std::string> expected = {
         "unknown", "/things/{id}", "/things/new", "/things",
-        "/files/{path}", "/things/{id}/parts", "/ping", "/make"};
+        "/files/{path}", "/things/{id}/parts", "/ping", "/make", "/x/{rest}"};
     CPPUNIT_ASSERT(expected == router.route_names());
     CPPUNIT_ASSERT_EQUAL(3, router.Find("/base/things", "GET").route);
     CPPUNIT_ASSERT_EQUAL(1, router.Find("/base/things/7", "GET").route);
@@ -147,6 +153,83 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1, own_head.Find("/p", "HEAD").row);
     CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"),
                          std::string(own_head.Find("/p", "PUT").allow));
+  }
+
+  void testEncodedUnreservedCharactersAreDecoded() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/%74hings", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/%62%61%73%65/things", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(1, router.Find("/base/things/n%65%77", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(7, router.Find("/%70ing", "GET").row);
+    // Either case of hex digit; every unreserved character.
+    Router::Match id = router.Find("/base/things/%41%7a%2D%2e%5F%7E%30", "GET");
+    CPPUNIT_ASSERT_EQUAL(0, id.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("Az-._~0"), id.parameter);
+    // One level only: %25 is '%', which is not unreserved.
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/%2574hings", "GET").route);
+  }
+
+  void testOtherEscapesStayAsSent() {
+    Router router(kRows);
+    // An encoded slash is no separator.
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base%2Fthings", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/things%2fnew", "GET").route);
+    Router::Match id = router.Find("/base/things/a%2Fb%2B%3D%00%zz%", "GET");
+    CPPUNIT_ASSERT_EQUAL(0, id.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("a%2Fb%2B%3D%00%zz%"), id.parameter);
+    // Not ASCII: stays encoded.
+    CPPUNIT_ASSERT_EQUAL(std::string("%C3%A9"),
+                         router.Find("/base/things/%C3%A9", "GET").parameter);
+  }
+
+  void testDotSegmentsAreRemovedBelowAMount() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/./things", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/x/../things", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/things/new/..", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/things/.", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/a/b/../../things", "GET").row);
+    // Encoded dots are dots (decoded first, RFC 3986 6.2.2).
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/x/%2E%2e/things", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/%2E/things", "GET").row);
+    // Only whole segments: "..." and ".x" are names.
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/.../things", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(0, router.Find("/base/things/.x", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(std::string("..x"),
+                         router.Find("/base/things/..x", "GET").parameter);
+    // A rest parameter is taken after the dots are gone.
+    Router::Match file = router.Find("/base/files/a/../b/./c", "GET");
+    CPPUNIT_ASSERT_EQUAL(5, file.row);
+    CPPUNIT_ASSERT_EQUAL(std::string("b/c"), file.parameter);
+    // Empty segments are kept (RFC 3986 has no merging of slashes).
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base//things/.", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(4, router.Find("/base/things//..", "GET").row);
+  }
+
+  void testDotSegmentsNeverClimbAboveTheMount() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/../ping", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/../base/things", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/x/../../ping", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/%2e%2E/ping", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/base/..", "GET").route);
+    // The longest mount is the floor: /base/deeper's routes cannot be left
+    // for /base's.
+    CPPUNIT_ASSERT_EQUAL(9, router.Find("/base/deeper/x/a/../b", "GET").row);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute,
+                         router.Find("/base/deeper/../things", "GET").route);
+    // A mount ends at a segment boundary.
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/basex/../base/things", "GET").route);
+  }
+
+  void testDotSegmentsAtTheRootNameNoRoute() {
+    Router router(kRows);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/x/../ping", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/ping/.", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/./ping", "GET").route);
+    // ...nor any route below a mount reached through them.
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/ping/../base/things", "GET").route);
+    CPPUNIT_ASSERT_EQUAL(Router::kNoRoute, router.Find("/../base/things", "GET").route);
   }
 };
 
