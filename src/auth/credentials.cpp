@@ -7,8 +7,9 @@ namespace tokend {
 
 namespace {
 
-// "Bearer abc" -> "abc" when `header` starts with `scheme` (any case); a
-// bare "Bearer" gives "" (an empty, hence bad, token).
+// "Bearer abc" -> "abc" when `header` starts with `scheme` (any case) and
+// one or more spaces (RFC 9110 11.4: 1*SP; a tab is not one, as for
+// nginx); a bare "Bearer" gives "" (an empty, hence bad, token).
 bool StripScheme(const std::string& header, const std::string& scheme,
                  std::string* rest) {
   if (header.size() < scheme.size()) return false;
@@ -18,7 +19,8 @@ bool StripScheme(const std::string& header, const std::string& scheme,
       return false;
     }
   }
-  *rest = header.size() > scheme.size() ? header.substr(scheme.size() + 1) : "";
+  size_t start = header.find_first_not_of(' ', scheme.size());
+  *rest = start == std::string::npos ? "" : header.substr(start);
   return true;
 }
 

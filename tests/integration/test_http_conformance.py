@@ -254,3 +254,21 @@ def test_a_token_in_the_delete_path_is_found_exactly_in_any_spelling(ctx):
         check(token not in _token_list(ctx, auth), "%s: still listed" % path)
     for text in sent:
         _expect_not_logged(ctx, text)
+
+
+# --- Basic -------------------------------------------------------------------
+
+
+def test_basic_credentials_may_follow_several_spaces(ctx):
+    _user(ctx)
+    name, password = ctx.basic(USER)
+    encoded = base64.b64encode(("%s:%s" % (name, password)).encode()).decode()
+    for spaces in (" ", "  ", "     "):
+        response = ctx.stack.curl("GET", API + "/user", headers=[
+            "Authorization: Basic" + spaces + encoded])
+        expect_status(response, 200)
+        check_equal(response.json().get("name"), USER, repr(spaces))
+    # RFC 9110: 1*SP; a tab is not a space (nginx's own auth_basic agrees).
+    response = ctx.stack.curl("GET", API + "/user", headers=[
+        "Authorization: Basic\t" + encoded])
+    expect_status(response, 401)

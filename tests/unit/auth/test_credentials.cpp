@@ -37,6 +37,8 @@ class CredentialsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAnyTokenWinsOverBasic);
   CPPUNIT_TEST(testSchemesAreCaseInsensitiveAndNeedASpace);
   CPPUNIT_TEST(testAnotherSchemeIsUnsupported);
+  CPPUNIT_TEST(testAnyNumberOfSpacesFollowsTheScheme);
+  CPPUNIT_TEST(testATabIsNoSpace);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -81,6 +83,23 @@ class CredentialsTest : public CppUnit::TestFixture {
     // ...unless a token header says who is calling.
     AssertCredentials(Kind::kToken, "m",
                        {{"authorization", "Digest x"}, {"macaroon", "m"}});
+  }
+
+  // RFC 9110 11.4: credentials = auth-scheme [ 1*SP ( token68 / ... ) ].
+  void testAnyNumberOfSpacesFollowsTheScheme() {
+    AssertCredentials(Kind::kBasic, "YTpi", {{"authorization", "Basic  YTpi"}});
+    AssertCredentials(Kind::kBasic, "YTpi", {{"authorization", "basic     YTpi"}});
+    AssertCredentials(Kind::kToken, "t", {{"authorization", "Bearer   t"}});
+    // Only spaces: an empty, hence bad, token or password.
+    AssertCredentials(Kind::kToken, "", {{"authorization", "Bearer   "}});
+    AssertCredentials(Kind::kBasic, "", {{"authorization", "Basic  "}});
+  }
+
+  void testATabIsNoSpace() {
+    AssertCredentials(Kind::kUnsupported, "", {{"authorization", "Basic\tYTpi"}});
+    AssertCredentials(Kind::kUnsupported, "", {{"authorization", "Bearer\tt"}});
+    // What follows the spaces is handed on as it is.
+    AssertCredentials(Kind::kBasic, "\tYTpi", {{"authorization", "Basic \tYTpi"}});
   }
 };
 
