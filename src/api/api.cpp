@@ -50,6 +50,12 @@ Outcome Api::Dispatch(const Request& request) {
   redis_->DropPrefetched();
   Router::Match match = EndpointRouter().Find(request.path, request.method);
   Outcome outcome = BlankOutcome(request, match);
+  if (request.headers_too_large) {
+    outcome.Fail(Status(Code::kRequestHeaderTooLarge,
+                        "A request header, or all of them together, is larger "
+                        "than the server accepts."));
+    return outcome;
+  }
   if (match.route == Router::kNoRoute) {
     outcome.Fail(Status(Code::kNotFound, "The resource could not be found."));
     return outcome;

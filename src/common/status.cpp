@@ -34,6 +34,7 @@ constexpr CodeInfo kCodeTable[] = {
     {Code::kBadValueName, "badValueName"},
     {Code::kMissingRequiredValue, "missingRequiredValue"},
     {Code::kPayloadTooLarge, "payloadTooLarge"},
+    {Code::kRequestHeaderTooLarge, "requestHeaderTooLarge"},
     {Code::kTooManyRequests, "tooManyRequests"},
     {Code::kHashingLaneNeeded, "hashingLaneNeeded"},
     {Code::kServiceUnavailable, "serviceUnavailable"},

@@ -33,6 +33,7 @@ constexpr struct {
     {Code::kBadValueName, 400},
     {Code::kMissingRequiredValue, 400},
     {Code::kPayloadTooLarge, 413},
+    {Code::kRequestHeaderTooLarge, 431},
     {Code::kTooManyRequests, 429},
     {Code::kHashingLaneNeeded, 500},
     {Code::kServiceUnavailable, 503},
@@ -71,6 +72,7 @@ const char* ReasonPhrase(int status) {
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Unknown";

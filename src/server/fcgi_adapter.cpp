@@ -45,6 +45,7 @@ Request RequestFromParams(const char* const* params,
   if (question != std::string::npos) request.query = uri.substr(question + 1);
   request.remote_addr = Param(params, "REMOTE_ADDR").substr(0, 64);
   request.request_id = Param(params, "REQUEST_ID").substr(0, 64);
+  request.headers_too_large = Param(params, "HEADERS_TOO_LARGE") == "1";
 
   for (const char* const* entry = params; entry && *entry; ++entry) {
     if (std::strncmp(*entry, "HTTP_", 5) != 0) continue;

@@ -272,3 +272,62 @@ def test_basic_credentials_may_follow_several_spaces(ctx):
     response = ctx.stack.curl("GET", API + "/user", headers=[
         "Authorization: Basic\t" + encoded])
     expect_status(response, 401)
+
+
+# --- status lines ------------------------------------------------------------
+
+
+def test_every_status_line_has_a_reason_phrase(ctx):
+    auth, _ = _user(ctx)
+    json = ["Content-Type: application/json"]
+    seen = {}
+
+    def send(method, path, headers=(), body=None, extra=(), expected=None):
+        line, response = _exchange(ctx, method, path, list(headers), body, extra)
+        if expected is not None:
+            expect_status(response, expected)
+        check(STATUS_LINE.match(line), "%s %s: status line %r"
+              % (method, path[:60], line))
+        seen.setdefault(response.status, line)
+        return response
+
+    send("GET", API + "/user", auth, expected=200)
+    created = send("POST", API + "/user/spaces", auth + json,
+                   b'{"name": "conformance"}', expected=201)
+    space = created.json()["spaceId"]
+    invite = send("POST", API + "/spaces/%s/users/token" % space, auth,
+                  expected=200).json()["token"]
+    send("POST", API + "/user/spaces/join", auth + json,
+         ('{"token": "%s"}' % invite).encode(), expected=409)
+    send("DELETE", API + "/user/spaces/" + space, auth, expected=204)
+    send("POST", API + "/user/client_tokens", auth + json, b"{", expected=400)
+    send("GET", API + "/user", expected=401)
+    send("GET", API + "/nothing", expected=404)
+    send("PATCH", API + "/user", auth, expected=405)
+    send("POST", API + "/user/client_tokens", auth + json,
+         b'{"pad": "' + b"a" * (65 * 1024) + b'"}', expected=413)
+    # nginx's own.
+    send("GET", API + "/user", ["Host:"], expected=400)
+    send("GET", "/metrics", extra=["--interface", "127.0.0.2"], expected=403)
+    send("GET", "/_onezone_tokend_error/503", expected=404)
+    send("TRACE", API + "/user", expected=405)
+    send("GET", API + "/" + "a" * 17 * 1024, expected=414)
+    send("GET", API + "/user", ["X-Pad: " + "a" * 17 * 1024], expected=431)
+    send("POST", API + "/user/client_tokens", ["Transfer-Encoding: gzip"],
+         b"x", expected=501)
+    check_equal(sorted(seen), [200, 201, 204, 400, 401, 403, 404, 405, 409, 413,
+                               414, 431, 501], "statuses seen")
+    check_equal(seen[431], "HTTP/1.1 431 Request Header Fields Too Large",
+                "431's status line")
+
+
+def test_an_oversized_header_is_refused_whatever_the_path_and_method(ctx):
+    auth, _ = _user(ctx)
+    pad = "X-Pad: " + "a" * 17 * 1024
+    for method, path in (("GET", API + "/nothing"), ("DELETE", API + "/user"),
+                         ("POST", API + "/user/client_tokens"),
+                         ("TRACE", API + "/user")):
+        line, response = _exchange(ctx, method, path, auth + [pad])
+        expect_error(response, 431, "requestHeaderTooLarge", harness.ANY)
+        check_equal(line, "HTTP/1.1 431 Request Header Fields Too Large",
+                    "%s %s" % (method, path))

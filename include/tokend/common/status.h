@@ -39,6 +39,7 @@ enum class Code {
   kBadValueName,          // a name that breaks the naming rules
   kMissingRequiredValue,
   kPayloadTooLarge,
+  kRequestHeaderTooLarge,  // nginx refused the headers and asks for the answer
   kTooManyRequests,
   // Server side (5xx).
   // Not an answer: the request needs a slow password hash, which a worker's

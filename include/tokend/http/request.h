@@ -18,6 +18,9 @@ struct Request {
   std::map<std::string, std::string> headers;
   std::string body;
   bool body_too_large = false;  // the body exceeded kMaxBodyBytes
+  // nginx refused the request's headers as too large and asks the daemon
+  // only for the answer (431, whose reason phrase nginx does not know).
+  bool headers_too_large = false;
   std::string remote_addr;
   std::string request_id;  // nginx's $request_id, for logs and error details
 

@@ -27,7 +27,8 @@ struct Response {
 // The HTTP status an error of `code` answers with (kOk: 200).
 int HttpStatusOf(Code code);
 
-// The reason phrase of an HTTP status ("Not Found").
+// The reason phrase of an HTTP status ("Not Found"); every status this
+// service answers with has its own (RFC 9110 15).
 const char* ReasonPhrase(int status);
 
 }  // namespace tokend

@@ -52,6 +52,7 @@ const ExpectedCode kExpectedCodes[] = {
     {Code::kBadValueName, 400, "badValueName"},
     {Code::kMissingRequiredValue, 400, "missingRequiredValue"},
     {Code::kPayloadTooLarge, 413, "payloadTooLarge"},
+    {Code::kRequestHeaderTooLarge, 431, "requestHeaderTooLarge"},
     {Code::kTooManyRequests, 429, "tooManyRequests"},
     {Code::kHashingLaneNeeded, 500, "hashingLaneNeeded"},
     {Code::kServiceUnavailable, 503, "serviceUnavailable"},

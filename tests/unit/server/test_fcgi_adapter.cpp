@@ -35,6 +35,7 @@ class RequestAdapterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testJoinsRepeatedHeadersInsteadOfKeepingTheLast);
   CPPUNIT_TEST(testReadsTheBodyUpToTheCapAndFlagsMore);
   CPPUNIT_TEST(testRefusesADeclaredBodyOverTheCapWithoutReadingIt);
+  CPPUNIT_TEST(testReadsNginxsWordThatTheHeadersWereTooLarge);
   CPPUNIT_TEST(testBoundedCacheStartsAfreshWhenFull);
   CPPUNIT_TEST_SUITE_END();
 
@@ -104,6 +105,14 @@ class RequestAdapterTest : public CppUnit::TestFixture {
     });
     CPPUNIT_ASSERT(request.body_too_large);
     CPPUNIT_ASSERT(!read);
+  }
+
+  void testReadsNginxsWordThatTheHeadersWereTooLarge() {
+    CPPUNIT_ASSERT(Build({"HEADERS_TOO_LARGE=1"}, "").headers_too_large);
+    CPPUNIT_ASSERT(!Build({"HEADERS_TOO_LARGE=0"}, "").headers_too_large);
+    CPPUNIT_ASSERT(!Build({}, "").headers_too_large);
+    // A client's header of that name is HTTP_HEADERS_TOO_LARGE, not it.
+    CPPUNIT_ASSERT(!Build({"HTTP_HEADERS_TOO_LARGE=1"}, "").headers_too_large);
   }
 
   void testBoundedCacheStartsAfreshWhenFull() {
