@@ -15,6 +15,24 @@ from harness import API, check, check_equal, expect_error, expect_status
 
 USER = "conformance"
 
+# The routes' methods, written out from the README's API section: what
+# Allow must say for each, in the order the daemon lists them.
+ROUTE_METHODS = [
+    (API + "/user", "GET, HEAD"),
+    (API + "/user/client_token", "GET"),
+    (API + "/user/client_tokens", "GET, HEAD, POST"),
+    (API + "/user/client_tokens/x", "DELETE"),
+    (API + "/user/spaces", "GET, HEAD, POST"),
+    (API + "/user/spaces/default", "GET, HEAD, PUT"),
+    (API + "/user/spaces/token", "GET"),
+    (API + "/user/spaces/join", "POST"),
+    (API + "/user/spaces/x", "GET, HEAD, DELETE"),
+    (API + "/spaces/x/users", "GET, HEAD"),
+    (API + "/spaces/x/users/token", "POST"),
+    (API + "/health", "GET, HEAD"),
+    ("/metrics", "GET, HEAD"),
+]
+
 STATUS_LINE = re.compile(r"^HTTP/1\.1 ([0-9]{3}) (\S.*)$")
 
 
@@ -331,3 +349,39 @@ def test_an_oversized_header_is_refused_whatever_the_path_and_method(ctx):
         expect_error(response, 431, "requestHeaderTooLarge", harness.ANY)
         check_equal(line, "HTTP/1.1 431 Request Header Fields Too Large",
                     "%s %s" % (method, path))
+
+
+# --- nginx's own 405 ---------------------------------------------------------
+
+
+def test_a_method_nginx_refuses_is_answered_with_the_routes_methods(ctx):
+    """nginx refuses TRACE and CONNECT before a location is chosen; the
+    Allow of its 405 is the route's, as the daemon's own 405 says it."""
+    auth, _ = _user(ctx)
+    for path, allow in ROUTE_METHODS:
+        for method in ("TRACE", "PATCH"):  # PATCH: the daemon's own 405
+            _, response = _exchange(ctx, method, path, auth)
+            expect_error(response, 405, "notSupported", harness.ANY)
+            check_equal(response.header("allow"), allow,
+                        "%s %s: Allow" % (method, path))
+    _, response = _exchange(ctx, "CONNECT", API + "/user/client_tokens", auth)
+    expect_error(response, 405, "notSupported", harness.ANY)
+    check_equal(response.header("allow"), "GET, HEAD, POST", "CONNECT: Allow")
+    # A path that names no route is not found, whatever the method; one
+    # that names a route once normalised has its methods.
+    _, response = _exchange(ctx, "TRACE", API + "/nothing", auth)
+    expect_error(response, 404, "notFound")
+    _, response = _exchange(ctx, "TRACE", API + "/x/../%75ser", auth)
+    check_equal(response.header("allow"), "GET, HEAD", "TRACE of /x/../%75ser")
+
+
+def test_a_refused_method_on_a_token_path_logs_no_token(ctx):
+    auth, _ = _user(ctx)
+    token = ctx.create_token(USER)
+    for method in ("TRACE", "CONNECT"):
+        _, response = _exchange(ctx, method, API + "/user/client_tokens/" + token,
+                                auth)
+        expect_error(response, 405, "notSupported", harness.ANY)
+        check_equal(response.header("allow"), "DELETE", method + ": Allow")
+    check(token in _token_list(ctx, auth), "the token is gone")
+    _expect_not_logged(ctx, token)

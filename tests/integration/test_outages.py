@@ -187,8 +187,8 @@ def test_nginx_logs_upstream_errors_but_no_token_or_password(ctx):
     request, so a path with a token goes through the site's hop, whose lines
     quote it redacted (nginx/onezone-tokend.site.conf.in). Requests with a
     live token in the DELETE path (also under /metrics from an address that
-    may not read it, with headers that nginx refuses itself, and with a
-    body over the cap), and with tokens and a
+    may not read it, with a method or headers that nginx refuses itself, and
+    with a body over the cap), and with tokens and a
     password in every credential header, meet the daemon gone, then a
     stand-in that closes each connection unanswered, then one that answers
     garbage, then one that never answers (the client gives up; nginx logs
@@ -208,7 +208,8 @@ def test_nginx_logs_upstream_errors_but_no_token_or_password(ctx):
         ("DELETE", API + "/USER/CLIENT_TOKENS/" + token,
          ["Macaroon: " + session], None),
         ("GET", "/metrics/client_tokens/" + token, [], None),
-        # nginx refuses this itself and asks the daemon for the answer.
+        # nginx refuses these itself and asks the daemon for the answer.
+        ("TRACE", delete, [], None),
         ("DELETE", delete, ["X-Pad: " + "a" * 17 * 1024], None),
         ("GET", API + "/user", ["X-Auth-Token: " + token], None),
         ("GET", API + "/user", ["Authorization: Bearer " + token], None),
