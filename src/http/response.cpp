@@ -79,4 +79,17 @@ const char* ReasonPhrase(int status) {
   }
 }
 
+std::string CgiHead(const Response& response) {
+  std::string head = "Status: " + std::to_string(response.status) + " " +
+                     ReasonPhrase(response.status) + "\r\n";
+  for (const auto& header : response.headers) {
+    head += header.first + ": " + header.second + "\r\n";
+  }
+  head += "Cache-Control: no-store\r\nPragma: no-cache\r\n";
+  if (response.status != 204) {
+    head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  }
+  return head + "\r\n";
+}
+
 }  // namespace tokend

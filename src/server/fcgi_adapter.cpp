@@ -84,15 +84,7 @@ Request ReadFcgiRequest(FCGX_Request* fcgi) {
 }
 
 void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi) {
-  std::string head = "Status: " + std::to_string(response.status) + " " +
-                     ReasonPhrase(response.status) + "\r\n";
-  for (const auto& header : response.headers) {
-    head += header.first + ": " + header.second + "\r\n";
-  }
-  if (response.status != 204) {
-    head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-  }
-  head += "\r\n";
+  std::string head = CgiHead(response);
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi->out);
   // The answer to HEAD is GET's head alone (RFC 9110 9.3.2). nginx drops
   // a body after HEAD itself, but a responder must not count on its front.

@@ -385,3 +385,53 @@ def test_a_refused_method_on_a_token_path_logs_no_token(ctx):
         check_equal(response.header("allow"), "DELETE", method + ": Allow")
     check(token in _token_list(ctx, auth), "the token is gone")
     _expect_not_logged(ctx, token)
+
+
+# --- caching -----------------------------------------------------------------
+
+
+def test_no_answer_of_the_daemon_may_be_stored_by_a_cache(ctx):
+    """X-Auth-Token, unlike Authorization, does not make a shared cache
+    keep an answer private; so every answer of the daemon, tokens, user
+    data, errors, /health and /metrics alike, says no-store."""
+    auth, basic = _user(ctx)
+    json = ["Content-Type: application/json"]
+    token = ctx.create_token(USER)
+    answers = [
+        ctx.stack.curl("POST", API + "/user/client_tokens", headers=auth + json,
+                       body=b""),
+        ctx.stack.curl("POST", API + "/user/client_tokens", headers=json,
+                       body=b"", basic=basic),
+        ctx.stack.curl("GET", API + "/user/client_token", headers=auth),
+        ctx.stack.curl("GET", API + "/user/client_tokens", headers=auth),
+        ctx.stack.curl("GET", API + "/user", headers=auth),
+        ctx.stack.curl("GET", API + "/user/spaces", headers=auth),
+        ctx.stack.curl("DELETE", API + "/user/client_tokens/" + token,
+                       headers=auth),
+        ctx.stack.curl("GET", API + "/user"),
+        ctx.stack.curl("GET", API + "/user", headers=["X-Auth-Token: x"]),
+        ctx.stack.curl("GET", API + "/nothing"),
+        ctx.stack.curl("PUT", API + "/user", headers=auth),
+        _exchange(ctx, "HEAD", API + "/user", auth)[1],
+        _exchange(ctx, "TRACE", API + "/user")[1],
+        ctx.stack.curl("GET", API + "/user", headers=["X-Pad: " + "a" * 17 * 1024]),
+        ctx.stack.curl("GET", API + "/health"),
+        ctx.stack.curl("GET", "/metrics"),
+    ]
+    for response in answers[:3]:  # the ones with a new token
+        ctx.record(response)
+    for response in answers:
+        check(response.status != 0, "%s: no answer" % response.command)
+        check_equal(response.headers.get("cache-control"), ["no-store"],
+                    "%s (%d): Cache-Control" % (response.command[:100],
+                                                response.status))
+        check_equal(response.headers.get("pragma"), ["no-cache"],
+                    "%s (%d): Pragma" % (response.command[:100], response.status))
+    # ...and /health and /metrics still serve their readers.
+    health, metrics = answers[-2], answers[-1]
+    expect_status(health, 200)
+    check_equal(health.json(), {"status": "ok"}, "health")
+    expect_status(metrics, 200)
+    check((metrics.header("content-type") or "").startswith("text/plain"),
+          "metrics Content-Type")
+    check(b"onezone_tokend_requests_total" in metrics.body, "metrics body")

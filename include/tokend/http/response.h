@@ -31,4 +31,12 @@ int HttpStatusOf(Code code);
 // service answers with has its own (RFC 9110 15).
 const char* ReasonPhrase(int status);
 
+// The head of `response` as a FastCGI responder writes it: "Status: 200
+// OK", its headers, Content-Length (but for 204), then an empty line. Every
+// answer also gets "Cache-Control: no-store" and "Pragma: no-cache" (for
+// HTTP/1.0 caches): most carry a token or a user's data, and a shared
+// cache does not know that X-Auth-Token, unlike Authorization, makes a
+// response private. A HEAD answer is this head alone.
+std::string CgiHead(const Response& response);
+
 }  // namespace tokend

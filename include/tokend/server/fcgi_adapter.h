@@ -24,8 +24,8 @@ Request ReadFcgiRequest(FCGX_Request* fcgi);
 Request RequestFromParams(const char* const* params,
                           const std::function<int(char*, int)>& read_body);
 
-// Writes status line, headers and body to the request's output stream; no
-// body for a HEAD request.
+// Writes the head (CgiHead) and the body to the request's output stream;
+// no body for a HEAD request.
 void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi);
 
 }  // namespace tokend
