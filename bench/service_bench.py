@@ -330,9 +330,17 @@ class Stack:
         pid = read_pid(os.path.join(self.state, "tokend.pid"))
         return children_of(pid) if pid else []
 
+    def redis_cli(self, *args):
+        """(argv, env) of redis-cli as the stack's Redis administrator
+        (scripts/stack; Redis's default user is off), the password in the
+        environment, where ps does not show it."""
+        with open(os.path.join(self.state, "redis-admin.password")) as f:
+            env = dict(os.environ, REDISCLI_AUTH=f.read().strip())
+        return ["redis-cli", "--user", "stack-admin", "-s", self.redis_sock] + list(args), env
+
     def redis(self, *args, timeout=COMMAND_TIMEOUT):
-        return run(["redis-cli", "-s", self.redis_sock] + list(args),
-                   timeout=timeout).stdout
+        argv, env = self.redis_cli(*args)
+        return run(argv, timeout=timeout, env=env).stdout
 
     def redis_info(self, section):
         info = {}
@@ -804,7 +812,8 @@ def preload(stack, first_user, users, per_user):
         return "".join(parts)
 
     sample_key = None
-    pipe = subprocess.Popen(["redis-cli", "-s", stack.redis_sock, "--pipe"],
+    argv, env = stack.redis_cli("--pipe")
+    pipe = subprocess.Popen(argv, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
@@ -909,7 +918,8 @@ class Creators:
     def stored(self):
         """Live-token list sizes of the users, in order."""
         commands = "".join("ZCARD oz:{%s}:tokens\n" % uid for _, uid in self.users)
-        out = run(["redis-cli", "-s", self.stack.redis_sock], stdin_text=commands).stdout
+        argv, env = self.stack.redis_cli()
+        out = run(argv, stdin_text=commands, env=env).stdout
         counts = [int(x) for x in out.split()]
         if len(counts) != len(self.users):
             raise BenchFailure("ZCARD answered %d counts for %d users"
@@ -1157,7 +1167,8 @@ def main():
         # Rewrite the AOF now, so that no automatic rewrite (fork, disk
         # writes) starts during the measurements.
         wait_for_aof_rewrite(full)
-        run(["redis-cli", "-s", full.redis_sock, "bgrewriteaof"], check=False)
+        argv, env = full.redis_cli("bgrewriteaof")
+        run(argv, check=False, env=env)
         time.sleep(0.5)
         wait_for_aof_rewrite(full)
     dbsize = int(full.redis("dbsize").strip())

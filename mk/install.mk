@@ -23,7 +23,8 @@
 # enablement links onezone-tokend-setup made (nginx's sites-enabled link,
 # the units' .wants links), because they would point at files that are gone
 # and keep nginx or the boot from working. The host's state stays: the
-# master secret, the certificate, the user and the Redis data.
+# master secret, the certificate, the user, the Redis password and ACL file
+# (setup writes them) and the Redis data.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -32,6 +33,8 @@ INSTALL ?= install
 bindir  := $(PREFIX)/bin
 sbindir := $(PREFIX)/sbin
 docdir  := $(PREFIX)/share/doc/onezone-tokend
+# What onezone-tokend-setup reads: the Redis ACL rule it renders.
+datadir := $(PREFIX)/share/onezone-tokend
 
 # System locations, independent of PREFIX (see above).
 confdir      := /etc/onezone-tokend
@@ -47,6 +50,10 @@ wantsdir     := /etc/systemd/system/multi-user.target.wants
 SYSTEM_FASTCGI := unix:/run/onezone-tokend/fcgi.sock
 SYSTEM_REDIS   := unix:/run/redis-onezone-tokend/redis-server.sock
 SYSTEM_SECRET  := /var/lib/onezone-tokend/master.key
+# The Redis user the daemon logs in as, and its password (made by
+# onezone-tokend-setup, with the instance's ACL file).
+SYSTEM_REDIS_USER     := onezone-tokend
+SYSTEM_REDIS_PASSWORD := $(confdir)/redis.password
 SYSTEM_CERT    := $(confdir)/tls/cert.pem
 SYSTEM_KEY     := $(confdir)/tls/key.pem
 SYSTEM_LISTEN  := 8443
@@ -82,10 +89,14 @@ define render_system_config
 	   sed -e 's|^listen = .*|listen = $(SYSTEM_FASTCGI)|' \
 	       -e 's|^socket_mode = .*|socket_mode = 0660|' \
 	       -e 's|^redis = .*|redis = $(SYSTEM_REDIS)|' \
+	       -e 's|^redis_user =.*|redis_user = $(SYSTEM_REDIS_USER)|' \
+	       -e 's|^redis_password_file =.*|redis_password_file = $(SYSTEM_REDIS_PASSWORD)|' \
 	       -e 's|^master_secret_file = .*|master_secret_file = $(SYSTEM_SECRET)|' \
 	       config/onezone-tokend.conf.example; } >$(STAGE)/onezone-tokend.conf.tmp
 	@for line in 'listen = $(SYSTEM_FASTCGI)' 'socket_mode = 0660' \
-	             'redis = $(SYSTEM_REDIS)' 'master_secret_file = $(SYSTEM_SECRET)'; do \
+	             'redis = $(SYSTEM_REDIS)' 'redis_user = $(SYSTEM_REDIS_USER)' \
+	             'redis_password_file = $(SYSTEM_REDIS_PASSWORD)' \
+	             'master_secret_file = $(SYSTEM_SECRET)'; do \
 	  grep -qxF "$$line" $(STAGE)/onezone-tokend.conf.tmp || { \
 	    echo "cannot set '$$line' in the system config (has the example's format changed?)" >&2; \
 	    rm -f $(STAGE)/onezone-tokend.conf.tmp; exit 1; }; \
@@ -103,12 +114,13 @@ install: $(DAEMON) $(ADMIN)
 	$(call render_system_config)
 	$(call render,nginx/onezone-tokend.site.conf.in,$(STAGE)/onezone-tokend.site,$(SITE_SED))
 	$(call render,systemd/onezone-tokend.service,$(STAGE)/onezone-tokend.service,$(UNIT_SED))
-	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(docdir) \
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(docdir) $(DESTDIR)$(datadir) \
 	  $(DESTDIR)$(confdir) $(DESTDIR)$(nginxsites) $(DESTDIR)$(redisconfdir) \
 	  $(DESTDIR)$(unitdir)
 	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(bindir)/onezone-tokend
 	$(INSTALL) -m 0755 $(ADMIN) $(DESTDIR)$(bindir)/onezone-admin
 	$(INSTALL) -m 0755 scripts/setup-host $(DESTDIR)$(sbindir)/onezone-tokend-setup
+	$(INSTALL) -m 0644 config/redis-users.acl.in $(DESTDIR)$(datadir)/redis-users.acl.in
 	$(INSTALL) -m 0644 config/onezone-tokend.conf.example \
 	  $(DESTDIR)$(confdir)/onezone-tokend.conf.example
 	@if [ -e $(DESTDIR)$(confdir)/onezone-tokend.conf ]; then \
@@ -128,6 +140,7 @@ uninstall:
 	$(call render_system_config)
 	rm -f $(DESTDIR)$(bindir)/onezone-tokend $(DESTDIR)$(bindir)/onezone-admin \
 	  $(DESTDIR)$(sbindir)/onezone-tokend-setup \
+	  $(DESTDIR)$(datadir)/redis-users.acl.in \
 	  $(DESTDIR)$(confdir)/onezone-tokend.conf.example \
 	  $(DESTDIR)$(nginxsites)/onezone-tokend \
 	  $(DESTDIR)$(unitdir)/onezone-tokend.service \
@@ -152,8 +165,8 @@ uninstall:
 	    esac; \
 	  fi; \
 	done
-	-@rmdir $(DESTDIR)$(docdir) $(DESTDIR)$(confdir) 2>/dev/null || true
+	-@rmdir $(DESTDIR)$(docdir) $(DESTDIR)$(datadir) $(DESTDIR)$(confdir) 2>/dev/null || true
 	@if [ -d $(DESTDIR)$(confdir) ]; then \
-	  echo "kept $(DESTDIR)$(confdir) (host state: certificate, edited config)"; fi
+	  echo "kept $(DESTDIR)$(confdir) (host state: certificate, Redis password, edited config)"; fi
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 	  echo "now run: systemctl daemon-reload (and stop onezone-tokend and redis-server@onezone-tokend if they run)"; fi

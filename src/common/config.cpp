@@ -1,14 +1,19 @@
 // Config file reading: one table of keys with their bounds (see config.h).
 #include "tokend/common/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <vector>
 
+#include "tokend/common/crypto.h"
 #include "tokend/common/limits.h"
 #include "tokend/common/text.h"
 
@@ -88,6 +93,95 @@ KeySpec PathKey(const char* key, std::string Config::*field) {
           }};
 }
 
+// Printable ASCII without spaces: what a Redis ACL user name or password
+// may hold here (Redis's ACL syntax splits at spaces).
+bool IsPrintableWord(const std::string& text) {
+  for (char c : text) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+KeySpec RedisUserKey(const char* key) {
+  return {key, [](Config* config, const std::string& value,
+                  const std::string&) -> std::string {
+            if (value.size() > kMaxRedisUserBytes || !IsPrintableWord(value)) {
+              return "expected at most " + std::to_string(kMaxRedisUserBytes) +
+                     " printable ASCII characters without spaces";
+            }
+            config->redis_user = value;
+            return "";
+          }};
+}
+
+// A path that may be empty (none).
+KeySpec OptionalPathKey(const char* key, std::string Config::*field) {
+  return {key, [field](Config* config, const std::string& value,
+                       const std::string& base_dir) -> std::string {
+            config->*field = ResolvePath(value, base_dir);
+            return "";
+          }};
+}
+
+// Reads the Redis password from config->redis_password_file. The file must
+// be a regular file of this process's user that no one else may read or
+// write (it opens the store to whoever reads it). Its one line is the
+// password; a trailing newline is dropped.
+Status ReadRedisPassword(Config* config) {
+  const std::string& path = config->redis_password_file;
+  // O_NONBLOCK: a FIFO named here must not hang the start (it is refused
+  // as not a regular file below).
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    return Status(Code::kInternal, "redis_password_file " + path +
+                                       " cannot be opened: " + std::strerror(errno));
+  }
+  struct stat info;
+  std::string problem;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    problem = "is not a regular file";
+  } else if ((info.st_mode & 0077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", info.st_mode & 07777);
+    problem = std::string("has mode ") + mode +
+              "; others must not read or write it: chmod 600 it";
+  } else if (info.st_uid != geteuid()) {
+    problem = "is owned by uid " + std::to_string(info.st_uid) +
+              ", not by this program's user (uid " + std::to_string(geteuid()) +
+              "): chown it";
+  }
+  // One byte past the longest password and its newline tells "too long".
+  char buffer[kMaxRedisPasswordBytes + 2];
+  size_t size = 0;
+  while (problem.empty() && size < sizeof(buffer)) {
+    ssize_t n = read(fd, buffer + size, sizeof(buffer) - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) problem = std::string("cannot be read: ") + std::strerror(errno);
+    if (n <= 0) break;
+    size += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (problem.empty()) {
+    std::string password(buffer, size);
+    while (!password.empty() && password.back() == '\n') password.pop_back();
+    if (password.empty() || password.size() > kMaxRedisPasswordBytes ||
+        !IsPrintableWord(password)) {
+      problem = "must hold one line of 1-" +
+                std::to_string(kMaxRedisPasswordBytes) +
+                " printable ASCII characters without spaces";
+      Wipe(&password);
+    } else {
+      Wipe(&config->redis_password);
+      config->redis_password = std::move(password);
+    }
+  }
+  Wipe(buffer, sizeof(buffer));
+  if (!problem.empty()) {
+    return Status(Code::kInternal, "redis_password_file " + path + " " + problem);
+  }
+  return Status::Ok();
+}
+
 constexpr int64_t kTenYears = 10LL * 366 * 24 * 3600;
 
 // Keys earlier versions read and this one ignores, so that a config kept
@@ -107,6 +201,8 @@ const std::vector<KeySpec>& KeyTable() {
                  1, 60000),
       IntegerKey("redis_command_timeout_ms", &Config::redis_command_timeout_ms,
                  1, 60000),
+      RedisUserKey("redis_user"),
+      OptionalPathKey("redis_password_file", &Config::redis_password_file),
       PathKey("master_secret_file", &Config::master_secret_file),
       StringKey("token_location", &Config::token_location),
       IntegerKey("token_default_ttl", &Config::token_default_ttl, 1, kTenYears),
@@ -210,7 +306,15 @@ Status LoadConfig(const std::string& path, Config* config) {
     return Status(Code::kInternal,
                   path + ": token_default_ttl exceeds token_max_ttl");
   }
+  if (config->redis_user.empty() != config->redis_password_file.empty()) {
+    return Status(Code::kInternal,
+                  path + ": redis_user and redis_password_file go together");
+  }
+  Wipe(&config->redis_password);
+  if (!config->redis_password_file.empty()) return ReadRedisPassword(config);
   return Status::Ok();
 }
+
+Config::~Config() { Wipe(&redis_password); }
 
 }  // namespace tokend

@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 
 #include "tokend/common/crypto.h"
@@ -102,11 +103,33 @@ Status Unavailable() {
                 "The token store is unavailable; try again shortly.");
 }
 
+// Logs a refused login, once until one succeeds again: the user, Redis's
+// words and where to look; never the password.
+void LogLoginRefused(const std::string& user, const std::string& text,
+                     bool* logged) {
+  if (*logged) return;
+  *logged = true;
+  const std::string said = text.substr(0, 200);
+  if (user.empty()) {
+    std::fprintf(stderr,
+                 "%s: Redis requires a login (%s); set redis_user and "
+                 "redis_password_file in the config\n",
+                 program_invocation_short_name, said.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "%s: Redis refused the login as %s (%s); check redis_user "
+                 "and redis_password_file in the config\n",
+                 program_invocation_short_name, user.c_str(), said.c_str());
+  }
+}
+
 // The Status of an error reply: 503 for a transient state, else internal.
 Status ErrorReply(const std::string& text) {
   // NOSCRIPT is the normal first answer to EVALSHA (see Run), not a fault.
   if (text.rfind("NOSCRIPT", 0) != 0) CountRedisError();
-  if (IsTransientError(text)) {
+  // NOAUTH: Redis wants a login this client was not configured for (logged
+  // where it is seen): the store is unavailable, not a fault of the request.
+  if (IsTransientError(text) || text.rfind("NOAUTH", 0) == 0) {
     return Status(Code::kServiceUnavailable,
                   "The token store is unavailable; try again shortly.");
   }
@@ -117,11 +140,16 @@ Status ErrorReply(const std::string& text) {
 
 RedisClient::RedisClient(const Config& config)
     : connect_timeout_ms_(config.redis_connect_timeout_ms),
-      command_timeout_ms_(config.redis_command_timeout_ms) {
+      command_timeout_ms_(config.redis_command_timeout_ms),
+      user_(config.redis_user),
+      password_(config.redis_password) {
   ParseEndpoint(config.redis, &unix_path_, &host_, &port_);
 }
 
-RedisClient::~RedisClient() { Disconnect(); }
+RedisClient::~RedisClient() {
+  Disconnect();
+  Wipe(&password_);
+}
 
 void RedisClient::Disconnect() {
   if (context_ != nullptr) redisFree(context_);
@@ -139,6 +167,32 @@ Status RedisClient::Connect() {
     Disconnect();
     return Unavailable();
   }
+  return LogIn();
+}
+
+Status RedisClient::LogIn() {
+  if (user_.empty()) return Status::Ok();
+  std::string wire;
+  AppendResp({"AUTH", user_, password_}, &wire);
+  int sent = redisAppendFormattedCommand(context_, wire.data(), wire.size());
+  Wipe(&wire);
+  void* raw = nullptr;
+  if (sent != REDIS_OK || redisGetReply(context_, &raw) != REDIS_OK ||
+      raw == nullptr) {
+    Disconnect();
+    return Unavailable();
+  }
+  ReplyPtr reply(static_cast<redisReply*>(raw));
+  if (reply->type == REDIS_REPLY_ERROR) {
+    std::string text(reply->str, reply->len);
+    Disconnect();
+    // LOADING and the like: Redis is not ready, not refusing us.
+    if (!IsTransientError(text)) {
+      LogLoginRefused(user_, text, &login_refusal_logged_);
+    }
+    return Unavailable();
+  }
+  login_refusal_logged_ = false;
   return Status::Ok();
 }
 
@@ -183,6 +237,9 @@ Status RedisClient::PipelineOnce(const std::vector<RedisCommand>& commands,
     replies->push_back(CopyReply(reply.get()));
     if (replies->back().type == RedisReply::Type::kError && first_error.ok()) {
       first_error = ErrorReply(replies->back().text);
+      if (replies->back().text.rfind("NOAUTH", 0) == 0) {
+        LogLoginRefused(user_, replies->back().text, &login_refusal_logged_);
+      }
     }
   }
   return first_error;

@@ -22,6 +22,12 @@ import token_codec
 
 API = "/api/v3/onezone"
 CURL_TIMEOUT_SECONDS = 30
+# Redis's users in a stack (config/redis-users.acl.in, scripts/stack): its
+# default user is off; the daemon logs in as the service user, confined to
+# its commands and keys; tests log in as the stack's administrator, whom
+# only scripts/stack makes.
+REDIS_SERVICE_USER = "onezone-tokend"
+REDIS_ADMIN_USER = "stack-admin"
 
 
 class TestFailure(AssertionError):
@@ -203,10 +209,27 @@ class Stack:
         return (result.returncode, result.stdout.decode(),
                 result.stderr.decode())
 
+    def redis_password(self):
+        """The password of the daemon's Redis user (redis_password_file)."""
+        return self.read_state_file("redis.password").decode().strip()
+
+    def redis_admin_password(self):
+        return self.read_state_file("redis-admin.password").decode().strip()
+
+    def redis_cli(self, *args):
+        """(argv, env) of redis-cli as the stack's Redis administrator: the
+        password goes in the environment (REDISCLI_AUTH), where ps does not
+        show it."""
+        env = dict(os.environ, REDISCLI_AUTH=self.redis_admin_password())
+        return (["redis-cli", "--user", REDIS_ADMIN_USER, "-s",
+                 self.redis_socket] + list(args), env)
+
     def redis(self, *args):
-        """One redis-cli command on the stack's socket; raw output bytes."""
+        """One redis-cli command on the stack's socket, as its Redis
+        administrator; raw output bytes."""
+        argv, env = self.redis_cli("--raw", *args)
         result = subprocess.run(
-            ["redis-cli", "-s", self.redis_socket, "--raw"] + list(args),
+            argv, env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, timeout=30)
         check(result.returncode == 0, "redis-cli %s failed: %s"
@@ -219,8 +242,9 @@ class Stack:
         client's command, `[0 lua]` for a script's."""
         monitor_file = os.path.join(self.scratch, "monitor")
         with open(monitor_file, "wb") as out:
+            argv, env = self.redis_cli("MONITOR")
             monitor = subprocess.Popen(
-                ["redis-cli", "-s", self.redis_socket, "MONITOR"],
+                argv, env=env,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
 
         def wait_for(text, seconds, what):
@@ -309,6 +333,12 @@ class Context:
         self.session = {}        # name -> a token for authenticating requests
         self.issued = []         # every token string the service returned
         self.secret_extras = {}  # label -> bytes that must not be stored
+        for label, password in (
+                ("Redis password of %s" % REDIS_SERVICE_USER,
+                 stack.redis_password),
+                ("Redis password of %s" % REDIS_ADMIN_USER,
+                 stack.redis_admin_password)):
+            self.secret_extras[label] = password().encode()
         self.setup_problems = {}  # name -> why setup got no session token
 
     # --- users and tokens -------------------------------------------------------

@@ -33,6 +33,7 @@ import test_ipv6_limits  # noqa: E402
 import test_limits  # noqa: E402
 import test_outages  # noqa: E402
 import test_passwords  # noqa: E402
+import test_redis_acl  # noqa: E402
 import test_seeds  # noqa: E402
 import test_spaces  # noqa: E402
 import test_storage  # noqa: E402
@@ -45,7 +46,8 @@ import test_user_ids  # noqa: E402
 MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
            test_user_ids, test_confined, test_ipv6_limits,
            test_http, test_http_conformance, test_seeds, test_limits,
-           test_config, test_spaces, test_storage, test_bad_input, test_outages]
+           test_config, test_redis_acl, test_spaces, test_storage,
+           test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed
 # documents' commands only.

@@ -12,7 +12,8 @@ from harness import check, check_equal
 def _example_keys(ctx):
     path = os.path.join(ctx.stack.root, "config", "onezone-tokend.conf.example")
     with open(path) as f:
-        return set(re.findall(r"^(\w+) = ", f.read(), re.M))
+        # "key = value", or "key =" for a key whose default is empty.
+        return set(re.findall(r"^(\w+) =(?: |$)", f.read(), re.M))
 
 
 def _run(ctx, program, config, *args):

@@ -25,8 +25,12 @@ class RedisServer {
  public:
   ~RedisServer() { Stop(); }
 
-  // Starts the server and waits until it answers PING (at most 5 s).
-  void Start(const std::string& dir) {
+  // Starts the server with `extra_args` (more config, e.g. ACL users) and
+  // waits until it answers PING, logged in as `user` with `password` when
+  // given (at most 5 s).
+  void Start(const std::string& dir,
+             const std::vector<std::string>& extra_args = {},
+             const std::string& user = "", const std::string& password = "") {
     socket_ = dir + "/redis.sock";
     std::vector<std::string> args = {"redis-server",
                                      "--port",
@@ -47,6 +51,7 @@ class RedisServer {
                                      dir + "/redis.log",
                                      "--enable-debug-command",
                                      "yes"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -65,6 +70,8 @@ class RedisServer {
     config.redis = "unix:" + socket_;
     config.redis_connect_timeout_ms = 200;
     config.redis_command_timeout_ms = 500;
+    config.redis_user = user;
+    config.redis_password = password;
     RedisClient probe(config);
     const auto start = std::chrono::steady_clock::now();
     while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5.0) {

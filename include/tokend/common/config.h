@@ -2,7 +2,8 @@
 // its bounds and its default live in one table in src/common/config.cpp; the
 // shipped config/onezone-tokend.conf.example documents each of them.
 //
-// Config is a plain value; load it once, then share it read-only.
+// Config is a plain value; load it once, then share it read-only. It holds
+// the Redis password read at load, and wipes it when it goes away.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,11 @@
 namespace tokend {
 
 struct Config {
+  Config() = default;
+  Config(const Config&) = default;
+  Config& operator=(const Config&) = default;
+  ~Config();  // wipes redis_password
+
   // FastCGI endpoint: "unix:/path/to.sock" or "host:port".
   std::string listen = "unix:/run/onezone-tokend/fcgi.sock";
   // Permissions of the unix socket, so nginx's user can connect.
@@ -26,6 +32,14 @@ struct Config {
   // Bounds so that no worker hangs on a dead Redis (milliseconds).
   int redis_connect_timeout_ms = 500;
   int redis_command_timeout_ms = 2000;
+  // The Redis ACL user to log in as (AUTH right after each connect) and the
+  // file holding its password: one line, mode 0600 or stricter, owned by
+  // the user the program runs as. Both or neither; neither (the default):
+  // no AUTH, Redis's default user.
+  std::string redis_user;
+  std::string redis_password_file;
+  // The password LoadConfig read from redis_password_file. Never logged.
+  std::string redis_password;
   // File holding the master secret every token key derives from; created
   // with mode 0600 on first start.
   std::string master_secret_file = "/var/lib/onezone-tokend/master.key";
@@ -69,7 +83,9 @@ struct Config {
 
 // Reads `path` over the defaults. Unknown keys, bad values and values out of
 // bounds are errors naming the line. Relative paths are taken relative to
-// the directory of `path`.
+// the directory of `path`. Reads the Redis password from
+// redis_password_file, refusing a file others may read or write or that
+// another user owns; no error text holds any of the file's content.
 Status LoadConfig(const std::string& path, Config* config);
 
 // Splits an endpoint: "unix:/x" sets `unix_path` = "/x"; "host:port" sets

@@ -36,6 +36,10 @@ constexpr long kMaxPbkdf2Iterations = 5000000;
 // password_hash_queue; the shared table is sized for these).
 constexpr int kMaxPasswordHashConcurrency = 64;
 constexpr int kMaxPasswordHashQueue = 1024;
+// The Redis ACL user name and its password (redis_user, the content of
+// redis_password_file), in bytes.
+constexpr size_t kMaxRedisUserBytes = 128;
+constexpr size_t kMaxRedisPasswordBytes = 512;
 // A space name, in bytes.
 constexpr size_t kMaxSpaceNameBytes = 128;
 // Nesting depth of a JSON request body.

@@ -1,6 +1,8 @@
 // RedisClient: one connection to Redis with bounded connect and command
 // timeouts. A failed connection is dropped and re-opened by the next call,
-// so a worker recovers by itself when Redis comes back.
+// so a worker recovers by itself when Redis comes back. With redis_user
+// configured, every new connection logs in (AUTH user password) before it
+// carries anything else.
 //
 // Not thread-safe: one client per worker. Only src/store/redis_client.cpp sees
 // hiredis; replies are copied into owning RedisReply values.
@@ -40,8 +42,10 @@ class RedisClient {
 
   // Sends `commands` in one round trip and reads every reply in order.
   // kServiceUnavailable when Redis cannot be reached or times out (the
-  // connection is then dropped); kInternal when Redis answers a command with
-  // an error (the error text is in the description, never user data).
+  // connection is then dropped), or refuses to log us in (logged to stderr
+  // once, naming the user, never the password); kInternal when Redis
+  // answers a command with an error (the error text is in the description,
+  // never user data).
   Status Pipeline(const std::vector<RedisCommand>& commands,
                   std::vector<RedisReply>* replies);
 
@@ -70,6 +74,7 @@ class RedisClient {
                                 std::vector<RedisReply>* replies);
   RedisCommand ByHash(const RedisCommand& eval);
   Status Connect();
+  Status LogIn();
   const std::string& ScriptSha1(const std::string& script);
   void Disconnect();
 
@@ -78,6 +83,9 @@ class RedisClient {
   int port_ = 0;
   int connect_timeout_ms_;
   int command_timeout_ms_;
+  std::string user_;
+  std::string password_;  // wiped by the destructor
+  bool login_refusal_logged_ = false;  // until a login succeeds again
   redisContext* context_ = nullptr;
   bool peer_closed_ = false;  // the last failure was Redis closing on us
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1

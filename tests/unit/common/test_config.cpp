@@ -1,7 +1,8 @@
 // Unit tests for config.h: LoadConfig reads every key over the defaults,
 // refuses what it does not understand (naming the line), resolves relative
 // paths against the config file's directory; ParseEndpoint splits unix and
-// TCP endpoints.
+// TCP endpoints; reads the Redis password file only when no one else may
+// read or write it, and never quotes it in an error.
 //
 // Each test writes its files in a fresh mkdtemp directory that tearDown
 // removes.
@@ -9,6 +10,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "tokend/common/config.h"
+#include "tokend/common/limits.h"
 
 namespace tokend {
 namespace {
@@ -55,6 +58,14 @@ class ConfigTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testParsesUnixEndpoint);
   CPPUNIT_TEST(testParsesTcpEndpoint);
   CPPUNIT_TEST(testRejectsMalformedEndpoints);
+  CPPUNIT_TEST(testReadsTheRedisUserAndThePasswordFromItsFile);
+  CPPUNIT_TEST(testAcceptsTheLongestPasswordAndAFileOnlyItsOwnerMayRead);
+  CPPUNIT_TEST(testRefusesAPasswordFileWithMode0644WithoutQuotingIt);
+  CPPUNIT_TEST(testRefusesAPasswordFileThatGroupOrOthersMayReadOrWrite);
+  CPPUNIT_TEST(testRefusesAPasswordFileOwnedByAnotherUser);
+  CPPUNIT_TEST(testRefusesAMissingEmptyOrMalformedPasswordFile);
+  CPPUNIT_TEST(testRefusesARedisUserWithoutAPasswordFileAndTheReverse);
+  CPPUNIT_TEST(testRefusesARedisUserNameWithSpacesOrControlCharacters);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -410,8 +421,10 @@ class ConfigTest : public CppUnit::TestFixture {
                      std::istreambuf_iterator<char>());
     CPPUNIT_ASSERT(!text.empty());
     for (const char* key : kEveryKey) {
+      // "key = value", or "key =" for a key whose default is empty.
       CPPUNIT_ASSERT_MESSAGE(key,
-                             Contains(text, "\n" + std::string(key) + " = "));
+                             Contains(text, "\n" + std::string(key) + " = ") ||
+                                 Contains(text, "\n" + std::string(key) + " =\n"));
     }
   }
 
@@ -456,6 +469,127 @@ class ConfigTest : public CppUnit::TestFixture {
     }
   }
 
+
+  // --- the Redis user and its password file ---------------------------------
+
+  void testReadsTheRedisUserAndThePasswordFromItsFile() {
+    WritePasswordFile("redis.password", kPassword + "\n", 0600);
+    Config config;
+    Status status = Load(
+        "redis_user = onezone-tokend\nredis_password_file = redis.password\n",
+        &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(std::string("onezone-tokend"), config.redis_user);
+    CPPUNIT_ASSERT_EQUAL(dir_ + "/redis.password", config.redis_password_file);
+    CPPUNIT_ASSERT_EQUAL(kPassword, config.redis_password);
+    // An empty value is no user (the shipped example's default).
+    Config none;
+    status = Load("redis_user =\nredis_password_file =\n", &none);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT(none.redis_user.empty() && none.redis_password.empty());
+  }
+
+  void testAcceptsTheLongestPasswordAndAFileOnlyItsOwnerMayRead() {
+    const std::string longest(kMaxRedisPasswordBytes, 'p');
+    WritePasswordFile("redis.password", longest + "\n\n", 0400);
+    Config config;
+    Status status = LoadWithPasswordFile("redis.password", &config);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(longest, config.redis_password);
+  }
+
+  void testRefusesAPasswordFileWithMode0644WithoutQuotingIt() {
+    std::string path = WritePasswordFile("redis.password", kPassword + "\n", 0644);
+    Config config;
+    Status status = LoadWithPasswordFile("redis.password", &config);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT_MESSAGE(status.description(),
+                           Contains(status.description(), path) &&
+                               Contains(status.description(), "0644") &&
+                               Contains(status.description(), "chmod 600"));
+    CPPUNIT_ASSERT(!Contains(status.description(), kPassword));
+    CPPUNIT_ASSERT(config.redis_password.empty());
+  }
+
+  void testRefusesAPasswordFileThatGroupOrOthersMayReadOrWrite() {
+    for (mode_t mode : {0640, 0620, 0604, 0602, 0660, 0606, 0610, 0601}) {
+      WritePasswordFile("redis.password", kPassword + "\n", mode);
+      Config config;
+      Status status = LoadWithPasswordFile("redis.password", &config);
+      CPPUNIT_ASSERT_MESSAGE(std::to_string(mode), !status.ok());
+      CPPUNIT_ASSERT(!Contains(status.description(), kPassword));
+    }
+  }
+
+  void testRefusesAPasswordFileOwnedByAnotherUser() {
+    std::string path = WritePasswordFile("redis.password", kPassword + "\n", 0600);
+    // Only root can give a file away; elsewhere there is nothing to test.
+    if (geteuid() != 0) return;
+    CPPUNIT_ASSERT_EQUAL(0, chown(path.c_str(), 65534, 65534));
+    Config config;
+    Status status = LoadWithPasswordFile("redis.password", &config);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT_MESSAGE(status.description(),
+                           Contains(status.description(), "owned by uid 65534"));
+    CPPUNIT_ASSERT(!Contains(status.description(), kPassword));
+  }
+
+  void testRefusesAMissingEmptyOrMalformedPasswordFile() {
+    Config missing;
+    Status status = LoadWithPasswordFile("absent.password", &missing);
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT(Contains(status.description(), dir_ + "/absent.password"));
+    const std::string too_long(kMaxRedisPasswordBytes + 1, 'p');
+    for (const std::string& content :
+         {std::string(""), std::string("\n"), kPassword + " more\n",
+          kPassword + "\n" + kPassword + "\n", kPassword + "\r\n",
+          kPassword + std::string("\0x", 2), "\t" + kPassword, too_long}) {
+      WritePasswordFile("redis.password", content, 0600);
+      Config config;
+      status = LoadWithPasswordFile("redis.password", &config);
+      CPPUNIT_ASSERT_MESSAGE(content, !status.ok());
+      CPPUNIT_ASSERT_MESSAGE(status.description(),
+                             Contains(status.description(), "one line"));
+      CPPUNIT_ASSERT(!Contains(status.description(), kPassword));
+      CPPUNIT_ASSERT(config.redis_password.empty());
+    }
+    // A directory or a FIFO is no password file (and the FIFO, with no
+    // writer, must not hang the load).
+    CPPUNIT_ASSERT_EQUAL(0, mkdir((dir_ + "/folder").c_str(), 0700));
+    Config folder;
+    CPPUNIT_ASSERT(!LoadWithPasswordFile("folder", &folder).ok());
+    CPPUNIT_ASSERT_EQUAL(0, mkfifo((dir_ + "/fifo").c_str(), 0600));
+    Config fifo;
+    CPPUNIT_ASSERT(!LoadWithPasswordFile("fifo", &fifo).ok());
+  }
+
+  void testRefusesARedisUserWithoutAPasswordFileAndTheReverse() {
+    WritePasswordFile("redis.password", kPassword + "\n", 0600);
+    for (const char* text : {"redis_user = onezone-tokend\n",
+                             "redis_password_file = redis.password\n",
+                             "redis_user =\nredis_password_file = redis.password\n"}) {
+      Config config;
+      Status status = Load(text, &config);
+      CPPUNIT_ASSERT_MESSAGE(text, !status.ok());
+      CPPUNIT_ASSERT_MESSAGE(status.description(),
+                             Contains(status.description(), "go together"));
+    }
+  }
+
+  void testRefusesARedisUserNameWithSpacesOrControlCharacters() {
+    WritePasswordFile("redis.password", kPassword + "\n", 0600);
+    const std::string too_long(kMaxRedisUserBytes + 1, 'u');
+    for (const std::string& user : {std::string("two words"), std::string("tab\there"),
+                                    std::string("caf\xc3\xa9"), too_long}) {
+      Config config;
+      Status status = Load("redis_user = " + user +
+                               "\nredis_password_file = redis.password\n",
+                           &config);
+      CPPUNIT_ASSERT_MESSAGE(user, !status.ok());
+      CPPUNIT_ASSERT(Contains(status.description(), "tokend.conf:1"));
+    }
+  }
+
  private:
   // Every key of the table in src/common/config.cpp, as the daemon documents them.
   static constexpr const char* kEveryKey[] = {"listen",
@@ -464,6 +598,8 @@ class ConfigTest : public CppUnit::TestFixture {
                                               "redis",
                                               "redis_connect_timeout_ms",
                                               "redis_command_timeout_ms",
+                                              "redis_user",
+                                              "redis_password_file",
                                               "master_secret_file",
                                               "token_location",
                                               "token_default_ttl",
@@ -505,6 +641,23 @@ class ConfigTest : public CppUnit::TestFixture {
     return LoadConfig(Write("tokend.conf", text), config);
   }
 
+  // A password file with exactly `mode` (the umask would loosen nothing,
+  // but could tighten it).
+  std::string WritePasswordFile(const std::string& name,
+                                const std::string& content, mode_t mode) {
+    std::string path = Write(name, content);
+    CPPUNIT_ASSERT_EQUAL(0, chmod(path.c_str(), mode));
+    return path;
+  }
+
+  Status LoadWithPasswordFile(const std::string& name, Config* config) {
+    return Load("redis_user = onezone-tokend\nredis_password_file = " + name +
+                    "\n",
+                config);
+  }
+
+  const std::string kPassword = "Redis-pw-4c1f0e7d9a2b";
+
   static void AssertSameExceptWorkers(const Config& expected,
                                       const Config& actual) {
     CPPUNIT_ASSERT_EQUAL(expected.listen, actual.listen);
@@ -514,6 +667,10 @@ class ConfigTest : public CppUnit::TestFixture {
                          actual.redis_connect_timeout_ms);
     CPPUNIT_ASSERT_EQUAL(expected.redis_command_timeout_ms,
                          actual.redis_command_timeout_ms);
+    CPPUNIT_ASSERT_EQUAL(expected.redis_user, actual.redis_user);
+    CPPUNIT_ASSERT_EQUAL(expected.redis_password_file,
+                         actual.redis_password_file);
+    CPPUNIT_ASSERT_EQUAL(expected.redis_password, actual.redis_password);
     CPPUNIT_ASSERT_EQUAL(expected.master_secret_file,
                          actual.master_secret_file);
     CPPUNIT_ASSERT_EQUAL(expected.token_location, actual.token_location);
