@@ -102,53 +102,62 @@ Status BasicAuth::Authenticate(const std::string& credentials,
                                             now);
   // The limits guard the slow hash: a password the pool has already
   // verified costs nothing to accept, so it skips them (and a correct
-  // password is never slowed by someone else's guessing). The lane admits
-  // (counts) the attempt it is about to check; the loop only asks.
-  const bool checking = status.ok() && !verified;
-  if (checking) {
-    status = hash_claim_ != nullptr ? login_limiter_->Admit(user_id, address)
-                                    : login_limiter_->Check(user_id, address);
-  }
+  // password is never slowed by someone else's guessing). The loop only
+  // asks; the lane counts an attempt when it is about to hash it itself,
+  // so requests that wait for another worker's hash of the same password
+  // are not counted (a burst of first logins is no burst of failures).
   if (status.ok() && !verified && hash_claim_ == nullptr) {
+    status = login_limiter_->Check(user_id, address);
     // A slow hash never runs on a connection loop: the worker hands the
     // request to its hashing lane, which serves it again with a claim.
-    status = Status(Code::kHashingLaneNeeded, "a password hash is needed");
+    if (status.ok()) {
+      status = Status(Code::kHashingLaneNeeded, "a password hash is needed");
+    }
   }
   if (!status.ok()) {
     Wipe(&password);
     return status;
   }
+  bool counted = false;
   if (!verified) {
     // An unknown user takes exactly a known user's way, with the decoy for
     // the stored hash: the same single-flight wait for an identical
     // request, the same hash (no user-name oracle, also under concurrency).
     const std::string stored = found ? user.password_hash : decoy_hash_;
-    PasswordCheck result = PasswordCheck::kMismatch;
     if (password_cache_->AwaitOrClaim(name, password, stored, now)) {
       verified = found;  // another worker's hash of it just succeeded
-    } else if (!hash_claim_->RunInTurn(
-                   [&] { result = hasher_->Check(password, stored); })) {
-      password_cache_->Release(name, password, stored);
-      login_limiter_->Abandoned(user_id, address);
-      Wipe(&password);
-      return HashesTooBusy();
-    } else if (found && result == PasswordCheck::kMatch) {
-      // A PBKDF2 hash, or one with other parameters, becomes one with this
-      // configuration's (a password change meanwhile wins); the cache then
-      // remembers the new one, and those waiting on the old one's mark are
-      // released.
-      UpgradeHash(password, &user);
-      password_cache_->Remember(name, password, user.password_hash, now);
-      password_cache_->Release(name, password, stored);
-      verified = true;
     } else {
+      status = login_limiter_->Admit(user_id, address);
+      if (!status.ok()) {
+        password_cache_->Release(name, password, stored);
+        Wipe(&password);
+        return status;
+      }
+      counted = true;
+      PasswordCheck result = PasswordCheck::kMismatch;
+      if (!hash_claim_->RunInTurn(
+              [&] { result = hasher_->Check(password, stored); })) {
+        password_cache_->Release(name, password, stored);
+        login_limiter_->Abandoned(user_id, address);
+        Wipe(&password);
+        return HashesTooBusy();
+      }
+      if (found && result == PasswordCheck::kMatch) {
+        // A PBKDF2 hash, or one with other parameters, becomes one with
+        // this configuration's (a password change meanwhile wins); the
+        // cache then remembers the new one, and those waiting on the old
+        // one's mark are released.
+        UpgradeHash(password, &user);
+        password_cache_->Remember(name, password, user.password_hash, now);
+        verified = true;
+      }
       password_cache_->Release(name, password, stored);
     }
   }
   Wipe(&password);
   // A failure keeps the counts its admission took.
   if (!verified) return BadBasicCredentials();
-  if (checking) login_limiter_->Succeeded(user_id, address);
+  if (counted) login_limiter_->Succeeded(user_id, address);
   if (known == nullptr || known->password_hash != user.password_hash) {
     known_users_.Put(name, KnownUser{user.id, user.password_hash});
   }

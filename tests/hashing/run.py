@@ -128,14 +128,19 @@ def reader_token(ctx):
     return ctx.session["reader"]
 
 
+def a_hash_under_way(ctx, name):
+    """A wrong password for `name-N`, once it is seen hashing (three tries:
+    one may be answered before the hash is noticed)."""
+    for attempt in range(3):
+        request = wrong_password(ctx.stack, "%s-%d" % (name, attempt))
+        if wait_until_hashing(ctx.stack, request):
+            return request
+    check(False, "the worker was never seen hashing")
+
+
 def test_token_requests_are_answered_while_a_password_hash_runs(ctx):
     headers = ["X-Auth-Token: %s" % reader_token(ctx)]
-    for attempt in range(3):
-        request = wrong_password(ctx.stack, "nobody-%d" % attempt)
-        if wait_until_hashing(ctx.stack, request):
-            break
-    else:
-        check(False, "the worker was never seen hashing")
+    request = a_hash_under_way(ctx, "nobody")
     statuses = answered_while_hashing(
         ctx, request, lambda: ctx.stack.curl("GET", API + "/user", headers=headers))
     status, _, _ = request.result()
@@ -149,12 +154,7 @@ def test_token_requests_are_answered_while_a_password_hash_runs(ctx):
 def test_a_cached_password_is_answered_while_a_password_hash_runs(ctx):
     basic = ctx.basic("reader")
     expect_status(ctx.stack.curl("GET", API + "/user", basic=basic), 200)
-    for attempt in range(3):
-        request = wrong_password(ctx.stack, "stranger-%d" % attempt)
-        if wait_until_hashing(ctx.stack, request):
-            break
-    else:
-        check(False, "the worker was never seen hashing")
+    request = a_hash_under_way(ctx, "stranger")
     statuses = answered_while_hashing(
         ctx, request, lambda: ctx.stack.curl("GET", API + "/user", basic=basic))
     status, _, _ = request.result()

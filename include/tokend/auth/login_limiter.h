@@ -36,8 +36,9 @@ class LoginLimiter {
 
   // Whether an attempt would be refused now, without counting it (a
   // worker's connection loop asks this before handing a request to its
-  // hashing lane, which then admits it). OK or kTooManyRequests with
-  // details.retryAfter.
+  // hashing lane, which admits it only when it hashes the password itself,
+  // not when another worker's hash of it verifies it meanwhile). OK or
+  // kTooManyRequests with details.retryAfter.
   Status Check(const std::string& user_id, const std::string& remote_addr);
 
   // Admits and counts an attempt whose password is about to be checked, or
