@@ -166,11 +166,19 @@ void SpacesApi::Invite(const Caller& caller, const std::string& space_id,
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
   int64_t expires_at = NowSeconds() + config_.invite_ttl;
+  // A confined caller's invitation is confined as the caller is: it lapses
+  // with the caller's token and carries the caveats the caller's holder
+  // added, so a short copy cannot hand out a longer-lived way in.
+  if (caller.confined() && caller.expires_at < expires_at) {
+    expires_at = caller.expires_at;
+  }
   status = spaces_.AddInvitation(space_id, caller.user_id, ref.nonce, expires_at,
                                  config_.max_pending_invites_per_space);
   if (!status.ok()) return outcome->Fail(status);
   Json::Value body(Json::objectValue);
-  body["token"] = MintToken(keys_, config_.token_location, ref, expires_at);
+  body["token"] = AppendCaveats(
+      MintToken(keys_, config_.token_location, ref, expires_at),
+      caller.added_caveats);
   outcome->Succeed(200, body);
   outcome->Audit("event=invite.created user=" + caller.user_id + " space=" +
                  space_id + " token=" + TokenIdentifier(ref));

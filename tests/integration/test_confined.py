@@ -2,8 +2,9 @@
 user's token before handing the copy on; whoever holds such a copy
 (attenuated here with pymacaroons, as V1 and as V2) lists and creates only
 tokens that carry its caveats, so nothing it obtains outlives it, and a
-token it creates is stored with that bound. Basic auth and tokens as issued
-still get the exact issued strings."""
+token it creates is stored with that bound. An invitation it makes carries
+them too and lapses with it. Basic auth and tokens as issued still get the
+exact issued strings."""
 
 import time
 
@@ -13,6 +14,7 @@ import token_codec
 from harness import API, ANY, check, check_equal, expect_error, expect_status, now
 
 USER = "confined"
+GUESTS = ("confined-guest-1", "confined-guest-2")
 # Seconds the confined copies live: room for the requests made with them
 # before the deadline on a slow machine; the test then waits it out.
 CONFINED_SECONDS = 20
@@ -55,6 +57,11 @@ def _call(ctx, method, path, token, body=None):
                                        "Content-Type: application/json"])
     ctx.record(response)
     return response
+
+
+def _basic_call(ctx, name, method, path, body=None):
+    return ctx.stack.curl(method, API + path, body=body, basic=ctx.basic(name),
+                          headers=["Content-Type: application/json"])
 
 
 def _basic_list(ctx):
@@ -117,6 +124,32 @@ def test_a_confined_copy_gets_only_tokens_that_carry_its_caveats(ctx):
                   "the made token is stored without the copy's bound: %r"
                   % _caveats(stored[0]))
 
+    # An invitation a confined copy makes carries its caveats and lives no
+    # longer: one guest joins with one now, the other's is refused once the
+    # copy's deadline has passed (below).
+    for guest in GUESTS:
+        ctx.add_user(guest)
+    response = _basic_call(ctx, USER, "POST", "/user/spaces",
+                           b'{"name": "confined-space"}')
+    expect_status(response, 201)
+    space = response.json()["spaceId"]
+    invitations = []
+    for short in copies:
+        response = _call(ctx, "POST", "/spaces/%s/users/token" % space, short)
+        expect_status(response, 200)
+        invitation = response.json()["token"]
+        ctx.secret_extras["confined invitation %d" % len(invitations)] = \
+            invitation.encode()
+        caveats = _caveats(invitation)
+        check_equal(caveats[-1], confinement,
+                    "the last caveat of an invitation a confined copy made")
+        check(_deadline(caveats[0]) <= deadline,
+              "an invitation a confined copy made outlives it: %r" % caveats)
+        invitations.append(invitation)
+    response = _basic_call(ctx, GUESTS[0], "POST", "/user/spaces/join",
+                           ('{"token": "%s"}' % invitations[0]).encode())
+    expect_status(response, 201)
+
     # A confined copy deletes with what it was given.
     spare_confined = [t for t in obtained if _identifier(t) == _identifier(spare)]
     check(spare_confined, "the spare token was not listed to the copies")
@@ -142,3 +175,7 @@ def test_a_confined_copy_gets_only_tokens_that_carry_its_caveats(ctx):
     expect_error(response, 401, "unauthorized",
                  auth_error=("tokenCaveatUnverified", ANY))
     check_equal(_status(ctx, issued), 200, "the token the copies were made from")
+    response = _basic_call(ctx, GUESTS[1], "POST", "/user/spaces/join",
+                           ('{"token": "%s"}' % invitations[1]).encode())
+    expect_error(response, 400, "badValueToken",
+                 {"key": "token", "tokenError": "tokenCaveatUnverified"})
