@@ -5,6 +5,7 @@
 
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
+#include "tokend/store/user_fields.h"
 #include "tokend/store/user_id_migration.h"
 #include "tokend/store/write_guard.h"
 #include "tokend/token/token_ref.h"
@@ -55,23 +56,6 @@ end
 redis.call('HSET', KEYS[1], 'pw', ARGV[2])
 return 1
 )lua";
-
-// The user record's fields that ReadUser reads back.
-RedisCommand UserFieldsCommand(const std::string& user_id) {
-  return {"HMGET", UserKey(user_id), "name", "pw"};
-}
-
-// Fills `user` from the reply to UserFieldsCommand; false when the user
-// does not exist (or is half-made).
-bool ReadUser(const std::string& user_id, const RedisReply& fields,
-              UserRecord* user) {
-  if (fields.elements.size() != 2 || fields.elements[0].is_nil() ||
-      fields.elements[1].is_nil()) {
-    return false;
-  }
-  *user = UserRecord{user_id, fields.elements[0].text, fields.elements[1].text};
-  return true;
-}
 
 Status NoSuchUser(const std::string& name) {
   return Status(Code::kNotFound, "No user named \"" + name + "\".");
