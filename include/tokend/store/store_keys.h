@@ -14,6 +14,25 @@
 //                               ZRANGE
 //   oz:{uid}t<nonce>     string "1", EXAT the token's expiry (Unix s):
 //                               EXPIRETIME gives the expiry back
+//   oz:{uid}n<id>        hash   a named token (issue 13; id: 32 hex
+//                               digits): n name, t type ("a" access, "i"
+//                               identity), c its caveats joined by "\n"
+//                               (absent when none), m creation time (Unix
+//                               s), x custom metadata (absent when {}), r
+//                               "1" when revoked (absent otherwise);
+//                               EXPIREAT the token's expiry when it has one.
+//                               Never the token itself, nor a secret
+//   oz:{uid}:named       zset   ids of the user's named tokens, scored by
+//                               their expiry (Unix s; 9e15 for none): the
+//                               limit counts it once the expired are pruned
+//                               (ZRANGE BYSCORE), listing reads it and sorts
+//                               by the records' creation times
+//   oz:{uid}:names       hash   name -> id of the user's named tokens, for
+//                               names unique among live tokens; an entry
+//                               whose token expired blocks nothing and goes
+//                               when its id is pruned. Both index keys live
+//                               as long as the longest-lived named token
+//                               (no EXPIREAT while one never expires)
 //   oz:{uid}:spaces      set    ids of the spaces the user is in
 //   oz:{uid}:reserved    zset   places among the user's spaces that creates
 //                               and joins in progress hold, scored by when
@@ -53,9 +72,11 @@
 //                               only read to delete what it names)
 //
 // The per-token records are most of the store, so their keys are short: the
-// kind letter ("t" token, "i" invitation) follows the hash tag directly.
-// They cannot clash with the named keys, which all have ':' there, and a
-// nonce (base64url) never contains ':'. So all of one user's keys match
+// kind letter ("t" token, "n" named token, "i" invitation) follows the hash
+// tag directly.
+// They cannot clash with the keys that have names (":tokens", ":named"...),
+// which all have ':' there, and neither a nonce (base64url) nor an id (hex)
+// contains ':'. So all of one user's keys match
 // "oz:{uid}*" (not "oz:{uid}:*"), and all of a space's "oz:{s:sid}*".
 #pragma once
 
@@ -93,6 +114,16 @@ inline bool ParseTokenListMember(const std::string& member, std::string* nonce,
   }
   *nonce = member.substr(0, colon);
   return true;
+}
+inline std::string NamedTokenRecordKey(const std::string& user_id,
+                                       const std::string& id) {
+  return "oz:{" + user_id + "}n" + id;
+}
+inline std::string NamedTokenListKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:named";
+}
+inline std::string NamedTokenNamesKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:names";
 }
 inline std::string UserSpacesKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:spaces";
