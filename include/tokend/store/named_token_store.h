@@ -1,0 +1,107 @@
+// NamedTokenStore: the named tokens of each user in Redis (issue 13, the
+// Onezone 20.02 named-token API). A record holds what re-minting needs and
+// what the API shows (id, name, type, caveats, creation time, custom
+// metadata, the revoked flag), never the token string nor any secret: the
+// token is a pure function of its id, its caveats and the master secret.
+// A token with a time caveat expires with it: Redis forgets its record at
+// the expiry, and the user's index keys are pruned of it as they are met.
+// Every key is in the user's hash slot, and every write is one Lua script
+// (see store_keys.h for the layout).
+//
+// Live means: the record exists and its expiry, if any, is still ahead.
+// Names are unique among a user's live tokens; an expired token's name is
+// free again.
+//
+// Not thread-safe (uses the caller's RedisClient).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tokend/common/status.h"
+#include "tokend/store/redis_client.h"
+#include "tokend/store/user_store.h"
+
+namespace tokend {
+
+enum class NamedTokenType { kAccess, kIdentity };
+
+struct NamedTokenRecord {
+  std::string id;  // 32 lowercase hex digits
+  std::string name;
+  NamedTokenType type = NamedTokenType::kAccess;
+  std::vector<std::string> caveats;  // as minted, in order
+  int64_t created_at = 0;            // Unix s
+  std::string custom_metadata;       // a JSON object's text; "" for {}
+  bool revoked = false;
+  int64_t expires_at = 0;  // earliest time caveat; 0: none
+};
+
+// What PATCH changes; unset optionals are left as they are.
+struct NamedTokenUpdate {
+  std::optional<std::string> name;
+  std::optional<std::string> custom_metadata;
+  std::optional<bool> revoked;
+};
+
+class NamedTokenStore {
+ public:
+  explicit NamedTokenStore(RedisClient* redis) : redis_(redis) {}
+
+  // Records a new token atomically (one Lua script). kAlreadyExists when the
+  // user has a live token of that name (the caller maps it to Onezone's
+  // badValueIdentifierOccupied); kForbidden with AddNumberDetail("limit", n)
+  // when the user already holds `max_tokens` live named tokens. A name whose
+  // token has expired is free again.
+  // The store takes `record.expires_at` as given (the caller derives it from
+  // the caveats); `record.revoked` is recorded too. Also: kBadValueName for
+  // an empty name; kBadData for an empty caveat or one with a line break
+  // (the record joins them with "\n"), or an expiry already past; kNotFound
+  // when the user record is gone (a create racing the user's deletion
+  // leaves nothing behind); kInternal for an id that is not 32 lowercase
+  // hex digits or is taken.
+  Status Create(const std::string& user_id, const NamedTokenRecord& record,
+                int max_tokens);
+
+  // `*found` false (and OK) when there is no such live token.
+  Status Get(const std::string& user_id, const std::string& id,
+             NamedTokenRecord* record, bool* found);
+  // The same by name: two round trips (the name's id, then the record).
+  Status FindByName(const std::string& user_id, const std::string& name,
+                    NamedTokenRecord* record, bool* found);
+
+  // Ids of the user's live named tokens, oldest first (by created_at; the
+  // same second in id order); with `expiring_within` >= 0 only those whose
+  // expiry is within that many seconds from `now` (tokens without expiry
+  // never are). Expired entries are pruned (best effort) as they are met.
+  // One script: it reads each listed record's creation time.
+  Status ListIds(const std::string& user_id, int64_t now,
+                 int64_t expiring_within, std::vector<std::string>* ids);
+
+  // Applies `update` atomically. `*found` false when there is no such live
+  // token; kAlreadyExists when the new name is another live token's (then
+  // nothing changes). kBadValueName for an empty new name.
+  Status Update(const std::string& user_id, const std::string& id,
+                const NamedTokenUpdate& update, bool* found);
+
+  // Deletes one (`*found` false when absent) / all of the user's named
+  // tokens (UserStore::Delete calls DeleteAll).
+  Status Delete(const std::string& user_id, const std::string& id, bool* found);
+  Status DeleteAll(const std::string& user_id);
+
+  // For authentication, in ONE round trip (a pipeline): whether the named
+  // token's record exists and is revoked, how many caveats it was minted
+  // with, and the user record. `*found` false when the token record or the
+  // user is gone.
+  Status FindTokenOwner(const std::string& user_id, const std::string& id,
+                        UserRecord* user, bool* found, bool* revoked,
+                        size_t* caveat_count);
+
+ private:
+  RedisClient* redis_;
+};
+
+}  // namespace tokend

@@ -1,0 +1,466 @@
+// Named tokens in Redis (see named_token_store.h and store_keys.h).
+#include "tokend/store/named_token_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "tokend/common/clock.h"
+#include "tokend/common/text.h"
+#include "tokend/store/store_keys.h"
+#include "tokend/store/user_fields.h"
+#include "tokend/token/token_ref.h"
+
+namespace tokend {
+
+namespace {
+
+// The list score of a token without expiry: after every real expiry, and
+// exact in a double (and so in Lua's numbers).
+constexpr int64_t kNeverExpires = 9000000000000000;
+
+// What every script below starts with. KEYS[1] the user's list of named
+// tokens (ids scored by expiry), KEYS[2] the user's names (name -> id),
+// KEYS[3] the record key of the empty id: a token's record is KEYS[3] .. id
+// (all three share the user's hash tag, so the records a script reaches
+// this way are in the slot it was sent to, which a Redis Cluster allows).
+// ARGV[1] is now (Unix s).
+//   live(id): the token's record exists and its expiry is ahead.
+//   prune(): drops the ids whose expiry has passed, their records (Redis
+//     forgets them itself, a moment late) and the names that led to them;
+//     only a list holding expired ids pays for the walk of the names.
+//   settle(): the index keys live as long as the longest-lived token:
+//     EXPIREAT its expiry, none while one never expires, and the names go
+//     with the last token (what is left of them leads nowhere).
+constexpr char kPreludeLua[] = R"lua(
+local list, names, prefix = KEYS[1], KEYS[2], KEYS[3]
+local now = tonumber(ARGV[1])
+local never = 9000000000000000
+local function live(id)
+  local expiry = redis.call('ZSCORE', list, id)
+  return expiry ~= false and tonumber(expiry) > now and
+         redis.call('EXISTS', prefix .. id) == 1
+end
+local function settle()
+  local last = redis.call('ZRANGE', list, -1, -1, 'WITHSCORES')
+  if #last == 0 then
+    redis.call('DEL', names)
+  elseif tonumber(last[2]) >= never then
+    redis.call('PERSIST', list)
+    redis.call('PERSIST', names)
+  else
+    redis.call('EXPIREAT', list, last[2])
+    redis.call('EXPIREAT', names, last[2])
+  end
+end
+local function prune()
+  local gone = redis.call('ZRANGE', list, '-inf', ARGV[1], 'BYSCORE')
+  if #gone == 0 then return end
+  redis.call('ZREMRANGEBYSCORE', list, '-inf', ARGV[1])
+  local dead = {}
+  for _, id in ipairs(gone) do
+    dead[id] = true
+    redis.call('DEL', prefix .. id)
+  end
+  local entries = redis.call('HGETALL', names)
+  for i = 1, #entries, 2 do
+    if dead[entries[i + 1]] then redis.call('HDEL', names, entries[i]) end
+  end
+  settle()
+end
+)lua";
+
+// KEYS: list, names, record prefix, the user record. ARGV: now, id, name,
+// limit, expiry (0 for none), list score, then the record's fields and
+// values. The user record must exist: a create racing the user's deletion
+// writes nothing, so it leaves nothing behind. Returns 1 created, 0 the
+// name is a live token's, -1 at the limit, -2 the id is taken, -3 no user.
+const std::string kCreateScript = std::string(kPreludeLua) + R"lua(
+if redis.call('EXISTS', KEYS[4]) == 0 then return -3 end
+prune()
+local holder = redis.call('HGET', names, ARGV[3])
+if holder and live(holder) then return 0 end
+if redis.call('ZCARD', list) >= tonumber(ARGV[4]) then return -1 end
+local record = prefix .. ARGV[2]
+if redis.call('EXISTS', record) == 1 or redis.call('ZSCORE', list, ARGV[2]) then
+  return -2
+end
+redis.call('HSET', record, unpack(ARGV, 7))
+if ARGV[5] ~= '0' then redis.call('EXPIREAT', record, ARGV[5]) end
+redis.call('ZADD', list, ARGV[6], ARGV[2])
+redis.call('HSET', names, ARGV[3], ARGV[2])
+settle()
+return 1
+)lua";
+
+// KEYS: list, names, record prefix. ARGV: now, id, new name ("" to keep
+// it), "1" to set the metadata, the metadata ("" to drop it), revoked ("1",
+// "0", or "" to keep it). The new name goes in before the old one comes
+// out, so the names key is never empty in between. Returns 1 updated, 0 no
+// such live token, -1 the name is another live token's (nothing changed).
+const std::string kUpdateScript = std::string(kPreludeLua) + R"lua(
+local id = ARGV[2]
+if not live(id) then return 0 end
+local record = prefix .. id
+if ARGV[3] ~= '' then
+  local old = redis.call('HGET', record, 'n')
+  if ARGV[3] ~= old then
+    local holder = redis.call('HGET', names, ARGV[3])
+    if holder and holder ~= id and live(holder) then return -1 end
+    redis.call('HSET', names, ARGV[3], id)
+    if old and redis.call('HGET', names, old) == id then
+      redis.call('HDEL', names, old)
+    end
+    redis.call('HSET', record, 'n', ARGV[3])
+    settle()
+  end
+end
+if ARGV[4] == '1' then
+  if ARGV[5] == '' then
+    redis.call('HDEL', record, 'x')
+  else
+    redis.call('HSET', record, 'x', ARGV[5])
+  end
+end
+if ARGV[6] == '1' then
+  redis.call('HSET', record, 'r', '1')
+elseif ARGV[6] == '0' then
+  redis.call('HDEL', record, 'r')
+end
+return 1
+)lua";
+
+// KEYS: list, names, record prefix. ARGV: now, id. Returns 1 when a live
+// token was deleted, 0 when there was none (whatever was left of an
+// expired one goes too).
+const std::string kDeleteScript = std::string(kPreludeLua) + R"lua(
+local id = ARGV[2]
+local was_live = live(id)
+local record = prefix .. id
+local name = redis.call('HGET', record, 'n')
+redis.call('DEL', record)
+redis.call('ZREM', list, id)
+if name and redis.call('HGET', names, name) == id then
+  redis.call('HDEL', names, name)
+end
+settle()
+if was_live then return 1 end
+return 0
+)lua";
+
+// KEYS: list, names, record prefix. ARGV: now. Deletes the records of every
+// id the list or the names hold (in batches: unpack has a limit), then
+// both. Returns how many ids there were.
+const std::string kDeleteAllScript = std::string(kPreludeLua) + R"lua(
+local ids = {}
+for _, id in ipairs(redis.call('ZRANGE', list, 0, -1)) do ids[id] = true end
+local entries = redis.call('HGETALL', names)
+for i = 2, #entries, 2 do ids[entries[i]] = true end
+local batch, count = {}, 0
+for id in pairs(ids) do
+  count = count + 1
+  batch[#batch + 1] = prefix .. id
+  if #batch == 500 then
+    redis.call('DEL', unpack(batch))
+    batch = {}
+  end
+end
+if #batch > 0 then redis.call('DEL', unpack(batch)) end
+redis.call('DEL', list, names)
+return count
+)lua";
+
+// KEYS: list, names, record prefix. ARGV: now, the highest expiry wanted
+// ("+inf" for all). Returns id, creation time, id, creation time... of the
+// live tokens in that range, in no particular order; an id whose record is
+// gone (it cannot be, short of a hand-made change) is dropped.
+const std::string kListScript = std::string(kPreludeLua) + R"lua(
+prune()
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', list, '(' .. ARGV[1], ARGV[2],
+                               'BYSCORE')) do
+  local created = redis.call('HGET', prefix .. id, 'm')
+  if created then
+    out[#out + 1] = id
+    out[#out + 1] = created
+  else
+    redis.call('ZREM', list, id)
+  end
+end
+return out
+)lua";
+
+// The field names of a record (store_keys.h), in the order Get reads them.
+constexpr char kNameField[] = "n";
+constexpr char kTypeField[] = "t";
+constexpr char kCaveatsField[] = "c";
+constexpr char kCreatedField[] = "m";
+constexpr char kMetadataField[] = "x";
+constexpr char kRevokedField[] = "r";
+
+// The caveats as one field value; false when one cannot be told apart
+// after joining (empty, or holding the separator).
+bool JoinCaveats(const std::vector<std::string>& caveats, std::string* joined) {
+  joined->clear();
+  for (const std::string& caveat : caveats) {
+    if (caveat.empty() || caveat.find('\n') != std::string::npos) return false;
+    if (!joined->empty()) joined->push_back('\n');
+    joined->append(caveat);
+  }
+  return true;
+}
+
+std::vector<std::string> SplitCaveats(const std::string& joined) {
+  std::vector<std::string> caveats;
+  if (joined.empty()) return caveats;
+  size_t start = 0;
+  for (;;) {
+    size_t end = joined.find('\n', start);
+    if (end == std::string::npos) {
+      caveats.push_back(joined.substr(start));
+      return caveats;
+    }
+    caveats.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+size_t CountCaveats(const std::string& joined) {
+  if (joined.empty()) return 0;
+  return 1 +
+         static_cast<size_t>(std::count(joined.begin(), joined.end(), '\n'));
+}
+
+// EVAL of `script` on the user's three named-token keys, then `extra_keys`,
+// with now and `args`.
+RedisCommand ScriptCommand(const std::string& script,
+                           const std::string& user_id,
+                           const std::vector<std::string>& extra_keys,
+                           int64_t now, const std::vector<std::string>& args) {
+  RedisCommand command = {"EVAL",
+                          script,
+                          std::to_string(3 + extra_keys.size()),
+                          NamedTokenListKey(user_id),
+                          NamedTokenNamesKey(user_id),
+                          NamedTokenRecordKey(user_id, "")};
+  command.insert(command.end(), extra_keys.begin(), extra_keys.end());
+  command.push_back(std::to_string(now));
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+Status NameTaken(const std::string& name) {
+  return Status(Code::kAlreadyExists,
+                "You already have a token named \"" + name + "\".");
+}
+
+Status EmptyName() {
+  return Status(Code::kBadValueName, "A token's name must not be empty.");
+}
+
+}  // namespace
+
+Status NamedTokenStore::Create(const std::string& user_id,
+                               const NamedTokenRecord& record, int max_tokens) {
+  if (!IsHexId(record.id)) {
+    return Status(Code::kInternal, "not a named token id");
+  }
+  if (record.name.empty()) return EmptyName();
+  std::string caveats;
+  if (!JoinCaveats(record.caveats, &caveats)) {
+    return Status(Code::kBadData,
+                  "A caveat must be neither empty nor hold a line break.");
+  }
+  const int64_t now = NowSeconds();
+  if (record.expires_at < 0 ||
+      (record.expires_at != 0 && record.expires_at <= now)) {
+    return Status(Code::kBadData, "The token's time caveat has passed.");
+  }
+  std::vector<std::string> args = {
+      record.id,
+      record.name,
+      std::to_string(max_tokens),
+      std::to_string(record.expires_at),
+      std::to_string(record.expires_at != 0 ? record.expires_at
+                                            : kNeverExpires),
+      kNameField,
+      record.name,
+      kTypeField,
+      record.type == NamedTokenType::kIdentity ? "i" : "a",
+      kCreatedField,
+      std::to_string(record.created_at)};
+  if (!caveats.empty()) {
+    args.push_back(kCaveatsField);
+    args.push_back(caveats);
+  }
+  if (!record.custom_metadata.empty()) {
+    args.push_back(kMetadataField);
+    args.push_back(record.custom_metadata);
+  }
+  if (record.revoked) {
+    args.push_back(kRevokedField);
+    args.push_back("1");
+  }
+  RedisReply reply;
+  Status status = redis_->Run(
+      ScriptCommand(kCreateScript, user_id, {UserKey(user_id)}, now, args),
+      &reply);
+  if (!status.ok()) return status;
+  switch (reply.integer) {
+    case 1:
+      return Status::Ok();
+    case 0:
+      return NameTaken(record.name);
+    case -1:
+      return Status(Code::kForbidden,
+                    "You hold the most live named tokens allowed (" +
+                        std::to_string(max_tokens) + "); delete some first.")
+          .AddNumberDetail("limit", max_tokens);
+    case -3:
+      return Status(Code::kNotFound, "The user no longer exists.");
+    default:
+      return Status(Code::kInternal, "named token id taken");
+  }
+}
+
+Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
+                            NamedTokenRecord* record, bool* found) {
+  *found = false;
+  if (!IsHexId(id)) return Status::Ok();
+  const std::string key = NamedTokenRecordKey(user_id, id);
+  std::vector<RedisReply> replies;
+  Status status =
+      redis_->Pipeline({{"HMGET", key, kNameField, kTypeField, kCaveatsField,
+                         kCreatedField, kMetadataField, kRevokedField},
+                        {"EXPIRETIME", key}},
+                       &replies);
+  if (!status.ok()) return status;
+  const std::vector<RedisReply>& fields = replies[0].elements;
+  int64_t created_at = 0;
+  if (fields.size() != 6 || fields[0].is_nil() || fields[3].is_nil() ||
+      !ParseDecimal(fields[3].text, &created_at)) {
+    return Status::Ok();
+  }
+  const int64_t expires_at = replies[1].integer > 0 ? replies[1].integer : 0;
+  // Redis forgets a record a moment after its expiry; the token is dead at
+  // once.
+  if (expires_at != 0 && expires_at <= NowSeconds()) return Status::Ok();
+  record->id = id;
+  record->name = fields[0].text;
+  record->type = fields[1].text == "i" ? NamedTokenType::kIdentity
+                                       : NamedTokenType::kAccess;
+  record->caveats = SplitCaveats(fields[2].text);
+  record->created_at = created_at;
+  record->custom_metadata = fields[4].text;
+  record->revoked = fields[5].text == "1";
+  record->expires_at = expires_at;
+  *found = true;
+  return Status::Ok();
+}
+
+Status NamedTokenStore::FindByName(const std::string& user_id,
+                                   const std::string& name,
+                                   NamedTokenRecord* record, bool* found) {
+  *found = false;
+  RedisReply id;
+  Status status = redis_->Run({"HGET", NamedTokenNamesKey(user_id), name}, &id);
+  if (!status.ok() || id.is_nil()) return status;
+  status = Get(user_id, id.text, record, found);
+  // A rename in between may have given the id another name.
+  if (status.ok() && *found && record->name != name) *found = false;
+  return status;
+}
+
+Status NamedTokenStore::ListIds(const std::string& user_id, int64_t now,
+                                int64_t expiring_within,
+                                std::vector<std::string>* ids) {
+  ids->clear();
+  std::string highest = "+inf";
+  if (expiring_within >= 0) {
+    // Tokens without expiry are never within reach.
+    highest = std::to_string(expiring_within < kNeverExpires - now
+                                 ? now + expiring_within
+                                 : kNeverExpires - 1);
+  }
+  RedisReply reply;
+  Status status = redis_->Run(
+      ScriptCommand(kListScript, user_id, {}, now, {highest}), &reply);
+  if (!status.ok()) return status;
+  std::vector<std::pair<int64_t, std::string>> listed;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    int64_t created_at = 0;
+    ParseDecimal(reply.elements[i + 1].text, &created_at);
+    listed.emplace_back(created_at, std::move(reply.elements[i].text));
+  }
+  std::sort(listed.begin(), listed.end());
+  for (auto& entry : listed) ids->push_back(std::move(entry.second));
+  return Status::Ok();
+}
+
+Status NamedTokenStore::Update(const std::string& user_id,
+                               const std::string& id,
+                               const NamedTokenUpdate& update, bool* found) {
+  *found = false;
+  if (!IsHexId(id)) return Status::Ok();
+  if (update.name && update.name->empty()) return EmptyName();
+  RedisReply reply;
+  Status status =
+      redis_->Run(ScriptCommand(kUpdateScript, user_id, {}, NowSeconds(),
+                                {id, update.name.value_or(""),
+                                 update.custom_metadata ? "1" : "0",
+                                 update.custom_metadata.value_or(""),
+                                 !update.revoked   ? ""
+                                 : *update.revoked ? "1"
+                                                   : "0"}),
+                  &reply);
+  if (!status.ok()) return status;
+  if (reply.integer == -1) {
+    *found = true;
+    return NameTaken(*update.name);
+  }
+  *found = reply.integer == 1;
+  return Status::Ok();
+}
+
+Status NamedTokenStore::Delete(const std::string& user_id,
+                               const std::string& id, bool* found) {
+  *found = false;
+  if (!IsHexId(id)) return Status::Ok();
+  RedisReply reply;
+  Status status = redis_->Run(
+      ScriptCommand(kDeleteScript, user_id, {}, NowSeconds(), {id}), &reply);
+  *found = status.ok() && reply.integer == 1;
+  return status;
+}
+
+Status NamedTokenStore::DeleteAll(const std::string& user_id) {
+  RedisReply reply;
+  return redis_->Run(
+      ScriptCommand(kDeleteAllScript, user_id, {}, NowSeconds(), {}), &reply);
+}
+
+Status NamedTokenStore::FindTokenOwner(const std::string& user_id,
+                                       const std::string& id, UserRecord* user,
+                                       bool* found, bool* revoked,
+                                       size_t* caveat_count) {
+  *found = false;
+  *revoked = false;
+  *caveat_count = 0;
+  std::vector<RedisReply> replies;
+  Status status =
+      redis_->Pipeline({{"HMGET", NamedTokenRecordKey(user_id, id),
+                         kCreatedField, kRevokedField, kCaveatsField},
+                        UserFieldsCommand(user_id)},
+                       &replies);
+  if (!status.ok()) return status;
+  const std::vector<RedisReply>& fields = replies[0].elements;
+  if (fields.size() != 3 || fields[0].is_nil() ||
+      !ReadUser(user_id, replies[1], user)) {
+    return Status::Ok();
+  }
+  *found = true;
+  *revoked = fields[1].text == "1";
+  *caveat_count = CountCaveats(fields[2].text);
+  return Status::Ok();
+}
+
+}  // namespace tokend
