@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "tokend/store/named_token_store.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
 #include "tokend/store/user_fields.h"
@@ -191,7 +192,11 @@ Status UserStore::Delete(const std::string& name) {
     ParseTokenListMember(member.text, &nonce, &expires_at);
     del.push_back(TokenRecordKey(user.id, nonce));
   }
-  return redis_->Run(del, &reply);
+  status = redis_->Run(del, &reply);
+  if (!status.ok()) return status;
+  // No named token is created from here on: their create script needs the
+  // user record.
+  return NamedTokenStore(redis_).DeleteAll(user.id);
 }
 
 Status UserStore::ListNames(std::vector<std::string>* names) {

@@ -42,7 +42,8 @@ class UserStore {
   // when the token's record is gone (revoked or expired) or the user is.
   Status FindTokenOwner(const std::string& user_id, const std::string& nonce,
                         UserRecord* user, bool* found);
-  // Deletes the user and revokes all of their tokens. kNotFound if absent.
+  // Deletes the user and revokes all of their tokens, named tokens too.
+  // kNotFound if absent.
   Status Delete(const std::string& name);
   Status ListNames(std::vector<std::string>* names);
 

@@ -24,6 +24,7 @@
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/store_keys.h"
+#include "tokend/store/user_store.h"
 #include "tokend/token/token_ref.h"
 
 namespace tokend {
@@ -84,6 +85,7 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testConcurrentCreatesOfOneNameCreateExactlyOne);
   CPPUNIT_TEST(testIndexKeysLiveAsLongAsTheLongestLivedToken);
   CPPUNIT_TEST(testAUserWhoseTokensAllExpiredLeavesNothingBehind);
+  CPPUNIT_TEST(testDeletingTheUserDeletesTheirNamedTokens);
   CPPUNIT_TEST(testRecordKeysNeverClashWithTheIndexKeys);
   CPPUNIT_TEST(testANamedTokenTakesAtMost400BytesOfRedisMemory);
   CPPUNIT_TEST_SUITE_END();
@@ -700,6 +702,25 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(Eventually([&] {
       return KeysOfUser(kAlice) == std::vector<std::string>({UserKey(kAlice)});
     }));
+  }
+
+  void testDeletingTheUserDeletesTheirNamedTokens() {
+    UserStore users(redis_.get());
+    NamedTokenStore store(redis_.get());
+    UserRecord carol, dave;
+    ASSERT_OK(users.Add("carol", "hash", &carol));
+    ASSERT_OK(users.Add("dave", "hash", &dave));
+    NamedTokenRecord forever = Token("forever", 0);
+    ASSERT_OK(store.Create(carol.id, forever, 100));
+    ASSERT_OK(store.Create(carol.id, Token("hour", Now() + 3600), 100));
+    NamedTokenRecord daves = Token("forever", 0);
+    ASSERT_OK(store.Create(dave.id, daves, 100));
+    ASSERT_OK(users.Delete("carol"));
+    CPPUNIT_ASSERT(KeysOfUser(carol.id).empty());
+    ExpectStored(dave.id, daves);
+    // The old id takes no new named token.
+    ASSERT_CODE(Code::kNotFound, store.Create(carol.id, Token("late", 0), 100));
+    CPPUNIT_ASSERT(KeysOfUser(carol.id).empty());
   }
 
   void testRecordKeysNeverClashWithTheIndexKeys() {
