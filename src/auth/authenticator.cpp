@@ -7,9 +7,10 @@
 namespace tokend {
 
 Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
-                             UserStore* users, PasswordCache* password_cache,
+                             UserStore* users, NamedTokenStore* named_tokens,
+                             PasswordCache* password_cache,
                              LoginLimiter* login_limiter)
-    : token_auth_(keys, users),
+    : token_auth_(keys, users, named_tokens),
       basic_auth_(config, users, password_cache, login_limiter) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,

@@ -1,6 +1,8 @@
 // Token authentication and the cache of verified tokens (see token_auth.h).
 #include "tokend/auth/token_auth.h"
 
+#include <algorithm>
+
 #include "tokend/common/metrics.h"
 #include "tokend/token/token_check.h"
 
@@ -97,9 +99,11 @@ Status RevokedToken() {
       Status(Code::kTokenInvalid, "Provided token is not valid."));
 }
 
-TokenAuth::TokenAuth(const TokenKeys* keys, UserStore* users)
+TokenAuth::TokenAuth(const TokenKeys* keys, UserStore* users,
+                     NamedTokenStore* named_tokens)
     : keys_(keys),
       users_(users),
+      named_tokens_(named_tokens),
       verified_tokens_(kMaxVerifiedTokens, kMaxVerifiedTokenBytes) {}
 
 Status TokenAuth::Authenticate(const std::string& text, int64_t now,
@@ -117,12 +121,17 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   const TokenRef& ref = verified.ref;
   if (!ref.owner_id.empty()) *token_identifier = TokenIdentifier(ref);
   if (!status.ok()) return Status::Unauthorized(status);
-  if (ref.kind != TokenKind::kAccess) {
+  if (!ref.authenticates()) {
     return Status::Unauthorized(
         Status(Code::kBadValueToken,
-               "An invitation token cannot authenticate a request; use an "
-               "access token.")
+               std::string(ref.kind == TokenKind::kInvite ? "An invitation"
+                                                          : "An identity") +
+                   " token cannot authenticate a request; use an access "
+                   "token.")
             .AddDetail("tokenError", "notAnAccessToken"));
+  }
+  if (ref.kind == TokenKind::kNamed) {
+    return CheckNamed(&verified, caller, before_lookup);
   }
   Caller confinement;
   if (!verified.added_caveats.empty()) {
@@ -147,6 +156,34 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   return Status::Ok();
 }
 
+Status TokenAuth::CheckNamed(VerifiedToken* verified, Caller* caller,
+                             const BeforeUserLookup& before_lookup) {
+  const TokenRef& ref = verified->ref;
+  UserRecord user;
+  bool found = false, revoked = false;
+  size_t minted_caveats = 0;
+  if (before_lookup) before_lookup(ref.owner_id);
+  Status status = named_tokens_->FindTokenOwner(
+      ref.owner_id, ref.nonce, &user, &found, &revoked, &minted_caveats);
+  if (!status.ok()) return status;
+  if (!found) return RevokedToken();
+  if (revoked) {
+    return Status::Unauthorized(
+        Status(Code::kTokenRevoked, "Provided token has been revoked."));
+  }
+  std::vector<std::string>& added = verified->added_caveats;
+  added.erase(added.begin(),
+              added.begin() + std::min(minted_caveats, added.size()));
+  *caller = Caller();
+  if (!added.empty()) {
+    caller->added_caveats = std::move(added);
+    caller->expires_at = verified->expires_at;
+  }
+  caller->user_id = user.id;
+  caller->name = user.name;
+  return Status::Ok();
+}
+
 Status TokenAuth::Verify(const std::string& text, int64_t now,
                          VerifiedToken* out) {
   Macaroon macaroon;
@@ -160,8 +197,10 @@ Status TokenAuth::Verify(const std::string& text, int64_t now,
     CountTokenVerification();
     status = CheckIssuedMacaroon(*keys_, macaroon, now, CaveatPolicy::kEnforce,
                                  &verified.ref, &verified.expires_at);
-    // The service issues a token with one caveat; a holder adds the rest.
-    for (size_t i = 1; i < macaroon.caveats.size(); ++i) {
+    // The service issues a seed token with one caveat; a holder adds the
+    // rest. A named token's record says how many it was minted with.
+    const size_t minted = verified.ref.kind == TokenKind::kNamed ? 0 : 1;
+    for (size_t i = minted; i < macaroon.caveats.size(); ++i) {
       verified.added_caveats.push_back(macaroon.caveats[i].id);
     }
   }

@@ -236,6 +236,11 @@ const std::vector<KeySpec>& KeyTable() {
                  1000000),
       IntegerKey("max_pending_invites_per_space",
                  &Config::max_pending_invites_per_space, 1, 1000000),
+      IntegerKey("max_named_tokens_per_user",
+                 &Config::max_named_tokens_per_user, 1, 1000000),
+      IntegerKey("max_custom_metadata_bytes",
+                 &Config::max_custom_metadata_bytes, 2,
+                 kMaxCustomMetadataBytes),
   };
   return table;
 }

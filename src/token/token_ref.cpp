@@ -21,6 +21,32 @@ const char* KindPrefix(TokenKind kind) {
   return kind == TokenKind::kAccess ? "acc" : "inv";
 }
 
+// Onezone's named-token identifier: version, persistence, subject, type.
+constexpr char kNamedPrefix[] = "2/nmd/usr-";
+constexpr char kAccessType[] = "act";
+constexpr char kIdentityType[] = "idn";
+
+bool ParseNamedIdentifier(const std::string& identifier, TokenRef* ref) {
+  const size_t prefix = sizeof(kNamedPrefix) - 1;
+  // "2/nmd/usr-" <32> "/" <3> "/" <32>
+  if (identifier.size() != prefix + kOwnerIdChars + 1 + 3 + 1 + kOwnerIdChars ||
+      identifier.compare(0, prefix, kNamedPrefix) != 0 ||
+      identifier[prefix + kOwnerIdChars] != '/' ||
+      identifier[prefix + kOwnerIdChars + 4] != '/') {
+    return false;
+  }
+  std::string owner = identifier.substr(prefix, kOwnerIdChars);
+  std::string type = identifier.substr(prefix + kOwnerIdChars + 1, 3);
+  std::string id = identifier.substr(prefix + kOwnerIdChars + 5);
+  if (!IsHexId(owner) || !IsHexId(id)) return false;
+  if (type != kAccessType && type != kIdentityType) return false;
+  ref->kind = TokenKind::kNamed;
+  ref->owner_id = std::move(owner);
+  ref->nonce = std::move(id);
+  ref->identity = type == kIdentityType;
+  return true;
+}
+
 bool IsBase64Url(const std::string& text) {
   for (char c : text) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -37,11 +63,18 @@ bool IsHexId(std::string_view text) {
 }
 
 std::string TokenIdentifier(const TokenRef& ref) {
+  if (ref.kind == TokenKind::kNamed) {
+    return kNamedPrefix + ref.owner_id + "/" +
+           (ref.identity ? kIdentityType : kAccessType) + "/" + ref.nonce;
+  }
   return std::string(KindPrefix(ref.kind)) + "." + ref.owner_id + "." +
          ref.nonce;
 }
 
 bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref) {
+  if (identifier.compare(0, 2, "2/") == 0) {
+    return ParseNamedIdentifier(identifier, ref);
+  }
   if (identifier.size() != kKindChars + 1 + kOwnerIdChars + 1 + kNonceChars) {
     return false;
   }
@@ -67,10 +100,18 @@ bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref) {
 
 std::string MintToken(const TokenKeys& keys, const std::string& location,
                       const TokenRef& ref, int64_t expires_at) {
+  return MintTokenWithCaveats(keys, location, ref,
+                              {"time < " + std::to_string(expires_at)});
+}
+
+std::string MintTokenWithCaveats(const TokenKeys& keys,
+                                 const std::string& location,
+                                 const TokenRef& ref,
+                                 const std::vector<std::string>& caveats) {
   std::string identifier = TokenIdentifier(ref);
   Macaroon macaroon =
       MintMacaroon(keys.ChainKeyFor(identifier), location, identifier);
-  AddFirstPartyCaveat(&macaroon, "time < " + std::to_string(expires_at));
+  for (const std::string& caveat : caveats) AddFirstPartyCaveat(&macaroon, caveat);
   std::string token = EncodeToken(macaroon);
   Wipe(macaroon.signature.data(), macaroon.signature.size());
   return token;

@@ -10,6 +10,7 @@
 #include "tokend/api/call.h"
 #include "tokend/api/client_tokens_api.h"
 #include "tokend/api/endpoints.h"
+#include "tokend/api/named_tokens_api.h"
 #include "tokend/api/operations_api.h"
 #include "tokend/api/spaces_api.h"
 #include "tokend/api/user_api.h"
@@ -27,6 +28,7 @@ namespace tokend {
 
 class Api : public UserApi,
             public ClientTokensApi,
+            public NamedTokensApi,
             public SpacesApi,
             public OperationsApi {
  public:
@@ -52,6 +54,7 @@ class Api : public UserApi,
 
   RedisClient* redis_;
   UserStore users_;
+  NamedTokenStore named_tokens_for_auth_;
   PasswordCache password_cache_;
   LoginLimiter login_limiter_;
   Authenticator authenticator_;

@@ -18,6 +18,7 @@
 #include "tokend/auth/deferred_check.h"
 #include "tokend/common/crypto.h"
 #include "tokend/common/status.h"
+#include "tokend/store/named_token_store.h"
 #include "tokend/store/user_store.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/token_keys.h"
@@ -32,8 +33,9 @@ Status RevokedToken();
 struct VerifiedToken {
   TokenRef ref;
   int64_t expires_at = 0;  // its earliest time caveat: all hold before it
-  // The caveats after the one the service issued it with: what a holder
-  // appended (see Caller::added_caveats).
+  // The caveats after the one the service issued a seed token with: what
+  // a holder appended (see Caller::added_caveats). For a named token all
+  // of its caveats, until its record tells how many it was minted with.
   std::vector<std::string> added_caveats;
 };
 
@@ -114,13 +116,16 @@ class TokenAuth {
   static constexpr size_t kMaxVerifiedTokens = 4096;
   static constexpr size_t kMaxVerifiedTokenBytes = 4 * 1024 * 1024;
 
-  // `keys` and `users` must outlive it.
-  TokenAuth(const TokenKeys* keys, UserStore* users);
+  // `keys`, `users` and `named_tokens` must outlive it.
+  TokenAuth(const TokenKeys* keys, UserStore* users,
+            NamedTokenStore* named_tokens);
 
   // `token_identifier` gets the token's identifier whenever it could be
   // read (for the audit log), accepted or not. With `deferred`, the Redis
-  // check is not made but handed over there, and the caller's name is left
-  // empty.
+  // check of a seed token is not made but handed over there, and the
+  // caller's name is left empty; a named token is always checked here (its
+  // record says whether it is revoked, and which caveats it was minted
+  // with).
   Status Authenticate(const std::string& text, int64_t now, Caller* caller,
                       std::string* token_identifier,
                       const BeforeUserLookup& before_lookup,
@@ -134,8 +139,15 @@ class TokenAuth {
   // content, and verifies it in full only when that is new too.
   Status Verify(const std::string& text, int64_t now, VerifiedToken* out);
 
+  // The Redis check of a named token: its record exists and is not
+  // revoked; the caveats past those it was minted with are the caller's
+  // confinement.
+  Status CheckNamed(VerifiedToken* verified, Caller* caller,
+                    const BeforeUserLookup& before_lookup);
+
   const TokenKeys* keys_;
   UserStore* users_;
+  NamedTokenStore* named_tokens_;
   // Revocation is still checked in Redis on every request.
   VerifiedTokenCache verified_tokens_;
 };

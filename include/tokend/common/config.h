@@ -68,6 +68,10 @@ struct Config {
   // unexpired) invitations one space may have.
   int max_spaces_per_user = 1000;
   int max_pending_invites_per_space = 1000;
+  // Named tokens (the successor API): live ones one user may hold, and the
+  // largest customMetadata object one may carry (bytes of its JSON text).
+  int max_named_tokens_per_user = 1000;
+  int max_custom_metadata_bytes = 65536;
   // How long a worker remembers a verified password, in memory only (s).
   int password_cache_seconds = 300;
   // Slow password hashes running at once in the whole pool (0: one per

@@ -42,6 +42,14 @@ constexpr size_t kMaxRedisUserBytes = 128;
 constexpr size_t kMaxRedisPasswordBytes = 512;
 // A space name, in bytes.
 constexpr size_t kMaxSpaceNameBytes = 128;
+// Named tokens: a name (Onezone's rule: 2-50 characters), the caveats one
+// may carry, and the most customMetadata (bytes of its JSON text) any
+// configuration may allow (max_custom_metadata_bytes; a request body is at
+// most kMaxBodyBytes anyway).
+constexpr size_t kMinTokenNameChars = 2;
+constexpr size_t kMaxTokenNameChars = 50;
+constexpr size_t kMaxNamedTokenCaveats = 32;
+constexpr int kMaxCustomMetadataBytes = 65536;
 // Nesting depth of a JSON request body.
 constexpr int kMaxJsonDepth = 16;
 

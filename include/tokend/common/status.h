@@ -23,6 +23,7 @@ enum class Code {
   kTokenInvalid,           // bad signature, unknown or revoked identifier
   kTokenCaveatUnverified,  // a caveat does not hold
   kTokenCaveatUnknown,     // a caveat this service does not understand
+  kTokenRevoked,           // a named token its owner revoked (reversibly)
   // Request errors (4xx).
   kForbidden,
   kNotFound,
@@ -37,7 +38,13 @@ enum class Code {
   kBadValueTooHigh,
   kBadValueToken,         // a token in a request value or path is not usable
   kBadValueName,          // a name that breaks the naming rules
+  kBadValueBoolean,       // a value that must be true or false
+  kBadValueCaveat,        // a caveat that is malformed or not allowed here
+  kBadValueTokenType,     // a token type that is malformed or not offered
+  kBadValueIdentifierOccupied,  // a name another of the caller's holds
   kMissingRequiredValue,
+  kMissingAtLeastOneValue,      // none of the values a change may set
+  kTokenTimeCaveatRequired,     // no time caveat, or one too far ahead
   kPayloadTooLarge,
   kRequestHeaderTooLarge,  // nginx refused the headers and asks for the answer
   kTooManyRequests,

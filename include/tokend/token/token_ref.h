@@ -13,6 +13,12 @@
 // A token is a pure function of (identifier, expiry) and the master secret,
 // so Redis keeps only the nonce and the expiry, and the list endpoint
 // re-mints the very strings that were issued.
+//
+// Named tokens (the successor API of Onezone 20.02) have Onezone's own
+// identifier, "2/nmd/usr-<userId>/<type>/<tokenId>", type "act" (access) or
+// "idn" (identity), the token id 32 hex digits. A named token is a pure
+// function of its identifier and the caveats it was minted with, which its
+// record keeps (store/named_token_store.h).
 #pragma once
 
 #include <cstdint>
@@ -24,12 +30,23 @@
 
 namespace tokend {
 
-enum class TokenKind { kAccess, kInvite };
+enum class TokenKind {
+  kAccess,  // a client token of the seed API ("acc.")
+  kInvite,  // a space invitation ("inv.")
+  kNamed,   // a named token ("2/nmd/")
+};
 
 struct TokenRef {
   TokenKind kind = TokenKind::kAccess;
-  std::string owner_id;  // user id (access) or space id (invite)
-  std::string nonce;
+  std::string owner_id;  // user id (access, named) or space id (invite)
+  std::string nonce;     // the token id of a named token
+  bool identity = false; // named: an identity token, not an access token
+
+  // Whether the token may authenticate a request: an access token, seed
+  // or named.
+  bool authenticates() const {
+    return kind == TokenKind::kAccess || (kind == TokenKind::kNamed && !identity);
+  }
 };
 
 // Whether `text` is a user or space id: 32 lowercase hex digits, as
@@ -44,6 +61,12 @@ bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref);
 // "time < expires_at".
 std::string MintToken(const TokenKeys& keys, const std::string& location,
                       const TokenRef& ref, int64_t expires_at);
+// The serialized token with exactly `caveats` (first-party, in order): a
+// named token.
+std::string MintTokenWithCaveats(const TokenKeys& keys,
+                                 const std::string& location,
+                                 const TokenRef& ref,
+                                 const std::vector<std::string>& caveats);
 
 // A fresh random nonce; empty if the random generator fails.
 std::string NewTokenNonce();

@@ -1,0 +1,337 @@
+// Named tokens (see named_tokens_api.h).
+#include "tokend/api/named_tokens_api.h"
+
+#include <json/json.h>
+
+#include "tokend/api/caveats_json.h"
+#include "tokend/api/endpoints.h"
+#include "tokend/api/token_name.h"
+#include "tokend/common/clock.h"
+#include "tokend/common/text.h"
+#include "tokend/http/json_body.h"
+#include "tokend/http/json_response.h"
+#include "tokend/token/token_ref.h"
+
+namespace tokend {
+
+namespace {
+
+constexpr char kAccessTokenType[] = "accessToken";
+constexpr char kIdentityTokenType[] = "identityToken";
+
+Status TokenNotFound() {
+  return Status(Code::kNotFound, "The token could not be found.");
+}
+
+Status NameOccupied() {
+  return Status(Code::kBadValueIdentifierOccupied,
+                "Bad value: provided \"name\" is already taken by another of "
+                "your tokens.")
+      .AddDetail("key", "name");
+}
+
+// {"accessToken": {}} or {"identityToken": {}}.
+Status ReadTokenType(const Json::Value& type, NamedTokenType* out) {
+  if (type.isObject() && type.size() == 1) {
+    const std::string name = type.getMemberNames()[0];
+    const Json::Value& options = type[name];
+    if (options.isObject() && options.empty()) {
+      if (name == kAccessTokenType) {
+        *out = NamedTokenType::kAccess;
+        return Status::Ok();
+      }
+      if (name == kIdentityTokenType) {
+        *out = NamedTokenType::kIdentity;
+        return Status::Ok();
+      }
+    }
+  }
+  return Status(Code::kBadValueTokenType,
+                "Bad value: provided \"type\" must be {\"accessToken\": {}} or "
+                "{\"identityToken\": {}}.")
+      .AddDetail("key", "type");
+}
+
+Status ReadBoolean(const Json::Value& object, const char* key, bool* value) {
+  const Json::Value& json = object[key];
+  if (!json.isBool()) {
+    return Status(Code::kBadValueBoolean, std::string("Bad value: provided \"") +
+                                              key + "\" must be a boolean.")
+        .AddDetail("key", key);
+  }
+  *value = json.asBool();
+  return Status::Ok();
+}
+
+TokenRef RefOf(const std::string& user_id, const NamedTokenRecord& record) {
+  TokenRef ref{TokenKind::kNamed, user_id, record.id};
+  ref.identity = record.type == NamedTokenType::kIdentity;
+  return ref;
+}
+
+// The "expiring_within" of a query string: -1 when absent.
+Status ReadExpiringWithin(const std::string& query, int64_t* seconds) {
+  *seconds = -1;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    const std::string pair = query.substr(start, end - start);
+    const std::string key = "expiring_within=";
+    if (pair.compare(0, key.size(), key) == 0) {
+      int64_t value = 0;
+      if (!ParseDecimal(pair.substr(key.size()), &value) || value < 0) {
+        return Status(Code::kBadValueInteger,
+                      "Bad value: provided \"expiring_within\" must be a "
+                      "whole number of seconds.")
+            .AddDetail("key", "expiring_within");
+      }
+      *seconds = value;
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status NamedTokensApi::ReadCustomMetadata(const Json::Value& value,
+                                          std::string* text) const {
+  if (!value.isObject()) {
+    return Status(Code::kBadValueJSON,
+                  "Bad value: provided \"customMetadata\" must be a JSON "
+                  "object.")
+        .AddDetail("key", "customMetadata");
+  }
+  *text = value.empty() ? "" : ToJson(value);
+  if (text->size() > static_cast<size_t>(config_.max_custom_metadata_bytes)) {
+    return Status(Code::kBadValueJSON,
+                  "Bad value: provided \"customMetadata\" must be at most " +
+                      std::to_string(config_.max_custom_metadata_bytes) +
+                      " bytes of JSON.")
+        .AddDetail("key", "customMetadata")
+        .AddNumberDetail("limit", config_.max_custom_metadata_bytes);
+  }
+  return Status::Ok();
+}
+
+void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
+  const Caller& caller = call.caller;
+  Json::Value body;
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false, &body);
+  if (status.ok()) {
+    status = RejectUnknownKeys(
+        body, {"name", "type", "caveats", "customMetadata", "revoked"});
+  }
+  NamedTokenRecord record;
+  if (status.ok()) status = GetRequiredString(body, "name", &record.name);
+  if (status.ok()) status = CheckTokenName(record.name);
+  if (status.ok() && body.isMember("type")) {
+    status = ReadTokenType(body["type"], &record.type);
+  }
+  const int64_t now = NowSeconds();
+  if (status.ok() && body.isMember("caveats")) {
+    status = ParseCaveatsJson(body["caveats"], now, &record.caveats);
+  }
+  if (status.ok() && body.isMember("customMetadata")) {
+    status = ReadCustomMetadata(body["customMetadata"], &record.custom_metadata);
+  }
+  if (status.ok() && body.isMember("revoked")) {
+    status = ReadBoolean(body, "revoked", &record.revoked);
+  }
+  if (!status.ok()) return outcome->Fail(status);
+  // A confined caller's token is minted, and kept, with the caller's
+  // caveats: it can never outlive or outscope the copy that asked for it.
+  record.caveats.insert(record.caveats.end(), caller.added_caveats.begin(),
+                        caller.added_caveats.end());
+  record.expires_at = EarliestTimeCaveat(record.caveats);
+  record.created_at = now;
+  record.id = NewRandomId();
+  if (record.id.empty()) {
+    return outcome->Fail(Status(Code::kInternal, "random generator failed"));
+  }
+  status = named_tokens_.Create(caller.user_id, record,
+                                config_.max_named_tokens_per_user);
+  if (status.code() == Code::kAlreadyExists) status = NameOccupied();
+  if (!status.ok()) return outcome->Fail(status);
+  const TokenRef ref = RefOf(caller.user_id, record);
+  Json::Value json(Json::objectValue);
+  json["tokenId"] = record.id;
+  json["token"] = MintTokenWithCaveats(keys_, config_.token_location, ref,
+                                       record.caveats);
+  outcome->Succeed(201, json);
+  outcome->response.AddHeader(
+      "Location", std::string(kApiBasePath) + "/tokens/named/" + record.id);
+  outcome->Audit("event=named_token.created user=" + caller.user_id +
+                 " token=" + TokenIdentifier(ref) +
+                 " expires=" + std::to_string(record.expires_at));
+}
+
+void NamedTokensApi::ListNamedTokens(const Call& call, Outcome* outcome) {
+  int64_t expiring_within = -1;
+  Status status = ReadExpiringWithin(call.request.query, &expiring_within);
+  std::vector<std::string> ids;
+  if (status.ok()) {
+    status = named_tokens_.ListIds(call.caller.user_id, NowSeconds(),
+                                   expiring_within, &ids);
+  }
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value json(Json::objectValue);
+  json["tokens"] = Json::Value(Json::arrayValue);
+  for (const std::string& id : ids) json["tokens"].append(id);
+  outcome->Succeed(200, json);
+}
+
+void NamedTokensApi::DeleteAllNamedTokens(const Call& call, Outcome* outcome) {
+  Status status = named_tokens_.DeleteAll(call.caller.user_id);
+  if (!status.ok()) return outcome->Fail(status);
+  outcome->SucceedEmpty();
+  outcome->Audit("event=named_token.deleted_all user=" + call.caller.user_id);
+}
+
+Status NamedTokensApi::FindById(const Call& call, NamedTokenRecord* record) {
+  if (!IsHexId(call.parameter)) return TokenNotFound();
+  bool found = false;
+  Status status =
+      named_tokens_.Get(call.caller.user_id, call.parameter, record, &found);
+  if (!status.ok()) return status;
+  return found ? Status::Ok() : TokenNotFound();
+}
+
+void NamedTokensApi::Render(const Caller& caller, const NamedTokenRecord& record,
+                            Json::Value* json) const {
+  *json = Json::Value(Json::objectValue);
+  (*json)["id"] = record.id;
+  (*json)["name"] = record.name;
+  Json::Value subject(Json::objectValue);
+  subject["type"] = "user";
+  subject["id"] = caller.user_id;
+  (*json)["subject"] = subject;
+  Json::Value type(Json::objectValue);
+  type[record.type == NamedTokenType::kIdentity ? kIdentityTokenType
+                                                : kAccessTokenType] =
+      Json::Value(Json::objectValue);
+  (*json)["type"] = type;
+  Json::Value caveats(Json::arrayValue);
+  for (const std::string& caveat : record.caveats) {
+    caveats.append(CaveatJson(caveat));
+  }
+  (*json)["caveats"] = caveats;
+  Json::Value metadata(Json::objectValue);
+  metadata["creationTime"] = Json::Int64(record.created_at);
+  Json::Value custom(Json::objectValue);
+  if (!record.custom_metadata.empty()) {
+    // Written by ReadCustomMetadata; anything else reads as {}.
+    if (!ParseJsonObject(record.custom_metadata, /*allow_empty=*/false, &custom)
+             .ok()) {
+      custom = Json::Value(Json::objectValue);
+    }
+  }
+  metadata["custom"] = custom;
+  (*json)["metadata"] = metadata;
+  (*json)["revoked"] = record.revoked;
+  (*json)["token"] = AppendCaveats(
+      MintTokenWithCaveats(keys_, config_.token_location,
+                           RefOf(caller.user_id, record), record.caveats),
+      caller.added_caveats);
+}
+
+void NamedTokensApi::GetNamedToken(const Call& call, Outcome* outcome) {
+  NamedTokenRecord record;
+  Status status = FindById(call, &record);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value json;
+  Render(call.caller, record, &json);
+  outcome->Succeed(200, json);
+}
+
+void NamedTokensApi::GetNamedTokenByName(const Call& call, Outcome* outcome) {
+  std::string name;
+  if (!PercentDecode(call.parameter, &name) || !CheckTokenName(name).ok()) {
+    return outcome->Fail(TokenNotFound());
+  }
+  NamedTokenRecord record;
+  bool found = false;
+  Status status =
+      named_tokens_.FindByName(call.caller.user_id, name, &record, &found);
+  if (!status.ok()) return outcome->Fail(status);
+  if (!found) return outcome->Fail(TokenNotFound());
+  Json::Value json;
+  Render(call.caller, record, &json);
+  outcome->Succeed(200, json);
+}
+
+void NamedTokensApi::UpdateNamedToken(const Call& call, Outcome* outcome) {
+  Json::Value body;
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/true, &body);
+  if (status.ok()) {
+    status = RejectUnknownKeys(body, {"name", "customMetadata", "revoked"});
+  }
+  if (status.ok() && body.empty()) {
+    status = Status(Code::kMissingAtLeastOneValue,
+                    "Missing data: provide at least one of \"name\", "
+                    "\"customMetadata\" and \"revoked\".")
+                 .AddDetail("keys", "name, customMetadata, revoked");
+  }
+  NamedTokenUpdate update;
+  if (status.ok() && body.isMember("name")) {
+    std::string name;
+    status = GetRequiredString(body, "name", &name);
+    if (status.ok()) status = CheckTokenName(name);
+    update.name = name;
+  }
+  if (status.ok() && body.isMember("customMetadata")) {
+    std::string text;
+    status = ReadCustomMetadata(body["customMetadata"], &text);
+    update.custom_metadata = text;
+  }
+  if (status.ok() && body.isMember("revoked")) {
+    bool revoked = false;
+    status = ReadBoolean(body, "revoked", &revoked);
+    update.revoked = revoked;
+    // A confined caller holds a copy of some token: it may revoke, but
+    // never bring back, what it could not have obtained unconfined.
+    if (status.ok() && !revoked && call.caller.confined()) {
+      status = Status(Code::kForbidden,
+                      "A token with caveats its holder added cannot un-revoke "
+                      "a token.");
+    }
+  }
+  if (status.ok() && !IsHexId(call.parameter)) status = TokenNotFound();
+  if (!status.ok()) return outcome->Fail(status);
+  bool found = false;
+  status = named_tokens_.Update(call.caller.user_id, call.parameter, update,
+                                &found);
+  if (status.code() == Code::kAlreadyExists) status = NameOccupied();
+  if (status.ok() && !found) status = TokenNotFound();
+  if (!status.ok()) return outcome->Fail(status);
+  outcome->SucceedEmpty();
+  if (update.revoked.has_value()) {
+    outcome->Audit(std::string("event=named_token.") +
+                   (*update.revoked ? "revoked" : "unrevoked") +
+                   " user=" + call.caller.user_id + " id=" + call.parameter);
+  }
+}
+
+void NamedTokensApi::DeleteNamedToken(const Call& call, Outcome* outcome) {
+  if (!IsHexId(call.parameter)) return outcome->Fail(TokenNotFound());
+  bool found = false;
+  Status status =
+      named_tokens_.Delete(call.caller.user_id, call.parameter, &found);
+  if (status.ok() && !found) status = TokenNotFound();
+  if (!status.ok()) return outcome->Fail(status);
+  outcome->SucceedEmpty();
+  outcome->Audit("event=named_token.deleted user=" + call.caller.user_id +
+                 " id=" + call.parameter);
+}
+
+void NamedTokensApi::GetNamedTokenStatus(const Call& call, Outcome* outcome) {
+  NamedTokenRecord record;
+  Status status = FindById(call, &record);
+  if (!status.ok()) return outcome->Fail(status);
+  Json::Value json(Json::objectValue);
+  json["revoked"] = record.revoked;
+  outcome->Succeed(200, json);
+}
+
+}  // namespace tokend
