@@ -169,14 +169,15 @@ redis.call('DEL', list, names)
 return count
 )lua";
 
-// KEYS: list, names, record prefix. ARGV: now, the highest expiry wanted
-// ("+inf" for all). Returns id, creation time, id, creation time... of the
-// live tokens in that range, in no particular order; an id whose record is
-// gone (it cannot be, short of a hand-made change) is dropped.
+// KEYS: list, names, record prefix. ARGV: now (the clock's, for pruning),
+// the caller's now (the listed expiries are after it), the highest expiry
+// wanted ("+inf" for all). Returns id, creation time, id, creation time...
+// of the live tokens in that range, in no particular order; an id whose
+// record is gone (it cannot be, short of a hand-made change) is dropped.
 const std::string kListScript = std::string(kPreludeLua) + R"lua(
 prune()
 local out = {}
-for _, id in ipairs(redis.call('ZRANGE', list, '(' .. ARGV[1], ARGV[2],
+for _, id in ipairs(redis.call('ZRANGE', list, '(' .. ARGV[2], ARGV[3],
                                'BYSCORE')) do
   local created = redis.call('HGET', prefix .. id, 'm')
   if created then
@@ -382,8 +383,10 @@ Status NamedTokenStore::ListIds(const std::string& user_id, int64_t now,
                                  : kNeverExpires - 1);
   }
   RedisReply reply;
-  Status status = redis_->Run(
-      ScriptCommand(kListScript, user_id, {}, now, {highest}), &reply);
+  Status status =
+      redis_->Run(ScriptCommand(kListScript, user_id, {}, NowSeconds(),
+                                {std::to_string(now), highest}),
+                  &reply);
   if (!status.ok()) return status;
   std::vector<std::pair<int64_t, std::string>> listed;
   for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {

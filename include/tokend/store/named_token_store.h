@@ -76,8 +76,9 @@ class NamedTokenStore {
   // Ids of the user's live named tokens, oldest first (by created_at; the
   // same second in id order); with `expiring_within` >= 0 only those whose
   // expiry is within that many seconds from `now` (tokens without expiry
-  // never are). Expired entries are pruned (best effort) as they are met.
-  // One script: it reads each listed record's creation time.
+  // never are). Expired entries are pruned (best effort) as they are met:
+  // those expired by the clock, whatever `now` says. One script: it reads
+  // each listed record's creation time.
   Status ListIds(const std::string& user_id, int64_t now,
                  int64_t expiring_within, std::vector<std::string>* ids);
 

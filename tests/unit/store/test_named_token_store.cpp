@@ -414,8 +414,15 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
         0LL, Integer({"HEXISTS", NamedTokenNamesKey(kAlice), "gone"}));
     CPPUNIT_ASSERT_EQUAL(
         1LL, Integer({"HEXISTS", NamedTokenNamesKey(kAlice), "kept"}));
-    // A listing `now` beyond an expiry prunes that token too, names and all.
+    // A listing `now` beyond an expiry leaves that token out, but only the
+    // clock prunes.
     ASSERT_OK(store.ListIds(kAlice, Now() + 7200, -1, &ids));
+    CPPUNIT_ASSERT(ids.empty());
+    ASSERT_OK(store.ListIds(kAlice, Now(), -1, &ids));
+    CPPUNIT_ASSERT(ids == std::vector<std::string>({kept.id}));
+    // The last one pruned takes the names key with it.
+    ExpireNow(kAlice, kept.id);
+    ASSERT_OK(store.ListIds(kAlice, Now(), -1, &ids));
     CPPUNIT_ASSERT(ids.empty());
     CPPUNIT_ASSERT(KeysOfUser(kAlice) ==
                    std::vector<std::string>({UserKey(kAlice)}));
