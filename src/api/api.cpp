@@ -24,14 +24,17 @@ Outcome BlankOutcome(const Request& request, const Router::Match& match) {
 Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
     : ClientTokensApi(config, keys, redis),
       NamedTokensApi(config, keys, redis),
+      TemporaryTokensApi(config, keys, redis),
       SpacesApi(config, keys, redis),
       OperationsApi(redis),
       redis_(redis),
       users_(redis),
       named_tokens_for_auth_(redis),
+      temporary_tokens_for_auth_(redis),
       password_cache_(config.password_cache_seconds),
       login_limiter_(config, redis),
-      authenticator_(config, &keys, &users_, &named_tokens_for_auth_,
+      authenticator_(config, &keys, &users_,
+                     {&named_tokens_for_auth_, &temporary_tokens_for_auth_},
                      &password_cache_, &login_limiter_) {}
 
 Outcome Api::Handle(const Request& request, HashBudgetClaim* hash_claim,

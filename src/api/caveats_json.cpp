@@ -31,7 +31,11 @@ Status ParseOne(const Json::Value& caveat, int64_t now, std::string* out) {
     }
   }
   const Json::Value& until = caveat["validUntil"];
-  if (!until.isIntegral() || !until.isInt64()) {
+  // An integer as written: 1.8e9 is a number of another kind (jsoncpp
+  // would call it integral).
+  const bool integer =
+      until.type() == Json::intValue || until.type() == Json::uintValue;
+  if (!integer || !until.isInt64()) {
     return BadCaveat(caveat, "\"validUntil\" must be a whole number of Unix seconds");
   }
   if (until.asInt64() <= now) {

@@ -6,6 +6,7 @@
 #include "tokend/api/caveats_json.h"
 #include "tokend/api/endpoints.h"
 #include "tokend/api/token_name.h"
+#include "tokend/api/token_type_json.h"
 #include "tokend/common/clock.h"
 #include "tokend/common/text.h"
 #include "tokend/http/json_body.h"
@@ -16,9 +17,6 @@ namespace tokend {
 
 namespace {
 
-constexpr char kAccessTokenType[] = "accessToken";
-constexpr char kIdentityTokenType[] = "identityToken";
-
 Status TokenNotFound() {
   return Status(Code::kNotFound, "The token could not be found.");
 }
@@ -28,28 +26,6 @@ Status NameOccupied() {
                 "Bad value: provided \"name\" is already taken by another of "
                 "your tokens.")
       .AddDetail("key", "name");
-}
-
-// {"accessToken": {}} or {"identityToken": {}}.
-Status ReadTokenType(const Json::Value& type, NamedTokenType* out) {
-  if (type.isObject() && type.size() == 1) {
-    const std::string name = type.getMemberNames()[0];
-    const Json::Value& options = type[name];
-    if (options.isObject() && options.empty()) {
-      if (name == kAccessTokenType) {
-        *out = NamedTokenType::kAccess;
-        return Status::Ok();
-      }
-      if (name == kIdentityTokenType) {
-        *out = NamedTokenType::kIdentity;
-        return Status::Ok();
-      }
-    }
-  }
-  return Status(Code::kBadValueTokenType,
-                "Bad value: provided \"type\" must be {\"accessToken\": {}} or "
-                "{\"identityToken\": {}}.")
-      .AddDetail("key", "type");
 }
 
 Status ReadBoolean(const Json::Value& object, const char* key, bool* value) {
@@ -127,7 +103,9 @@ void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
   if (status.ok()) status = GetRequiredString(body, "name", &record.name);
   if (status.ok()) status = CheckTokenName(record.name);
   if (status.ok() && body.isMember("type")) {
-    status = ReadTokenType(body["type"], &record.type);
+    bool identity = false;
+    status = ReadTokenTypeJson(body["type"], &identity);
+    record.type = identity ? NamedTokenType::kIdentity : NamedTokenType::kAccess;
   }
   const int64_t now = NowSeconds();
   if (status.ok() && body.isMember("caveats")) {
@@ -207,11 +185,7 @@ void NamedTokensApi::Render(const Caller& caller, const NamedTokenRecord& record
   subject["type"] = "user";
   subject["id"] = caller.user_id;
   (*json)["subject"] = subject;
-  Json::Value type(Json::objectValue);
-  type[record.type == NamedTokenType::kIdentity ? kIdentityTokenType
-                                                : kAccessTokenType] =
-      Json::Value(Json::objectValue);
-  (*json)["type"] = type;
+  (*json)["type"] = TokenTypeJson(record.type == NamedTokenType::kIdentity);
   Json::Value caveats(Json::arrayValue);
   for (const std::string& caveat : record.caveats) {
     caveats.append(CaveatJson(caveat));

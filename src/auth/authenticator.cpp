@@ -7,10 +7,11 @@
 namespace tokend {
 
 Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
-                             UserStore* users, NamedTokenStore* named_tokens,
+                             UserStore* users,
+                             SuccessorTokenStores successor_stores,
                              PasswordCache* password_cache,
                              LoginLimiter* login_limiter)
-    : token_auth_(keys, users, named_tokens),
+    : token_auth_(keys, users, successor_stores),
       basic_auth_(config, users, password_cache, login_limiter) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,

@@ -100,10 +100,10 @@ Status RevokedToken() {
 }
 
 TokenAuth::TokenAuth(const TokenKeys* keys, UserStore* users,
-                     NamedTokenStore* named_tokens)
+                     SuccessorTokenStores successor_stores)
     : keys_(keys),
       users_(users),
-      named_tokens_(named_tokens),
+      successor_stores_(successor_stores),
       verified_tokens_(kMaxVerifiedTokens, kMaxVerifiedTokenBytes) {}
 
 Status TokenAuth::Authenticate(const std::string& text, int64_t now,
@@ -132,6 +132,9 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   }
   if (ref.kind == TokenKind::kNamed) {
     return CheckNamed(&verified, caller, before_lookup);
+  }
+  if (ref.kind == TokenKind::kTemporary) {
+    return CheckTemporary(&verified, caller, before_lookup);
   }
   Caller confinement;
   if (!verified.added_caveats.empty()) {
@@ -163,7 +166,7 @@ Status TokenAuth::CheckNamed(VerifiedToken* verified, Caller* caller,
   bool found = false, revoked = false;
   size_t minted_caveats = 0;
   if (before_lookup) before_lookup(ref.owner_id);
-  Status status = named_tokens_->FindTokenOwner(
+  Status status = successor_stores_.named->FindTokenOwner(
       ref.owner_id, ref.nonce, &user, &found, &revoked, &minted_caveats);
   if (!status.ok()) return status;
   if (!found) return RevokedToken();
@@ -177,6 +180,31 @@ Status TokenAuth::CheckNamed(VerifiedToken* verified, Caller* caller,
   *caller = Caller();
   if (!added.empty()) {
     caller->added_caveats = std::move(added);
+    caller->expires_at = verified->expires_at;
+  }
+  caller->user_id = user.id;
+  caller->name = user.name;
+  return Status::Ok();
+}
+
+Status TokenAuth::CheckTemporary(VerifiedToken* verified, Caller* caller,
+                                 const BeforeUserLookup& before_lookup) {
+  const TokenRef& ref = verified->ref;
+  UserRecord user;
+  bool found = false;
+  int64_t generation = 0;
+  if (before_lookup) before_lookup(ref.owner_id);
+  Status status = successor_stores_.temporary->FindTokenOwner(
+      ref.owner_id, &user, &found, &generation);
+  if (!status.ok()) return status;
+  if (!found) return RevokedToken();
+  if (ref.generation != generation) {
+    return Status::Unauthorized(
+        Status(Code::kTokenRevoked, "Provided token has been revoked."));
+  }
+  *caller = Caller();
+  if (!verified->added_caveats.empty()) {
+    caller->added_caveats = std::move(verified->added_caveats);
     caller->expires_at = verified->expires_at;
   }
   caller->user_id = user.id;
@@ -199,7 +227,7 @@ Status TokenAuth::Verify(const std::string& text, int64_t now,
                                  &verified.ref, &verified.expires_at);
     // The service issues a seed token with one caveat; a holder adds the
     // rest. A named token's record says how many it was minted with.
-    const size_t minted = verified.ref.kind == TokenKind::kNamed ? 0 : 1;
+    const size_t minted = verified.ref.kind == TokenKind::kAccess ? 1 : 0;
     for (size_t i = minted; i < macaroon.caveats.size(); ++i) {
       verified.added_caveats.push_back(macaroon.caveats[i].id);
     }

@@ -208,6 +208,8 @@ const std::vector<KeySpec>& KeyTable() {
       IntegerKey("token_default_ttl", &Config::token_default_ttl, 1, kTenYears),
       IntegerKey("token_max_ttl", &Config::token_max_ttl, 1, kTenYears),
       IntegerKey("invite_ttl", &Config::invite_ttl, 1, kTenYears),
+      IntegerKey("max_temporary_token_ttl", &Config::max_temporary_token_ttl,
+                 1, kTenYears),
       IntegerKey("password_memory_kib", &Config::password_memory_kib,
                  kMinPasswordMemoryKib, kMaxPasswordMemoryKib),
       IntegerKey("password_time_cost", &Config::password_time_cost, 1,

@@ -21,30 +21,55 @@ const char* KindPrefix(TokenKind kind) {
   return kind == TokenKind::kAccess ? "acc" : "inv";
 }
 
-// Onezone's named-token identifier: version, persistence, subject, type.
-constexpr char kNamedPrefix[] = "2/nmd/usr-";
+// Onezone's identifiers: version, persistence, subject, type, token id.
+constexpr char kNamedPersistence[] = "2/nmd/";
+constexpr char kTemporaryPersistence[] = "2/tmp-";
+constexpr char kUserSubject[] = "usr-";
 constexpr char kAccessType[] = "act";
 constexpr char kIdentityType[] = "idn";
 
-bool ParseNamedIdentifier(const std::string& identifier, TokenRef* ref) {
-  const size_t prefix = sizeof(kNamedPrefix) - 1;
-  // "2/nmd/usr-" <32> "/" <3> "/" <32>
-  if (identifier.size() != prefix + kOwnerIdChars + 1 + 3 + 1 + kOwnerIdChars ||
-      identifier.compare(0, prefix, kNamedPrefix) != 0 ||
-      identifier[prefix + kOwnerIdChars] != '/' ||
-      identifier[prefix + kOwnerIdChars + 4] != '/') {
+// "usr-" <32> "/" <act|idn> "/" <32>: the part after the persistence.
+bool ParseSubjectAndId(std::string_view rest, TokenRef* ref) {
+  const size_t subject = sizeof(kUserSubject) - 1;
+  if (rest.size() != subject + kOwnerIdChars + 1 + 3 + 1 + kOwnerIdChars ||
+      rest.substr(0, subject) != kUserSubject ||
+      rest[subject + kOwnerIdChars] != '/' ||
+      rest[subject + kOwnerIdChars + 4] != '/') {
     return false;
   }
-  std::string owner = identifier.substr(prefix, kOwnerIdChars);
-  std::string type = identifier.substr(prefix + kOwnerIdChars + 1, 3);
-  std::string id = identifier.substr(prefix + kOwnerIdChars + 5);
+  std::string_view owner = rest.substr(subject, kOwnerIdChars);
+  std::string_view type = rest.substr(subject + kOwnerIdChars + 1, 3);
+  std::string_view id = rest.substr(subject + kOwnerIdChars + 5);
   if (!IsHexId(owner) || !IsHexId(id)) return false;
   if (type != kAccessType && type != kIdentityType) return false;
-  ref->kind = TokenKind::kNamed;
-  ref->owner_id = std::move(owner);
-  ref->nonce = std::move(id);
+  ref->owner_id = std::string(owner);
+  ref->nonce = std::string(id);
   ref->identity = type == kIdentityType;
   return true;
+}
+
+bool ParseVersion2Identifier(const std::string& identifier, TokenRef* ref) {
+  std::string_view text = identifier;
+  const size_t named = sizeof(kNamedPersistence) - 1;
+  if (text.substr(0, named) == kNamedPersistence) {
+    ref->kind = TokenKind::kNamed;
+    ref->generation = 0;
+    return ParseSubjectAndId(text.substr(named), ref);
+  }
+  const size_t temporary = sizeof(kTemporaryPersistence) - 1;
+  if (text.substr(0, temporary) != kTemporaryPersistence) return false;
+  const size_t slash = text.find('/', temporary);
+  if (slash == std::string_view::npos ||
+      (slash - temporary > 1 && text[temporary] == '0')) {
+    return false;  // one spelling per generation: no leading zeros
+  }
+  int64_t generation = 0;
+  if (!ParseDecimal(text.substr(temporary, slash - temporary), &generation)) {
+    return false;
+  }
+  ref->kind = TokenKind::kTemporary;
+  ref->generation = generation;
+  return ParseSubjectAndId(text.substr(slash + 1), ref);
 }
 
 bool IsBase64Url(const std::string& text) {
@@ -63,8 +88,12 @@ bool IsHexId(std::string_view text) {
 }
 
 std::string TokenIdentifier(const TokenRef& ref) {
-  if (ref.kind == TokenKind::kNamed) {
-    return kNamedPrefix + ref.owner_id + "/" +
+  if (ref.kind == TokenKind::kNamed || ref.kind == TokenKind::kTemporary) {
+    const std::string persistence =
+        ref.kind == TokenKind::kNamed
+            ? kNamedPersistence
+            : kTemporaryPersistence + std::to_string(ref.generation) + "/";
+    return persistence + kUserSubject + ref.owner_id + "/" +
            (ref.identity ? kIdentityType : kAccessType) + "/" + ref.nonce;
   }
   return std::string(KindPrefix(ref.kind)) + "." + ref.owner_id + "." +
@@ -73,7 +102,7 @@ std::string TokenIdentifier(const TokenRef& ref) {
 
 bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref) {
   if (identifier.compare(0, 2, "2/") == 0) {
-    return ParseNamedIdentifier(identifier, ref);
+    return ParseVersion2Identifier(identifier, ref);
   }
   if (identifier.size() != kKindChars + 1 + kOwnerIdChars + 1 + kNonceChars) {
     return false;

@@ -13,6 +13,7 @@
 #include "tokend/api/named_tokens_api.h"
 #include "tokend/api/operations_api.h"
 #include "tokend/api/spaces_api.h"
+#include "tokend/api/temporary_tokens_api.h"
 #include "tokend/api/user_api.h"
 #include "tokend/auth/authenticator.h"
 #include "tokend/auth/login_limiter.h"
@@ -29,6 +30,7 @@ namespace tokend {
 class Api : public UserApi,
             public ClientTokensApi,
             public NamedTokensApi,
+            public TemporaryTokensApi,
             public SpacesApi,
             public OperationsApi {
  public:
@@ -55,6 +57,7 @@ class Api : public UserApi,
   RedisClient* redis_;
   UserStore users_;
   NamedTokenStore named_tokens_for_auth_;
+  TemporaryTokenStore temporary_tokens_for_auth_;
   PasswordCache password_cache_;
   LoginLimiter login_limiter_;
   Authenticator authenticator_;

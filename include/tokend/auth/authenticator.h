@@ -27,7 +27,8 @@ class Authenticator {
  public:
   // The pointers must outlive it.
   Authenticator(const Config& config, const TokenKeys* keys, UserStore* users,
-                NamedTokenStore* named_tokens, PasswordCache* password_cache,
+                SuccessorTokenStores successor_stores,
+                PasswordCache* password_cache,
                 LoginLimiter* login_limiter);
 
   // `token_identifier` gets the identifier of a presented token whenever it

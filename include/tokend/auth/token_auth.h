@@ -19,6 +19,7 @@
 #include "tokend/common/crypto.h"
 #include "tokend/common/status.h"
 #include "tokend/store/named_token_store.h"
+#include "tokend/store/temporary_token_store.h"
 #include "tokend/store/user_store.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/token_keys.h"
@@ -108,6 +109,12 @@ class VerifiedTokenCache {
   std::unordered_map<std::string_view, const Entry*> by_text_;
 };
 
+// Where the successor API's tokens are checked.
+struct SuccessorTokenStores {
+  NamedTokenStore* named = nullptr;
+  TemporaryTokenStore* temporary = nullptr;
+};
+
 class TokenAuth {
  public:
   // Bounds of each worker's cache of verified tokens: the entries a busy
@@ -116,16 +123,17 @@ class TokenAuth {
   static constexpr size_t kMaxVerifiedTokens = 4096;
   static constexpr size_t kMaxVerifiedTokenBytes = 4 * 1024 * 1024;
 
-  // `keys`, `users` and `named_tokens` must outlive it.
+  // `keys`, `users` and the stores must outlive it.
   TokenAuth(const TokenKeys* keys, UserStore* users,
-            NamedTokenStore* named_tokens);
+            SuccessorTokenStores successor_stores);
 
   // `token_identifier` gets the token's identifier whenever it could be
   // read (for the audit log), accepted or not. With `deferred`, the Redis
   // check of a seed token is not made but handed over there, and the
-  // caller's name is left empty; a named token is always checked here (its
-  // record says whether it is revoked, and which caveats it was minted
-  // with).
+  // caller's name is left empty; a named or temporary token is always
+  // checked here (a named token's record says whether it is revoked and
+  // which caveats it was minted with; a temporary one must be of the
+  // user's current generation).
   Status Authenticate(const std::string& text, int64_t now, Caller* caller,
                       std::string* token_identifier,
                       const BeforeUserLookup& before_lookup,
@@ -144,10 +152,16 @@ class TokenAuth {
   // confinement.
   Status CheckNamed(VerifiedToken* verified, Caller* caller,
                     const BeforeUserLookup& before_lookup);
+  // The Redis check of a temporary token: its generation is the user's
+  // current one. No record tells which caveats it was minted with, so all
+  // of them confine the caller: what a temporary token obtains lives no
+  // longer than it does.
+  Status CheckTemporary(VerifiedToken* verified, Caller* caller,
+                        const BeforeUserLookup& before_lookup);
 
   const TokenKeys* keys_;
   UserStore* users_;
-  NamedTokenStore* named_tokens_;
+  SuccessorTokenStores successor_stores_;
   // Revocation is still checked in Redis on every request.
   VerifiedTokenCache verified_tokens_;
 };

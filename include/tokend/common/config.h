@@ -72,6 +72,9 @@ struct Config {
   // largest customMetadata object one may carry (bytes of its JSON text).
   int max_named_tokens_per_user = 1000;
   int max_custom_metadata_bytes = 65536;
+  // The furthest a temporary token's time caveat may lie ahead (seconds;
+  // Onezone ships 30 days).
+  int64_t max_temporary_token_ttl = 2592000;
   // How long a worker remembers a verified password, in memory only (s).
   int password_cache_seconds = 300;
   // Slow password hashes running at once in the whole pool (0: one per

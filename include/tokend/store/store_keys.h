@@ -46,6 +46,10 @@
 //   oz:{uid}:fails:addr  string failed logins of the user from that address
 //   oz:{uid}:trusted     hash   address -> when the user last logged in
 //                               from it (Unix s)
+//   oz:{uid}:tmpgen      string the generation of the user's temporary
+//                               tokens (absent: 0); only ever incremented,
+//                               and never expires, so a revoked generation
+//                               never comes back while the user exists
 //
 // A space's keys carry {s:<spaceId>} instead, so joining (invitation and
 // membership together) is one atomic script in one slot:
@@ -151,6 +155,9 @@ inline std::string PairFailuresKey(const std::string& user_id,
 // The addresses (prefixes) a user logged in from, with when (Unix s).
 inline std::string TrustedAddressesKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:trusted";
+}
+inline std::string TemporaryGenerationKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:tmpgen";
 }
 
 inline std::string SpaceKey(const std::string& space_id) {

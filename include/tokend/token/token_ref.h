@@ -18,7 +18,10 @@
 // identifier, "2/nmd/usr-<userId>/<type>/<tokenId>", type "act" (access) or
 // "idn" (identity), the token id 32 hex digits. A named token is a pure
 // function of its identifier and the caveats it was minted with, which its
-// record keeps (store/named_token_store.h).
+// record keeps (store/named_token_store.h). A temporary token's identifier
+// is "2/tmp-<generation>/usr-<userId>/<type>/<tokenId>": no record, only
+// the user's current generation (store/temporary_token_store.h), which
+// revokes every older one when it moves on.
 #pragma once
 
 #include <cstdint>
@@ -34,18 +37,23 @@ enum class TokenKind {
   kAccess,  // a client token of the seed API ("acc.")
   kInvite,  // a space invitation ("inv.")
   kNamed,   // a named token ("2/nmd/")
+  kTemporary,  // a temporary token ("2/tmp-<generation>/")
 };
 
 struct TokenRef {
   TokenKind kind = TokenKind::kAccess;
-  std::string owner_id;  // user id (access, named) or space id (invite)
-  std::string nonce;     // the token id of a named token
-  bool identity = false; // named: an identity token, not an access token
+  std::string owner_id;  // user id (access, named, temporary) or space id
+  std::string nonce;     // the token id of a named or temporary token
+  // Named and temporary: an identity token, not an access token.
+  bool identity = false;
+  int64_t generation = 0;  // temporary only
 
-  // Whether the token may authenticate a request: an access token, seed
-  // or named.
+  // Whether the token may authenticate a request: an access token, seed,
+  // named or temporary.
   bool authenticates() const {
-    return kind == TokenKind::kAccess || (kind == TokenKind::kNamed && !identity);
+    return kind == TokenKind::kAccess ||
+           ((kind == TokenKind::kNamed || kind == TokenKind::kTemporary) &&
+            !identity);
   }
 };
 

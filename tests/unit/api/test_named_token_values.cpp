@@ -1,7 +1,8 @@
 // Unit tests for the values of a named token: its name (token_name.h, by
 // Onezone's rule), its caveats between JSON and macaroon strings
 // (caveats_json.h), and its identifier (token_ref.h, Onezone's
-// "2/nmd/usr-<userId>/<act|idn>/<tokenId>").
+// "2/nmd/usr-<userId>/<act|idn>/<tokenId>", and a temporary token's
+// "2/tmp-<generation>/usr-...").
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <json/json.h>
@@ -47,6 +48,7 @@ class NamedTokenValuesTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTheEarliestTimeCaveatRules);
   CPPUNIT_TEST(testNamedIdentifiersRoundTripInOnezonesForm);
   CPPUNIT_TEST(testMalformedNamedIdentifiersAreRefused);
+  CPPUNIT_TEST(testTemporaryIdentifiersCarryTheirGeneration);
   CPPUNIT_TEST(testANamedTokenVerifiesWithItsCaveatsAndOnlyAccessAuthenticates);
   CPPUNIT_TEST_SUITE_END();
 
@@ -163,6 +165,31 @@ class NamedTokenValuesTest : public CppUnit::TestFixture {
           "2/nmd/usr-" + std::string(32, 'A') + "/act/" + kId,
           "1/nmd/usr-" + kUser + "/act/" + kId}) {
       CPPUNIT_ASSERT_MESSAGE(bad, !ParseTokenIdentifier(bad, &ref));
+    }
+  }
+
+  void testTemporaryIdentifiersCarryTheirGeneration() {
+    TokenRef ref{TokenKind::kTemporary, kUser, kId};
+    ref.generation = 42;
+    CPPUNIT_ASSERT_EQUAL("2/tmp-42/usr-" + kUser + "/act/" + kId,
+                         TokenIdentifier(ref));
+    TokenRef parsed;
+    CPPUNIT_ASSERT(ParseTokenIdentifier(TokenIdentifier(ref), &parsed));
+    CPPUNIT_ASSERT(parsed.kind == TokenKind::kTemporary);
+    CPPUNIT_ASSERT_EQUAL(int64_t{42}, parsed.generation);
+    CPPUNIT_ASSERT(parsed.authenticates());
+    ref.generation = 0;
+    CPPUNIT_ASSERT(ParseTokenIdentifier(TokenIdentifier(ref), &parsed));
+    CPPUNIT_ASSERT_EQUAL(int64_t{0}, parsed.generation);
+    // One spelling per generation, and a number.
+    for (const std::string& bad :
+         {"2/tmp-042/usr-" + kUser + "/act/" + kId,
+          "2/tmp-/usr-" + kUser + "/act/" + kId,
+          "2/tmp--1/usr-" + kUser + "/act/" + kId,
+          "2/tmp-1x/usr-" + kUser + "/act/" + kId,
+          "2/tmp-1234567890123456789/usr-" + kUser + "/act/" + kId,
+          "2/tmp-1/usr-" + kUser + "/act/" + kId + "/"}) {
+      CPPUNIT_ASSERT_MESSAGE(bad, !ParseTokenIdentifier(bad, &parsed));
     }
   }
 

@@ -79,7 +79,7 @@ class TokenAuthTest : public CppUnit::TestFixture {
  public:
   void setUp() override {
     keys_ = std::make_unique<TokenKeys>(Master());
-    auth_ = std::make_unique<TokenAuth>(keys_.get(), nullptr, nullptr);
+    auth_ = std::make_unique<TokenAuth>(keys_.get(), nullptr, SuccessorTokenStores{});
     token_ = Mint(0);
   }
 
