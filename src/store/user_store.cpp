@@ -185,7 +185,8 @@ Status UserStore::Delete(const std::string& name) {
   RedisReply members;
   status = redis_->Run(TokenStore::ListCommand(user.id), &members);
   if (!status.ok()) return status;
-  RedisCommand del = {"DEL", TokenListKey(user.id), TrustedAddressesKey(user.id)};
+  RedisCommand del = {"DEL", TokenListKey(user.id), TrustedAddressesKey(user.id),
+                      TemporaryGenerationKey(user.id)};
   for (const RedisReply& member : members.elements) {
     std::string nonce = member.text;  // a bare nonce, from lists before
     int64_t expires_at = 0;
