@@ -44,7 +44,9 @@ Settings (environment):
                                each stack (each stays below the token cap)
   BENCH_TIME_LIMIT=900    seconds after which the benchmark gives up
   BENCH_KEEP=0            1 keeps the temporary directory (logs, configs)
-  BENCH_ONLY=             password_flood: set up, run that scenario alone
+  BENCH_ONLY=             password_flood: set up, run that scenario alone;
+                          named: the seed token's GET /user and create/delete
+                          loop beside the named token's (issue 13)
   BENCH_SET="k=v ..."     settings for the service stacks (scripts/stack --set)
 
 password_flood (issue 12): token GET /user at 32 connections alone, then
@@ -59,6 +61,7 @@ per figure. Exit status 0 only if every run was all successes.
 import base64
 import concurrent.futures
 import http.client
+import json
 import os
 import re
 import resource
@@ -764,6 +767,23 @@ def report_password_flood(alone, flooded, statuses, cached):
 
 # --- the benchmark -------------------------------------------------------------
 
+def report_named(scenarios):
+    """Issue 13's figures: the named token's read and create/delete loop
+    over the seed token's, measured in the same rounds (service only)."""
+    runs = {s.name: s.runs["service"] for s in scenarios}
+    lines = []
+    for named, seed in (("named_get_user", "token_get_user"),
+                        ("named_create_delete", "token_create_delete")):
+        n, t = summarize(runs[named]), summarize(runs[seed])
+        lines.append(
+            "figure: %s_over_%s ratio=%.2f named_rps=%.0f seed_rps=%.0f "
+            "named_p99_ms=%.2f seed_p99_ms=%.2f round_ratios=%s" % (
+                named, seed, n["rps"] / t["rps"], n["rps"], t["rps"], n["p99"],
+                t["p99"], ",".join("%.2f" % (a.rps / b.rps) for a, b in
+                                   zip(runs[named], runs[seed]))))
+    return "\n".join(lines)
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -998,7 +1018,7 @@ def main():
     fixed_groups = fixed.groups()
 
     # --- users and tokens ----------------------------------------------------------
-    names = ["get", "list", "loop-token", "loop-basic"]
+    names = ["get", "list", "loop-token", "loop-basic", "loop-named"]
     passwords = {name: secrets.token_urlsafe(18) for name in names}
     adding = [(name, service.add_user("bench-" + name, passwords[name]))
               for name in names]
@@ -1010,7 +1030,16 @@ def main():
     # One basic-auth request per user here (each costs a full password hash on a
     # worker that has not seen the password yet); the rest with its token.
     token = {name: new_token(service.port, basic[name])
-             for name in ("get", "loop-token", "list")}
+             for name in ("get", "loop-token", "list", "loop-named")}
+    # A named token of bench-get (issue 13), read as the seed token is.
+    status, body = api(service.port, "POST", "/user/tokens/named",
+                       {"X-Auth-Token": token["get"],
+                        "Content-Type": "application/json"},
+                       json.dumps({"name": "bench named", "caveats": [
+                           {"type": "time", "validUntil": int(time.time()) + 86400}]}))
+    if status != 201:
+        raise BenchFailure("creating a named token: %d %s" % (status, body[:200]))
+    named_token = json.loads(body)["token"]
     for _ in range(9):
         new_token(service.port, {"X-Auth-Token": token["list"]})
     status, body = api(service.port, "GET", "/user/client_tokens",
@@ -1040,7 +1069,19 @@ def main():
         Scenario("basic_create_delete", "POST+DELETE loop, basic",
                  basic["loop-basic"], ["loop", "service"],
                  ["loop", "ceiling", token["loop-token"]]),
+        # Issue 13: a named token's read (against token_get_user's in the
+        # same rounds), and named tokens made and deleted by turns.
+        Scenario("named_get_user", "GET /user, named token",
+                 {"X-Auth-Token": named_token}, ["get", "/user"], ["get", "/user"]),
+        Scenario("named_create_delete", "POST named+DELETE loop, X-Auth-Token",
+                 {"X-Auth-Token": token["loop-named"]}, ["named-loop", "service"],
+                 ["named-loop", "ceiling", "0" * 32]),
     ]
+    if ONLY == "named":
+        # The seed token's read and create loop beside the named ones.
+        scenarios = [s for s in scenarios
+                     if s.name in ("token_get_user", "token_create_delete",
+                                   "named_get_user", "named_create_delete")]
     targets = {"service": (service.port, service_groups),
                "ceiling": (ceiling_front.port, ceiling_groups),
                "kept": (kept_front.port, kept_groups)}
@@ -1110,6 +1151,10 @@ def main():
                 fixed_groups, "nginx fixed round %d" % (round_number + 1))
         first.runs["fixed"].append(r)
         report_run(round_number, "nginx_return_200", "fixed", r)
+
+    if ONLY == "named":
+        print(report_named(scenarios))
+        return 0
 
     # --- token readers under a password flood (issue 12) ----------------------------
     flood_results = password_flood()
@@ -1406,6 +1451,7 @@ def main():
     if delete_note:
         print("DELETE alone: " + delete_note)
     figures.append(report_password_flood(*flood_results))
+    figures.append(report_named(scenarios))
     print()
     for line in figures:
         print(line)

@@ -13,6 +13,11 @@
 --   loop ceiling TOKEN  the same mix for the ceiling, which returns no token:
 --                       POST and DELETE TOKEN by turns (a real token, so the
 --                       requests have the service's size)
+--   named-loop service  POST /user/tokens/named (a new name each time, a
+--                       time caveat a year ahead), then DELETE
+--                       /tokens/named/{tokenId} of the one that came back (-H)
+--   named-loop ceiling ID  the same mix for the ceiling: POST, and DELETE
+--                       /tokens/named/ID, by turns
 --   create USERS OUT    POST /user/client_tokens as the users of the file
 --                       USERS.<thread id> (lines `TOKEN QUOTA`: X-Auth-Token
 --                       of the user, and how many more tokens that user may
@@ -35,6 +40,8 @@ local ceiling = false
 local placeholder = nil
 local out = nil
 local pending = {}      -- loop: tokens to delete next (this thread's)
+local named = false     -- loop: named tokens (named-loop)
+local named_until = 0   -- named-loop: the time caveat of the tokens made
 local users = {}        -- create: {request, quota} per user
 local next_user = 1
 local tokens = {}       -- delete: this thread's tokens
@@ -83,9 +90,12 @@ function init(args)
   final_request = wrk.format("GET", base_path .. "/user")
   if mode == "get" then
     get_path = base_path .. args[2]
-  elseif mode == "loop" then
+  elseif mode == "loop" or mode == "named-loop" then
+    named = mode == "named-loop"
+    mode = "loop"
     ceiling = args[2] == "ceiling"
     placeholder = args[3]
+    named_until = os.time() + 31536000
   elseif mode == "create" then
     for line in io.lines(args[2] .. "." .. id) do
       local token, quota = string.match(line, "^(%S+)%s+(%d+)$")
@@ -119,11 +129,21 @@ end
 
 local function post()
   posts = posts + 1
+  if named then
+    -- Names unique across threads and runs: thread, run start, count.
+    local body = string.format(
+        '{"name": "b%d_%d_%d", "caveats": [{"type": "time", "validUntil": %d}]}',
+        id, named_until, posts, named_until)
+    return wrk.format("POST", base_path .. "/user/tokens/named", post_headers, body)
+  end
   return wrk.format("POST", base_path .. "/user/client_tokens", post_headers, "{}")
 end
 
 local function delete(token, headers)
   deletes = deletes + 1
+  if named then
+    return wrk.format("DELETE", base_path .. "/tokens/named/" .. token, headers)
+  end
   return wrk.format("DELETE", base_path .. "/user/client_tokens/" .. escape(token),
                     headers)
 end
@@ -181,7 +201,8 @@ function response(status, headers, body)
   end
   ok = ok + 1
   if (mode == "loop" and not ceiling) or out ~= nil then
-    local token = body and string.match(body, '"token"%s*:%s*"([^"]+)"')
+    local key = named and "tokenId" or "token"
+    local token = body and string.match(body, '"' .. key .. '"%s*:%s*"([^"]+)"')
     if token ~= nil then
       if mode == "loop" then
         table.insert(pending, token)
