@@ -115,6 +115,11 @@ Outcome Api::AuthenticateAndServe(const Endpoint& endpoint, Call call,
       return outcome;
     }
     outcome.user_id = call.caller.user_id;
+    if (!call.caller.named_token_id.empty()) {
+      named_token_uses_.Note(call.caller.user_id, call.caller.named_token_id,
+                             NowSeconds(), call.request.remote_addr);
+      if (named_token_uses_.full()) FlushNamedTokenUses();
+    }
     WriteGuard guard;
     if (deferred.pending) guard = GuardFor(deferred);
     call.guard = deferred.pending ? &guard : nullptr;
@@ -141,6 +146,12 @@ Outcome Api::AuthenticateAndServe(const Endpoint& endpoint, Call call,
     RejectCaller(status, token_identifier, &rejected);
     return rejected;
   }
+}
+
+void Api::FlushNamedTokenUses() {
+  if (named_token_uses_.empty()) return;
+  // Best effort: a failed batch is dropped (see named_token_uses.h).
+  named_tokens_for_auth_.RecordUses(named_token_uses_.Take());
 }
 
 void Api::RejectCaller(const Status& status, const std::string& token_identifier,

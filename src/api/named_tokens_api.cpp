@@ -202,6 +202,14 @@ void NamedTokensApi::Render(const Caller& caller, const NamedTokenRecord& record
     }
   }
   metadata["custom"] = custom;
+  // Beyond Onezone: when and from where the token last authenticated a
+  // request (null: not yet; at most named_token_use_flush_seconds stale).
+  metadata["lastUsed"] = record.last_used != 0
+                             ? Json::Value(Json::Int64(record.last_used))
+                             : Json::Value(Json::nullValue);
+  metadata["lastUsedIp"] = record.last_used != 0
+                               ? Json::Value(record.last_used_ip)
+                               : Json::Value(Json::nullValue);
   (*json)["metadata"] = metadata;
   (*json)["revoked"] = record.revoked;
   (*json)["token"] = AppendCaveats(

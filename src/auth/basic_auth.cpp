@@ -72,7 +72,7 @@ Status BasicAuth::Authenticate(const std::string& credentials,
     // still has it (GuardFor) instead of a lookup first.
     Wipe(&password);
     *deferred = DeferredCheck{true, known->id, "", name, known->password_hash};
-    *caller = Caller{known->id, name, {}, 0};
+    *caller = Caller{known->id, name, {}, 0, ""};
     return Status::Ok();
   }
   UserRecord user;
@@ -161,7 +161,7 @@ Status BasicAuth::Authenticate(const std::string& credentials,
   if (known == nullptr || known->password_hash != user.password_hash) {
     known_users_.Put(name, KnownUser{user.id, user.password_hash});
   }
-  *caller = Caller{user.id, user.name, {}, 0};
+  *caller = Caller{user.id, user.name, {}, 0, ""};
   return Status::Ok();
 }
 

@@ -182,6 +182,7 @@ Status TokenAuth::CheckNamed(VerifiedToken* verified, Caller* caller,
     caller->added_caveats = std::move(added);
     caller->expires_at = verified->expires_at;
   }
+  caller->named_token_id = ref.nonce;
   caller->user_id = user.id;
   caller->name = user.name;
   return Status::Ok();

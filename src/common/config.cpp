@@ -240,6 +240,8 @@ const std::vector<KeySpec>& KeyTable() {
                  &Config::max_pending_invites_per_space, 1, 1000000),
       IntegerKey("max_named_tokens_per_user",
                  &Config::max_named_tokens_per_user, 1, 1000000),
+      IntegerKey("named_token_use_flush_seconds",
+                 &Config::named_token_use_flush_seconds, 1, 60),
       IntegerKey("max_custom_metadata_bytes",
                  &Config::max_custom_metadata_bytes, 2,
                  kMaxCustomMetadataBytes),

@@ -58,11 +58,11 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
     std::fprintf(stderr, "onezone-tokend: epoll: %s\n", std::strerror(errno));
     return 1;
   }
-  if (wakeup_fd_ >= 0) {
+  for (const auto& [fd, on_ready] : watched_) {
     epoll_event wakeups = {};
     wakeups.events = EPOLLIN;
-    wakeups.data.fd = wakeup_fd_;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wakeup_fd_, &wakeups) != 0) {
+    wakeups.data.fd = fd;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &wakeups) != 0) {
       std::fprintf(stderr, "onezone-tokend: epoll: %s\n", std::strerror(errno));
       return 1;
     }
@@ -108,8 +108,8 @@ int FcgiConnections::Serve(const Handler& handler, const Wait& wait,
       int fd = events[i].data.fd;
       if (fd == listen_fd_) {
         if (!retiring_) AcceptOne();
-      } else if (fd == wakeup_fd_) {
-        on_wakeup_();
+      } else if (auto watched = watched_.find(fd); watched != watched_.end()) {
+        watched->second();
       } else if (connections_.count(fd) != 0 && handed_over_.count(fd) == 0) {
         ServeOne(fd, handler, ready_at);
       }
@@ -182,8 +182,7 @@ void FcgiConnections::Finish(int fd) {
 }
 
 void FcgiConnections::WatchWakeups(int fd, std::function<void()> on_ready) {
-  wakeup_fd_ = fd;
-  on_wakeup_ = std::move(on_ready);
+  watched_[fd] = std::move(on_ready);
 }
 
 void FcgiConnections::Resume(int fd) {

@@ -13,6 +13,7 @@
 #include "tokend/server/fcgi_adapter.h"
 #include "tokend/server/fcgi_connections.h"
 #include "tokend/server/hashing_lane.h"
+#include "tokend/server/interval_timer.h"
 #include "tokend/server/worker_pool.h"
 #include "tokend/store/redis_client.h"
 
@@ -29,6 +30,15 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
   connections.WatchWakeups(lane.wakeup_fd(), [&connections, &lane] {
     for (int fd : lane.TakeAnswered()) connections.Resume(fd);
   });
+  // Named tokens' last uses go to Redis in batches, also while no request
+  // comes (see api/named_token_uses.h).
+  IntervalTimer flush_timer(config.named_token_use_flush_seconds);
+  if (flush_timer.fd() >= 0) {
+    connections.WatchWakeups(flush_timer.fd(), [&flush_timer, &api] {
+      flush_timer.Acknowledge();
+      api.FlushNamedTokenUses();
+    });
+  }
   using Disposition = FcgiConnections::Disposition;
   // The request's latency, in the log and the histogram, runs from when the
   // loop learned it was there (`read_at`), here and on the hashing lane.
@@ -51,6 +61,7 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
   };
   int code = connections.Serve(handle, WorkerWait, WorkerStopRequested);
   lane.Stop();
+  api.FlushNamedTokenUses();
   return code;
 }
 

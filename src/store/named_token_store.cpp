@@ -197,6 +197,19 @@ constexpr char kCaveatsField[] = "c";
 constexpr char kCreatedField[] = "m";
 constexpr char kMetadataField[] = "x";
 constexpr char kRevokedField[] = "r";
+constexpr char kLastUsedField[] = "u";
+constexpr char kLastUsedIpField[] = "p";
+
+// KEYS: a record. ARGV: when (Unix s), the address. HSETs the last use
+// only into a record that exists (never making a bare one) and holds no
+// later use (another worker's batch may land after this one's).
+constexpr char kRecordUseScript[] = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local last = tonumber(redis.call('HGET', KEYS[1], 'u') or '0')
+if last >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 'p', ARGV[2])
+return 1
+)lua";
 
 // The caveats as one field value; false when one cannot be told apart
 // after joining (empty, or holding the separator).
@@ -331,13 +344,14 @@ Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
   std::vector<RedisReply> replies;
   Status status =
       redis_->Pipeline({{"HMGET", key, kNameField, kTypeField, kCaveatsField,
-                         kCreatedField, kMetadataField, kRevokedField},
+                         kCreatedField, kMetadataField, kRevokedField,
+                         kLastUsedField, kLastUsedIpField},
                         {"EXPIRETIME", key}},
                        &replies);
   if (!status.ok()) return status;
   const std::vector<RedisReply>& fields = replies[0].elements;
   int64_t created_at = 0;
-  if (fields.size() != 6 || fields[0].is_nil() || fields[3].is_nil() ||
+  if (fields.size() != 8 || fields[0].is_nil() || fields[3].is_nil() ||
       !ParseDecimal(fields[3].text, &created_at)) {
     return Status::Ok();
   }
@@ -354,6 +368,8 @@ Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
   record->custom_metadata = fields[4].text;
   record->revoked = fields[5].text == "1";
   record->expires_at = expires_at;
+  if (!ParseDecimal(fields[6].text, &record->last_used)) record->last_used = 0;
+  record->last_used_ip = record->last_used != 0 ? fields[7].text : "";
   *found = true;
   return Status::Ok();
 }
@@ -439,6 +455,19 @@ Status NamedTokenStore::DeleteAll(const std::string& user_id) {
   RedisReply reply;
   return redis_->Run(
       ScriptCommand(kDeleteAllScript, user_id, {}, NowSeconds(), {}), &reply);
+}
+
+Status NamedTokenStore::RecordUses(const std::vector<NamedTokenUse>& uses) {
+  if (uses.empty()) return Status::Ok();
+  std::vector<RedisCommand> commands;
+  commands.reserve(uses.size());
+  for (const NamedTokenUse& use : uses) {
+    commands.push_back({"EVAL", kRecordUseScript, "1",
+                        NamedTokenRecordKey(use.user_id, use.id),
+                        std::to_string(use.at), use.address});
+  }
+  std::vector<RedisReply> replies;
+  return redis_->Pipeline(commands, &replies);
 }
 
 Status NamedTokenStore::FindTokenOwner(const std::string& user_id,

@@ -10,6 +10,7 @@
 #include "tokend/api/call.h"
 #include "tokend/api/client_tokens_api.h"
 #include "tokend/api/endpoints.h"
+#include "tokend/api/named_token_uses.h"
 #include "tokend/api/named_tokens_api.h"
 #include "tokend/api/operations_api.h"
 #include "tokend/api/spaces_api.h"
@@ -44,6 +45,11 @@ class Api : public UserApi,
   Outcome Handle(const Request& request, HashBudgetClaim* hash_claim = nullptr,
                  PasswordHasher* hasher = nullptr);
 
+  // Writes the named-token uses this worker noted to Redis (the worker's
+  // timer calls it every named_token_use_flush_seconds, and once more when
+  // the worker stops). A Redis error drops the batch: lastUsed is a hint.
+  void FlushNamedTokenUses();
+
  private:
   Outcome Dispatch(const Request& request);
   // Authenticates the caller of `endpoint` and serves `call`; `blank` is
@@ -58,6 +64,7 @@ class Api : public UserApi,
   UserStore users_;
   NamedTokenStore named_tokens_for_auth_;
   TemporaryTokenStore temporary_tokens_for_auth_;
+  NamedTokenUses named_token_uses_;
   PasswordCache password_cache_;
   LoginLimiter login_limiter_;
   Authenticator authenticator_;

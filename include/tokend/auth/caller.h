@@ -22,6 +22,9 @@ struct Caller {
   // and for tokens as issued.
   std::vector<std::string> added_caveats;
   int64_t expires_at = 0;
+  // The id of the named token that authenticated the request, for its
+  // metadata.lastUsed; empty for any other credentials.
+  std::string named_token_id;
 
   bool confined() const { return !added_caveats.empty(); }
 };

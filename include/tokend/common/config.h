@@ -75,6 +75,9 @@ struct Config {
   // The furthest a temporary token's time caveat may lie ahead (seconds;
   // Onezone ships 30 days).
   int64_t max_temporary_token_ttl = 2592000;
+  // How often each worker writes the named-token uses it noted (their
+  // metadata.lastUsed) to Redis, in seconds: how stale lastUsed may be.
+  int named_token_use_flush_seconds = 30;
   // How long a worker remembers a verified password, in memory only (s).
   int password_cache_seconds = 300;
   // Slow password hashes running at once in the whole pool (0: one per

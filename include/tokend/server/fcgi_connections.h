@@ -73,7 +73,8 @@ class FcgiConnections {
   size_t size() const { return connections_.size(); }
 
   // Watches `fd` too, calling `on_ready` whenever it is readable: how
-  // another thread wakes the loop (an eventfd). Call before Serve.
+  // another thread wakes the loop (an eventfd), or a timer (a timerfd).
+  // Call before Serve; each fd once.
   void WatchWakeups(int fd, std::function<void()> on_ready);
   // The request handed over on connection `fd` is answered: the loop
   // finishes it and serves the connection again. Loop thread only.
@@ -97,8 +98,7 @@ class FcgiConnections {
   bool retiring_ = false;
   std::map<int, std::unique_ptr<FCGX_Request>> connections_;  // by fd
   std::set<int> handed_over_;  // connections whose request another thread answers
-  int wakeup_fd_ = -1;
-  std::function<void()> on_wakeup_;
+  std::map<int, std::function<void()>> watched_;  // WatchWakeups, by fd
 };
 
 }  // namespace tokend

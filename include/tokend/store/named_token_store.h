@@ -38,6 +38,18 @@ struct NamedTokenRecord {
   std::string custom_metadata;       // a JSON object's text; "" for {}
   bool revoked = false;
   int64_t expires_at = 0;  // earliest time caveat; 0: none
+  // When the token last authenticated a request, as the workers last wrote
+  // it (Unix s; 0: never), and the client address it came from.
+  int64_t last_used = 0;
+  std::string last_used_ip;
+};
+
+// One use of a named token, to be recorded (RecordUses).
+struct NamedTokenUse {
+  std::string user_id;
+  std::string id;
+  int64_t at = 0;  // Unix s
+  std::string address;
 };
 
 // What PATCH changes; unset optionals are left as they are.
@@ -92,6 +104,10 @@ class NamedTokenStore {
   // tokens (UserStore::Delete calls DeleteAll).
   Status Delete(const std::string& user_id, const std::string& id, bool* found);
   Status DeleteAll(const std::string& user_id);
+
+  // Records each use whose record still exists and holds no later one (a
+  // deleted or expired token is not brought back), in one round trip.
+  Status RecordUses(const std::vector<NamedTokenUse>& uses);
 
   // For authentication, in ONE round trip (a pipeline): whether the named
   // token's record exists and is revoked, how many caveats it was minted

@@ -90,6 +90,7 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testDeletingTheUserDeletesTheirNamedTokens);
   CPPUNIT_TEST(testRecordKeysNeverClashWithTheIndexKeys);
   CPPUNIT_TEST(testANamedTokenTakesAtMost400BytesOfRedisMemory);
+  CPPUNIT_TEST(testUsesAreRecordedLatestFirstAndNeverMakeARecord);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -825,6 +826,32 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
               << ", list " << list / kTokens << ", names " << names / kTokens
               << ")\n";
     CPPUNIT_ASSERT(per_token <= 400);
+  }
+
+  void testUsesAreRecordedLatestFirstAndNeverMakeARecord() {
+    NamedTokenStore store(redis_.get());
+    const int64_t now = Now();
+    NamedTokenRecord token = Token("used", Now() + 3600);
+    ASSERT_OK(store.Create(kAlice, token, 100));
+    NamedTokenRecord gone = Token("gone", Now() + 3600);
+    ASSERT_OK(store.Create(kAlice, gone, 100));
+    bool found = false;
+    ASSERT_OK(store.Delete(kAlice, gone.id, &found));
+    // A later use wins over an earlier one in the same batch or the next;
+    // a use of a deleted token makes no record.
+    ASSERT_OK(store.RecordUses({{kAlice, token.id, now - 10, "10.0.0.1"},
+                                {kAlice, gone.id, now, "10.0.0.3"}}));
+    ASSERT_OK(store.RecordUses({{kAlice, token.id, now - 20, "10.0.0.2"}}));
+    NamedTokenRecord read;
+    ASSERT_OK(store.Get(kAlice, token.id, &read, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(now - 10, read.last_used);
+    CPPUNIT_ASSERT_EQUAL(std::string("10.0.0.1"), read.last_used_ip);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", NamedTokenRecordKey(kAlice, gone.id)}));
+    // The rest of the record is untouched, its expiry included.
+    ExpectSame(token, read);
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(token.expires_at),
+                         Integer({"EXPIRETIME", NamedTokenRecordKey(kAlice, token.id)}));
   }
 
  private:
