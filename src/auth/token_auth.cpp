@@ -99,6 +99,31 @@ Status RevokedToken() {
       Status(Code::kTokenInvalid, "Provided token is not valid."));
 }
 
+namespace {
+
+// A named token its owner revoked, or a temporary one of an older
+// generation.
+Status ReversiblyRevokedToken() {
+  return Status::Unauthorized(
+      Status(Code::kTokenRevoked, "Provided token has been revoked."));
+}
+
+// The caller a named or temporary token names: `user`, confined by the
+// token's added caveats (already trimmed to those past what it was minted
+// with).
+Caller SuccessorCaller(const UserRecord& user, const VerifiedToken& verified) {
+  Caller caller;
+  if (!verified.added_caveats.empty()) {
+    caller.added_caveats = verified.added_caveats;
+    caller.expires_at = verified.expires_at;
+  }
+  caller.user_id = user.id;
+  caller.name = user.name;
+  return caller;
+}
+
+}  // namespace
+
 TokenAuth::TokenAuth(const TokenKeys* keys, UserStore* users,
                      SuccessorTokenStores successor_stores)
     : keys_(keys),
@@ -170,21 +195,12 @@ Status TokenAuth::CheckNamed(VerifiedToken* verified, Caller* caller,
       ref.owner_id, ref.nonce, &user, &found, &revoked, &minted_caveats);
   if (!status.ok()) return status;
   if (!found) return RevokedToken();
-  if (revoked) {
-    return Status::Unauthorized(
-        Status(Code::kTokenRevoked, "Provided token has been revoked."));
-  }
+  if (revoked) return ReversiblyRevokedToken();
   std::vector<std::string>& added = verified->added_caveats;
   added.erase(added.begin(),
               added.begin() + std::min(minted_caveats, added.size()));
-  *caller = Caller();
-  if (!added.empty()) {
-    caller->added_caveats = std::move(added);
-    caller->expires_at = verified->expires_at;
-  }
+  *caller = SuccessorCaller(user, *verified);
   caller->named_token_id = ref.nonce;
-  caller->user_id = user.id;
-  caller->name = user.name;
   return Status::Ok();
 }
 
@@ -199,17 +215,8 @@ Status TokenAuth::CheckTemporary(VerifiedToken* verified, Caller* caller,
       ref.owner_id, &user, &found, &generation);
   if (!status.ok()) return status;
   if (!found) return RevokedToken();
-  if (ref.generation != generation) {
-    return Status::Unauthorized(
-        Status(Code::kTokenRevoked, "Provided token has been revoked."));
-  }
-  *caller = Caller();
-  if (!verified->added_caveats.empty()) {
-    caller->added_caveats = std::move(verified->added_caveats);
-    caller->expires_at = verified->expires_at;
-  }
-  caller->user_id = user.id;
-  caller->name = user.name;
+  if (ref.generation != generation) return ReversiblyRevokedToken();
+  *caller = SuccessorCaller(user, *verified);
   return Status::Ok();
 }
 

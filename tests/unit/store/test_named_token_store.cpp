@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "../redis_calls.h"
 #include "../redis_server.h"
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
@@ -938,19 +939,10 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   }
 
   std::string Text(const RedisCommand& command) {
-    RedisReply reply;
-    Status status = redis_->Run(command, &reply);
-    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
-    return reply.text;
+    return test::RedisText(redis_.get(), command);
   }
-
   long long Integer(const RedisCommand& command) {
-    RedisReply reply;
-    Status status = redis_->Run(command, &reply);
-    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
-    CPPUNIT_ASSERT_MESSAGE(command[0],
-                           reply.type == RedisReply::Type::kInteger);
-    return reply.integer;
+    return test::RedisInteger(redis_.get(), command);
   }
 
   const std::string kAlice = NewRandomId();

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "../redis_calls.h"
 #include "../redis_server.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/space_store.h"
@@ -1449,19 +1450,10 @@ class StoreTest : public CppUnit::TestFixture {
   }
 
   std::string Text(const RedisCommand& command) {
-    RedisReply reply;
-    Status status = redis_->Run(command, &reply);
-    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
-    return reply.text;
+    return test::RedisText(redis_.get(), command);
   }
-
   long long Integer(const RedisCommand& command) {
-    RedisReply reply;
-    Status status = redis_->Run(command, &reply);
-    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
-    CPPUNIT_ASSERT_MESSAGE(command[0],
-                           reply.type == RedisReply::Type::kInteger);
-    return reply.integer;
+    return test::RedisInteger(redis_.get(), command);
   }
 
   const std::string kAlice = NewRandomId();
