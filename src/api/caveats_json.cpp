@@ -13,7 +13,7 @@ namespace {
 
 Status BadCaveat(const Json::Value& caveat, const std::string& why) {
   return Status(Code::kBadValueCaveat, "Bad value: caveat " + why + ".")
-      .AddDetail("caveat", ToJson(caveat));
+      .AddJsonDetail("caveat", ToJson(caveat));
 }
 
 // The string of one caveat object, or an error.

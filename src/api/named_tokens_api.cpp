@@ -253,7 +253,8 @@ void NamedTokensApi::UpdateNamedToken(const Call& call, Outcome* outcome) {
     status = Status(Code::kMissingAtLeastOneValue,
                     "Missing data: provide at least one of \"name\", "
                     "\"customMetadata\" and \"revoked\".")
-                 .AddDetail("keys", "name, customMetadata, revoked");
+                 .AddJsonDetail("keys",
+                                R"(["name","customMetadata","revoked"])");
   }
   NamedTokenUpdate update;
   if (status.ok() && body.isMember("name")) {

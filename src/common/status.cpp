@@ -81,4 +81,9 @@ Status& Status::AddNumberDetail(std::string key, long long value) {
   return *this;
 }
 
+Status& Status::AddJsonDetail(std::string key, std::string json_text) {
+  details_.push_back({std::move(key), std::move(json_text), false, true});
+  return *this;
+}
+
 }  // namespace tokend

@@ -3,6 +3,7 @@
 
 #include <json/json.h>
 
+#include <memory>
 #include <string>
 
 #include "tokend/http/utf8.h"
@@ -14,11 +15,33 @@ namespace {
 // The most of one echoed value an error body repeats, in bytes.
 constexpr size_t kMaxEchoedBytes = 512;
 
+// The JSON value of a json detail; false when it is too long to echo or
+// is not JSON (then it is shown as a string, cut like any other).
+bool ParseJsonDetail(const std::string& text, Json::Value* value) {
+  if (text.size() > kMaxEchoedBytes) return false;
+  // Not strictMode: that refuses a root other than an object or a list,
+  // and a caveat a client sent may be a bare string. A reader of its own
+  // each time (errors are rare): a reader is not to be shared by threads.
+  Json::CharReaderBuilder builder;
+  builder.settings_["failIfExtra"] = true;
+  const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  std::string errors;
+  try {
+    return reader->parse(text.data(), text.data() + text.size(), value,
+                         &errors);
+  } catch (const Json::Exception&) {
+    return false;
+  }
+}
+
 Json::Value DetailsOf(const Status& status) {
   Json::Value details(Json::objectValue);
   for (const Status::Detail& detail : status.details()) {
+    Json::Value parsed;
     if (detail.number) {
       details[detail.key] = Json::Int64(std::stoll(detail.value));
+    } else if (detail.json && ParseJsonDetail(detail.value, &parsed)) {
+      details[detail.key] = parsed;
     } else {
       // Details may echo what a client sent (a key, a caveat it appended):
       // never let invalid UTF-8 make the error body unparsable.

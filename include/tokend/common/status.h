@@ -62,11 +62,13 @@ const char* ErrorIdOf(Code code);
 class Status {
  public:
   // One detail of an error body: details[key] = value. `number` values are
-  // rendered as JSON numbers, the others as strings.
+  // rendered as JSON numbers, `json` values (JSON text) as the JSON value
+  // they hold (an object, a list), the others as strings.
   struct Detail {
     std::string key;
     std::string value;
     bool number = false;
+    bool json = false;
   };
 
   Status() = default;  // OK
@@ -90,6 +92,9 @@ class Status {
 
   Status& AddDetail(std::string key, std::string value);
   Status& AddNumberDetail(std::string key, long long value);
+  // `json_text` is compact JSON (what ToJson writes), shown as that value:
+  // Onezone's details hold objects and lists too (a caveat, a list of keys).
+  Status& AddJsonDetail(std::string key, std::string json_text);
 
  private:
   Code code_ = Code::kOk;

@@ -103,6 +103,8 @@ class NamedTokenValuesTest : public CppUnit::TestFixture {
       Status status = ParseCaveats(bad, &caveats);
       CPPUNIT_ASSERT_MESSAGE(bad, status.code() == Code::kBadValueCaveat);
       CPPUNIT_ASSERT_EQUAL(std::string("caveat"), status.details()[0].key);
+      // Onezone's details.caveat is the caveat's JSON, not a string of it.
+      CPPUNIT_ASSERT_MESSAGE(bad, status.details()[0].json);
     }
     for (const char* not_a_list : {"{}", "\"time < 1\"", "null"}) {
       std::vector<std::string> caveats;

@@ -166,6 +166,7 @@ class JsonResponseTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testErrorBodyHasIdAndDescription);
   CPPUNIT_TEST(testErrorBodyHasNoDetailsKeyWhenThereAreNone);
   CPPUNIT_TEST(testErrorBodyRendersStringAndNumberDetails);
+  CPPUNIT_TEST(testErrorBodyRendersJsonDetailsAsTheValuesTheyHold);
   CPPUNIT_TEST(testErrorResponseCarriesTheHttpStatusOfEveryCode);
   CPPUNIT_TEST(testErrorResponseIsJson);
   CPPUNIT_TEST(testUnauthorizedRendersTheInnerIdAsAuthError);
@@ -293,6 +294,30 @@ class JsonResponseTest : public CppUnit::TestFixture {
     Json::Value limit =
         ParseBody(ErrorResponse(big).body)["error"]["details"]["limit"];
     CPPUNIT_ASSERT_EQUAL(Json::Int64(9223372036854775807LL), limit.asInt64());
+  }
+
+  void testErrorBodyRendersJsonDetailsAsTheValuesTheyHold() {
+    Status status(Code::kBadValueCaveat, "Bad value: caveat.");
+    status.AddJsonDetail("caveat", R"({"type":"time","validUntil":5})")
+        .AddJsonDetail("keys", R"(["name","revoked"])")
+        .AddJsonDetail("bare", R"("time < 5")")
+        .AddJsonDetail("broken", R"({"type":)")
+        .AddJsonDetail("long", "[\"" + std::string(600, 'x') + "\"]");
+    CPPUNIT_ASSERT(status.details()[0].json);
+    CPPUNIT_ASSERT(!status.details()[0].number);
+    Json::Value details =
+        ParseBody(ErrorResponse(status).body)["error"]["details"];
+    CPPUNIT_ASSERT(details["caveat"].isObject());
+    CPPUNIT_ASSERT_EQUAL(std::string("time"), JsonString(details["caveat"]["type"]));
+    CPPUNIT_ASSERT_EQUAL(Json::Int64(5), details["caveat"]["validUntil"].asInt64());
+    CPPUNIT_ASSERT(details["keys"].isArray());
+    CPPUNIT_ASSERT_EQUAL(2u, details["keys"].size());
+    CPPUNIT_ASSERT_EQUAL(std::string("revoked"), JsonString(details["keys"][1]));
+    CPPUNIT_ASSERT_EQUAL(std::string("time < 5"), JsonString(details["bare"]));
+    // Not JSON, or longer than an error echoes: a string, cut as usual.
+    CPPUNIT_ASSERT_EQUAL(std::string(R"({"type":)"), JsonString(details["broken"]));
+    CPPUNIT_ASSERT(details["long"].isString());
+    CPPUNIT_ASSERT(JsonString(details["long"]).size() <= 512);
   }
 
   void testErrorResponseCarriesTheHttpStatusOfEveryCode() {
