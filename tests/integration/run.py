@@ -32,6 +32,7 @@ import test_http_conformance  # noqa: E402
 import test_ipv6_limits  # noqa: E402
 import test_limits  # noqa: E402
 import test_named_token_uses  # noqa: E402
+import test_named_tokens  # noqa: E402
 import test_outages  # noqa: E402
 import test_passwords  # noqa: E402
 import test_redis_acl  # noqa: E402
@@ -47,8 +48,8 @@ import test_user_ids  # noqa: E402
 MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
            test_user_ids, test_confined, test_ipv6_limits,
            test_http, test_http_conformance, test_seeds, test_limits,
-           test_config, test_redis_acl, test_spaces, test_storage,
-           test_named_token_uses, test_bad_input, test_outages]
+           test_config, test_redis_acl, test_spaces, test_named_tokens,
+           test_storage, test_named_token_uses, test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed
 # documents' commands only.
@@ -110,8 +111,9 @@ def main():
     if args is None:
         return 1
 
-    stack = harness.Stack(ROOT, build, settings=test_limits.SETTINGS
-                          + test_named_token_uses.SETTINGS)
+    stack = harness.Stack(ROOT, build, settings=(
+        test_limits.SETTINGS + test_named_tokens.SETTINGS
+        + test_named_token_uses.SETTINGS))
     passed = failed = 0
     try:
         print("integration: state %s, %s" % (stack.state, stack.base))
