@@ -232,7 +232,11 @@ def test_a_named_token_reads_back_with_exactly_the_documented_keys(ctx):
     check_equal(named["subject"], {"type": "user", "id": uid}, "subject")
     check_equal(named["type"], {"accessToken": {}}, "type")
     check_equal(named["caveats"], [_time_caveat(deadline)], "caveats")
-    check_equal(set(named["metadata"]), {"creationTime", "custom"}, "metadata keys")
+    check_equal(set(named["metadata"]),
+                {"creationTime", "custom", "lastUsed", "lastUsedIp"},
+                "metadata keys")
+    # Not used yet (test_named_token_uses.py follows a use).
+    check_equal(named["metadata"]["lastUsed"], None, "lastUsed before any use")
     created = named["metadata"]["creationTime"]
     check(isinstance(created, int) and before <= created <= after + 1,
           "creationTime %r not in [%d, %d]" % (created, before, after + 1))
