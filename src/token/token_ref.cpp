@@ -170,6 +170,30 @@ std::string NewRandomId() {
   return HexEncode(bytes, sizeof(bytes));
 }
 
+std::string LegacyTokenId(const std::string& nonce) {
+  std::string bytes;
+  if (nonce.size() != kNonceChars || !Base64DecodeLenient(nonce, &bytes) ||
+      bytes.size() != kNonceBytes || Base64UrlEncode(bytes) != nonce) {
+    return "";
+  }
+  return kLegacyTokenIdPrefix +
+         HexEncode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+bool ParseLegacyTokenId(std::string_view id, std::string* nonce) {
+  const std::string_view prefix = kLegacyTokenIdPrefix;
+  if (!IsHexId(id) || id.substr(0, prefix.size()) != prefix) return false;
+  std::string_view hex = id.substr(prefix.size());
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    bytes.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
+  }
+  if (bytes.size() != kNonceBytes) return false;
+  *nonce = Base64UrlEncode(bytes);
+  return true;
+}
+
 std::string UserNameDigest(const std::string& name) {
   Digest digest = Sha256("onezone-tokend user id\n" + name);
   return HexEncode(digest.data(), kOwnerIdChars / 2);

@@ -83,6 +83,16 @@ std::string NewTokenNonce();
 // generator fails.
 std::string NewRandomId();
 
+// Legacy tokens are named tokens too (issue 13): each seed access token has
+// the named-token id "00000000" followed by the 24 hex digits of its
+// nonce's 12 bytes. A named token's own id never starts with eight zeros
+// (CreateNamedToken draws again), so the two never clash.
+constexpr char kLegacyTokenIdPrefix[] = "00000000";
+// The id of the seed token with `nonce`; empty for a malformed nonce.
+std::string LegacyTokenId(const std::string& nonce);
+// The nonce of a legacy token id; false for any other text.
+bool ParseLegacyTokenId(std::string_view id, std::string* nonce);
+
 // 32 hex digits of SHA-256 of a user name: the hash tag of the key that maps
 // the name to its user's id. It was the user id itself until ids became
 // random (users made then keep it as their id, see store/user_id_migration.h).

@@ -126,11 +126,42 @@ class AccessTokenTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testMintAccessTokenIsMintTokenOfTheAccessKind);
   CPPUNIT_TEST(testNewRandomIdsAre32HexDigitsAndDistinct);
   CPPUNIT_TEST(testAppendedCaveatsAreSignedAndEnforced);
+  CPPUNIT_TEST(testLegacyTokenIdIsEightZerosAndTheNoncesHex);
+  CPPUNIT_TEST(testParsesOnlyLegacyTokenIds);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void testIdentifierHasKindUserIdAndNonce() {
     CPPUNIT_ASSERT_EQUAL(std::string(kIdentifier), AccessIdentifier(KnownId()));
+  }
+
+  // Known answer: bytes(range(12)) is "AAECAwQFBgcICQoL" in base64url.
+  void testLegacyTokenIdIsEightZerosAndTheNoncesHex() {
+    CPPUNIT_ASSERT_EQUAL(std::string("00000000000102030405060708090a0b"),
+                         LegacyTokenId("AAECAwQFBgcICQoL"));
+    std::string nonce;
+    CPPUNIT_ASSERT(ParseLegacyTokenId("00000000000102030405060708090a0b", &nonce));
+    CPPUNIT_ASSERT_EQUAL(std::string("AAECAwQFBgcICQoL"), nonce);
+    for (int i = 0; i < 20; ++i) {
+      const std::string fresh = NewTokenNonce();
+      const std::string id = LegacyTokenId(fresh);
+      CPPUNIT_ASSERT(IsHexId(id));
+      CPPUNIT_ASSERT(ParseLegacyTokenId(id, &nonce));
+      CPPUNIT_ASSERT_EQUAL(fresh, nonce);
+    }
+    // Not a nonce: no id.
+    CPPUNIT_ASSERT_EQUAL(std::string(""), LegacyTokenId("AAECAwQFBgcICQo"));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), LegacyTokenId("AAECAwQFBgcICQo!"));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), LegacyTokenId("AAECAwQFBgcICQ+L"));
+  }
+
+  void testParsesOnlyLegacyTokenIds() {
+    std::string nonce = "unchanged";
+    CPPUNIT_ASSERT(!ParseLegacyTokenId("10000000000102030405060708090a0b", &nonce));
+    CPPUNIT_ASSERT(!ParseLegacyTokenId("00000000000102030405060708090a0", &nonce));
+    CPPUNIT_ASSERT(!ParseLegacyTokenId("00000000000102030405060708090A0B", &nonce));
+    CPPUNIT_ASSERT(!ParseLegacyTokenId("", &nonce));
+    CPPUNIT_ASSERT_EQUAL(std::string("unchanged"), nonce);
   }
 
   void testIdentifierRoundTrips() {
