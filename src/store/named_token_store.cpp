@@ -28,6 +28,10 @@ constexpr int64_t kNeverExpires = 9000000000000000;
 //   prune(): drops the ids whose expiry has passed, their records (Redis
 //     forgets them itself, a moment late) and the names that led to them;
 //     only a list holding expired ids pays for the walk of the names.
+//   legacy_holds(name, except): a live seed token other than the one with
+//     nonce `except` holds that name (LegacyNamesKey, whose key and the
+//     seed tokens' record keys derive from the prefix, in the same slot):
+//     names are unique across both kinds.
 //   settle(): the index keys live as long as the longest-lived token:
 //     EXPIREAT its expiry, none while one never expires, and the names go
 //     with the last token (what is left of them leads nowhere).
@@ -39,6 +43,16 @@ local function live(id)
   local expiry = redis.call('ZSCORE', list, id)
   return expiry ~= false and tonumber(expiry) > now and
          redis.call('EXISTS', prefix .. id) == 1
+end
+local base = string.sub(prefix, 1, -2)
+local function legacy_state(nonce)
+  if redis.call('EXISTS', base .. 't' .. nonce) == 1 then return 't' end
+  if redis.call('EXISTS', base .. 'r' .. nonce) == 1 then return 'r' end
+  return nil
+end
+local function legacy_holds(name, except)
+  local nonce = redis.call('HGET', base .. ':legacy', 'N' .. name)
+  return nonce ~= false and nonce ~= except and legacy_state(nonce) ~= nil
 end
 local function settle()
   local last = redis.call('ZRANGE', list, -1, -1, 'WITHSCORES')
@@ -79,6 +93,7 @@ if redis.call('EXISTS', KEYS[4]) == 0 then return -3 end
 prune()
 local holder = redis.call('HGET', names, ARGV[3])
 if holder and live(holder) then return 0 end
+if legacy_holds(ARGV[3], '') then return 0 end
 if redis.call('ZCARD', list) >= tonumber(ARGV[4]) then return -1 end
 local record = prefix .. ARGV[2]
 if redis.call('EXISTS', record) == 1 or redis.call('ZSCORE', list, ARGV[2]) then
@@ -106,6 +121,7 @@ if ARGV[3] ~= '' then
   if ARGV[3] ~= old then
     local holder = redis.call('HGET', names, ARGV[3])
     if holder and holder ~= id and live(holder) then return -1 end
+    if legacy_holds(ARGV[3], '') then return -1 end
     redis.call('HSET', names, ARGV[3], id)
     if old and redis.call('HGET', names, old) == id then
       redis.call('HDEL', names, old)
@@ -190,6 +206,183 @@ end
 return out
 )lua";
 
+// What the legacy scripts below add to the prelude. KEYS[4] the seed list
+// (TokenListKey), KEYS[5] the revoked seed tokens' list, KEYS[6]
+// LegacyNamesKey.
+//   number_all(): the user's live seed tokens (revoked or not), oldest
+//     first, each {nonce, created (ms), expiry, state 't' or 'r', member,
+//     name}. A token met without a name gets "legacy token N" from the
+//     user's counter, oldest first, skipping names a live token of either
+//     kind holds; the names of tokens gone are dropped, and so are revoked
+//     ones' list members.
+constexpr char kLegacyLua[] = R"lua(
+local seeds, revoked_list, legacy = KEYS[4], KEYS[5], KEYS[6]
+local function number_all()
+  local all = {}
+  for _, source in ipairs({{seeds, 't'}, {revoked_list, 'r'}}) do
+    local members = redis.call('ZRANGE', source[1], 0, -1, 'WITHSCORES')
+    for i = 1, #members, 2 do
+      local nonce, expiry = string.match(members[i], '^(.+):(%d+)$')
+      if nonce and tonumber(expiry) > now and
+         redis.call('EXISTS', base .. source[2] .. nonce) == 1 then
+        all[#all + 1] = {nonce = nonce, created = -tonumber(members[i + 1]),
+                         expiry = tonumber(expiry), state = source[2],
+                         member = members[i]}
+      elseif source[2] == 'r' then
+        redis.call('ZREM', revoked_list, members[i])
+      end
+    end
+  end
+  table.sort(all, function(a, b)
+    if a.created ~= b.created then return a.created < b.created end
+    return a.nonce < b.nonce
+  end)
+  local known = {}
+  for _, token in ipairs(all) do
+    known[token.nonce] = true
+    local name = redis.call('HGET', legacy, 'n' .. token.nonce)
+    if not name then
+      local holder
+      repeat
+        name = 'legacy token ' .. redis.call('HINCRBY', legacy, '#', 1)
+        holder = redis.call('HGET', names, name)
+      until not ((holder and live(holder)) or legacy_holds(name, ''))
+      redis.call('HSET', legacy, 'n' .. token.nonce, name, 'N' .. name,
+                 token.nonce)
+    end
+    token.name = name
+  end
+  local entries = redis.call('HGETALL', legacy)
+  for i = 1, #entries, 2 do
+    local field = entries[i]
+    local nonce = string.sub(field, 2)
+    if string.sub(field, 1, 1) == 'n' and not known[nonce] then
+      redis.call('HDEL', legacy, field, 'x' .. nonce)
+      if redis.call('HGET', legacy, 'N' .. entries[i + 1]) == nonce then
+        redis.call('HDEL', legacy, 'N' .. entries[i + 1])
+      end
+    end
+  end
+  return all
+end
+local function find(all, nonce)
+  for _, token in ipairs(all) do
+    if token.nonce == nonce then return token end
+  end
+  return nil
+end
+)lua";
+
+// KEYS: list, names, record prefix, seed list, revoked list, legacy names.
+// ARGV: now. Returns nonce, creation time (Unix s), expiry... of each live
+// seed token, oldest first.
+const std::string kLegacyListScript =
+    std::string(kPreludeLua) + kLegacyLua + R"lua(
+local out = {}
+for _, token in ipairs(number_all()) do
+  out[#out + 1] = token.nonce
+  out[#out + 1] = tostring(math.floor(token.created / 1000))
+  out[#out + 1] = tostring(token.expiry)
+end
+return out
+)lua";
+
+// KEYS as above. ARGV: now, nonce ("" to find it by name), name. Returns
+// {} when there is no such live seed token, else nonce, state ("t" or
+// "r"), creation time (Unix s), expiry, name, custom metadata ("" for
+// none).
+const std::string kLegacyGetScript =
+    std::string(kPreludeLua) + kLegacyLua + R"lua(
+local all = number_all()
+local nonce = ARGV[2]
+if nonce == '' then
+  nonce = redis.call('HGET', legacy, 'N' .. ARGV[3])
+  if not nonce then return {} end
+end
+local token = find(all, nonce)
+if not token then return {} end
+if ARGV[2] == '' and token.name ~= ARGV[3] then return {} end
+return {token.nonce, token.state, tostring(math.floor(token.created / 1000)),
+        tostring(token.expiry), token.name,
+        redis.call('HGET', legacy, 'x' .. token.nonce) or ''}
+)lua";
+
+// KEYS as above. ARGV: now, nonce, new name ("" to keep it), "1" to set
+// the metadata, the metadata ("" to drop it), revoked ("1", "0", or "").
+// Revoking renames the record to its "r" key (its deadline moves with it)
+// and moves its member to the revoked list; un-revoking does the reverse.
+// Returns 1 updated, 0 no such live seed token, -1 the name is another live
+// token's (nothing changed).
+const std::string kLegacyUpdateScript =
+    std::string(kPreludeLua) + kLegacyLua + R"lua(
+local token = find(number_all(), ARGV[2])
+if not token then return 0 end
+local nonce = token.nonce
+if ARGV[3] ~= '' and ARGV[3] ~= token.name then
+  local holder = redis.call('HGET', names, ARGV[3])
+  if (holder and live(holder)) or legacy_holds(ARGV[3], nonce) then
+    return -1
+  end
+  redis.call('HSET', legacy, 'n' .. nonce, ARGV[3], 'N' .. ARGV[3], nonce)
+  if redis.call('HGET', legacy, 'N' .. token.name) == nonce then
+    redis.call('HDEL', legacy, 'N' .. token.name)
+  end
+end
+if ARGV[4] == '1' then
+  if ARGV[5] == '' then
+    redis.call('HDEL', legacy, 'x' .. nonce)
+  else
+    redis.call('HSET', legacy, 'x' .. nonce, ARGV[5])
+  end
+end
+local from, to, from_list, to_list
+if ARGV[6] == '1' and token.state == 't' then
+  from, to, from_list, to_list = 't', 'r', seeds, revoked_list
+elseif ARGV[6] == '0' and token.state == 'r' then
+  from, to, from_list, to_list = 'r', 't', revoked_list, seeds
+end
+if from then
+  redis.call('RENAME', base .. from .. nonce, base .. to .. nonce)
+  redis.call('ZREM', from_list, token.member)
+  redis.call('ZADD', to_list, -token.created, token.member)
+  redis.call('EXPIREAT', to_list, token.expiry, 'NX')
+  redis.call('EXPIREAT', to_list, token.expiry, 'GT')
+end
+return 1
+)lua";
+
+// KEYS as above. ARGV: now, nonce. Deletes the seed token (revoked or not)
+// for good, its member and its name. Returns 1 when there was a live one.
+const std::string kLegacyDeleteScript =
+    std::string(kPreludeLua) + kLegacyLua + R"lua(
+local token = find(number_all(), ARGV[2])
+if not token then return 0 end
+redis.call('DEL', base .. 't' .. token.nonce, base .. 'r' .. token.nonce)
+redis.call('ZREM', seeds, token.member)
+redis.call('ZREM', revoked_list, token.member)
+redis.call('HDEL', legacy, 'n' .. token.nonce, 'x' .. token.nonce)
+if redis.call('HGET', legacy, 'N' .. token.name) == token.nonce then
+  redis.call('HDEL', legacy, 'N' .. token.name)
+end
+return 1
+)lua";
+
+// KEYS as above. ARGV: now. Deletes every seed token, revoked or not, and
+// both lists; the legacy names are dropped by the next number_all (the
+// counter stays, so numbers are never given twice).
+const std::string kLegacyDeleteAllScript =
+    std::string(kPreludeLua) + kLegacyLua + R"lua(
+for _, source in ipairs({seeds, revoked_list}) do
+  for _, member in ipairs(redis.call('ZRANGE', source, 0, -1)) do
+    local nonce = string.match(member, '^(.+):%d+$') or member
+    redis.call('DEL', base .. 't' .. nonce, base .. 'r' .. nonce)
+  end
+end
+redis.call('DEL', seeds, revoked_list)
+number_all()
+return 1
+)lua";
+
 // The field names of a record (store_keys.h), in the order Get reads them.
 constexpr char kNameField[] = "n";
 constexpr char kTypeField[] = "t";
@@ -260,6 +453,15 @@ RedisCommand ScriptCommand(const std::string& script,
   command.push_back(std::to_string(now));
   command.insert(command.end(), args.begin(), args.end());
   return command;
+}
+
+RedisCommand LegacyScriptCommand(const std::string& script,
+                                 const std::string& user_id,
+                                 const std::vector<std::string>& args) {
+  return ScriptCommand(script, user_id,
+                       {TokenListKey(user_id), RevokedTokenListKey(user_id),
+                        LegacyNamesKey(user_id)},
+                       NowSeconds(), args);
 }
 
 Status NameTaken(const std::string& name) {
@@ -339,6 +541,10 @@ Status NamedTokenStore::Create(const std::string& user_id,
 Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
                             NamedTokenRecord* record, bool* found) {
   *found = false;
+  std::string nonce;
+  if (ParseLegacyTokenId(id, &nonce)) {
+    return GetLegacy(user_id, nonce, "", record, found);
+  }
   if (!IsHexId(id)) return Status::Ok();
   const std::string key = NamedTokenRecordKey(user_id, id);
   std::vector<RedisReply> replies;
@@ -380,11 +586,42 @@ Status NamedTokenStore::FindByName(const std::string& user_id,
   *found = false;
   RedisReply id;
   Status status = redis_->Run({"HGET", NamedTokenNamesKey(user_id), name}, &id);
-  if (!status.ok() || id.is_nil()) return status;
-  status = Get(user_id, id.text, record, found);
-  // A rename in between may have given the id another name.
-  if (status.ok() && *found && record->name != name) *found = false;
-  return status;
+  if (!status.ok()) return status;
+  if (!id.is_nil()) {
+    status = Get(user_id, id.text, record, found);
+    // A rename in between may have given the id another name.
+    if (status.ok() && *found && record->name != name) *found = false;
+    if (!status.ok() || *found) return status;
+  }
+  return GetLegacy(user_id, "", name, record, found);
+}
+
+Status NamedTokenStore::GetLegacy(const std::string& user_id,
+                                  const std::string& nonce,
+                                  const std::string& name,
+                                  NamedTokenRecord* record, bool* found) {
+  *found = false;
+  RedisReply reply;
+  Status status = redis_->Run(
+      LegacyScriptCommand(kLegacyGetScript, user_id, {nonce, name}), &reply);
+  if (!status.ok() || reply.elements.size() != 6) return status;
+  const std::vector<RedisReply>& fields = reply.elements;
+  NamedTokenRecord legacy;
+  legacy.legacy_nonce = fields[0].text;
+  legacy.id = LegacyTokenId(legacy.legacy_nonce);
+  if (legacy.id.empty() || !ParseDecimal(fields[2].text, &legacy.created_at) ||
+      !ParseDecimal(fields[3].text, &legacy.expires_at)) {
+    return Status::Ok();
+  }
+  legacy.revoked = fields[1].text == "r";
+  legacy.name = fields[4].text;
+  legacy.custom_metadata = fields[5].text;
+  legacy.type = NamedTokenType::kAccess;
+  // The one caveat the seed token was minted with (MintAccessToken).
+  legacy.caveats = {"time < " + std::to_string(legacy.expires_at)};
+  *record = std::move(legacy);
+  *found = true;
+  return Status::Ok();
 }
 
 Status NamedTokenStore::ListIds(const std::string& user_id, int64_t now,
@@ -410,6 +647,24 @@ Status NamedTokenStore::ListIds(const std::string& user_id, int64_t now,
     ParseDecimal(reply.elements[i + 1].text, &created_at);
     listed.emplace_back(created_at, std::move(reply.elements[i].text));
   }
+  // The seed tokens, named tokens too ("legacy token N"): always with an
+  // expiry, after `now` (the caller's).
+  status = redis_->Run(LegacyScriptCommand(kLegacyListScript, user_id, {}),
+                       &reply);
+  if (!status.ok()) return status;
+  const int64_t highest_expiry =
+      expiring_within < 0 ? kNeverExpires
+                          : (expiring_within < kNeverExpires - now
+                                 ? now + expiring_within
+                                 : kNeverExpires - 1);
+  for (size_t i = 0; i + 2 < reply.elements.size(); i += 3) {
+    int64_t created_at = 0, expires_at = 0;
+    ParseDecimal(reply.elements[i + 1].text, &created_at);
+    ParseDecimal(reply.elements[i + 2].text, &expires_at);
+    if (expires_at <= now || expires_at > highest_expiry) continue;
+    std::string id = LegacyTokenId(reply.elements[i].text);
+    if (!id.empty()) listed.emplace_back(created_at, std::move(id));
+  }
   std::sort(listed.begin(), listed.end());
   for (auto& entry : listed) ids->push_back(std::move(entry.second));
   return Status::Ok();
@@ -421,16 +676,22 @@ Status NamedTokenStore::Update(const std::string& user_id,
   *found = false;
   if (!IsHexId(id)) return Status::Ok();
   if (update.name && update.name->empty()) return EmptyName();
+  const std::vector<std::string> args = {
+      id, update.name.value_or(""), update.custom_metadata ? "1" : "0",
+      update.custom_metadata.value_or(""),
+      !update.revoked ? "" : *update.revoked ? "1" : "0"};
   RedisReply reply;
-  Status status =
-      redis_->Run(ScriptCommand(kUpdateScript, user_id, {}, NowSeconds(),
-                                {id, update.name.value_or(""),
-                                 update.custom_metadata ? "1" : "0",
-                                 update.custom_metadata.value_or(""),
-                                 !update.revoked   ? ""
-                                 : *update.revoked ? "1"
-                                                   : "0"}),
-                  &reply);
+  Status status;
+  std::string nonce;
+  if (ParseLegacyTokenId(id, &nonce)) {
+    std::vector<std::string> legacy_args = args;
+    legacy_args[0] = nonce;
+    status = redis_->Run(
+        LegacyScriptCommand(kLegacyUpdateScript, user_id, legacy_args), &reply);
+  } else {
+    status = redis_->Run(
+        ScriptCommand(kUpdateScript, user_id, {}, NowSeconds(), args), &reply);
+  }
   if (!status.ok()) return status;
   if (reply.integer == -1) {
     *found = true;
@@ -445,10 +706,23 @@ Status NamedTokenStore::Delete(const std::string& user_id,
   *found = false;
   if (!IsHexId(id)) return Status::Ok();
   RedisReply reply;
-  Status status = redis_->Run(
-      ScriptCommand(kDeleteScript, user_id, {}, NowSeconds(), {id}), &reply);
+  Status status;
+  std::string nonce;
+  if (ParseLegacyTokenId(id, &nonce)) {
+    status = redis_->Run(
+        LegacyScriptCommand(kLegacyDeleteScript, user_id, {nonce}), &reply);
+  } else {
+    status = redis_->Run(
+        ScriptCommand(kDeleteScript, user_id, {}, NowSeconds(), {id}), &reply);
+  }
   *found = status.ok() && reply.integer == 1;
   return status;
+}
+
+Status NamedTokenStore::DeleteAllLegacy(const std::string& user_id) {
+  RedisReply reply;
+  return redis_->Run(
+      LegacyScriptCommand(kLegacyDeleteAllScript, user_id, {}), &reply);
 }
 
 Status NamedTokenStore::DeleteAll(const std::string& user_id) {

@@ -137,14 +137,26 @@ Status UserStore::FindById(const std::string& user_id, UserRecord* user,
 Status UserStore::FindTokenOwner(const std::string& user_id,
                                  const std::string& nonce, UserRecord* user,
                                  bool* found) {
+  bool revoked = false;
+  return FindTokenOwner(user_id, nonce, user, found, &revoked);
+}
+
+Status UserStore::FindTokenOwner(const std::string& user_id,
+                                 const std::string& nonce, UserRecord* user,
+                                 bool* found, bool* revoked) {
   *found = false;
+  *revoked = false;
   std::vector<RedisReply> replies;
+  // The revoked record is asked in the same pipeline: still one round trip.
   Status status = redis_->Pipeline(
       {{"EXISTS", TokenRecordKey(user_id, nonce)},
-       UserFieldsCommand(user_id)},
+       UserFieldsCommand(user_id),
+       {"EXISTS", RevokedTokenRecordKey(user_id, nonce)}},
       &replies);
   if (!status.ok()) return status;
-  *found = replies[0].integer == 1 && ReadUser(user_id, replies[1], user);
+  const bool user_found = ReadUser(user_id, replies[1], user);
+  *found = replies[0].integer == 1 && user_found;
+  *revoked = !*found && user_found && replies[2].integer == 1;
   return Status::Ok();
 }
 
@@ -186,7 +198,7 @@ Status UserStore::Delete(const std::string& name) {
   status = redis_->Run(TokenStore::ListCommand(user.id), &members);
   if (!status.ok()) return status;
   RedisCommand del = {"DEL", TokenListKey(user.id), TrustedAddressesKey(user.id),
-                      TemporaryGenerationKey(user.id)};
+                      TemporaryGenerationKey(user.id), LegacyNamesKey(user.id)};
   for (const RedisReply& member : members.elements) {
     std::string nonce = member.text;  // a bare nonce, from lists before
     int64_t expires_at = 0;
@@ -196,8 +208,11 @@ Status UserStore::Delete(const std::string& name) {
   status = redis_->Run(del, &reply);
   if (!status.ok()) return status;
   // No named token is created from here on: their create script needs the
-  // user record.
-  return NamedTokenStore(redis_).DeleteAll(user.id);
+  // user record. DeleteAllLegacy takes the seed tokens revoked reversibly.
+  NamedTokenStore named(redis_);
+  status = named.DeleteAllLegacy(user.id);
+  if (!status.ok()) return status;
+  return named.DeleteAll(user.id);
 }
 
 Status UserStore::ListNames(std::vector<std::string>* names) {

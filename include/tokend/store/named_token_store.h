@@ -8,6 +8,12 @@
 // Every key is in the user's hash slot, and every write is one Lua script
 // (see store_keys.h for the layout).
 //
+// Legacy tokens are named tokens too: every seed access token (TokenStore)
+// is listed, read, renamed, revoked reversibly and deleted here under its
+// LegacyTokenId, named "legacy token N" (N from a per-user counter, given
+// oldest first the first time a script here meets the token; never given
+// twice). Names are unique across both kinds.
+//
 // Live means: the record exists and its expiry, if any, is still ahead.
 // Names are unique among a user's live tokens; an expired token's name is
 // free again.
@@ -42,6 +48,9 @@ struct NamedTokenRecord {
   // it (Unix s; 0: never), and the client address it came from.
   int64_t last_used = 0;
   std::string last_used_ip;
+  // A seed access token seen as a named token (id LegacyTokenId of this
+  // nonce): the API re-mints the seed token itself. Empty for named ones.
+  std::string legacy_nonce;
 };
 
 // One use of a named token, to be recorded (RecordUses).
@@ -104,6 +113,8 @@ class NamedTokenStore {
   // tokens (UserStore::Delete calls DeleteAll).
   Status Delete(const std::string& user_id, const std::string& id, bool* found);
   Status DeleteAll(const std::string& user_id);
+  // Deletes every seed token of the user, revoked (reversibly) or not.
+  Status DeleteAllLegacy(const std::string& user_id);
 
   // Records each use whose record still exists and holds no later one (a
   // deleted or expired token is not brought back), in one round trip.
@@ -118,6 +129,11 @@ class NamedTokenStore {
                         size_t* caveat_count);
 
  private:
+  // A seed token as a named token, by nonce or (nonce "") by name.
+  Status GetLegacy(const std::string& user_id, const std::string& nonce,
+                   const std::string& name, NamedTokenRecord* record,
+                   bool* found);
+
   RedisClient* redis_;
 };
 

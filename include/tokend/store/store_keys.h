@@ -14,6 +14,16 @@
 //                               ZRANGE
 //   oz:{uid}t<nonce>     string "1", EXAT the token's expiry (Unix s):
 //                               EXPIRETIME gives the expiry back
+//   oz:{uid}r<nonce>     string a seed token revoked reversibly through
+//                               the named-token API: its t record renamed
+//                               (EXAT kept); un-revoking renames it back
+//   oz:{uid}:revoked     zset   the :tokens members of those, scored alike
+//   oz:{uid}:legacy      hash   the seed tokens as named tokens: "#" the
+//                               last number given ("legacy token N", never
+//                               reused), n<nonce> name, x<nonce> custom
+//                               metadata, N<name> nonce (names unique across
+//                               both kinds: the named scripts read it too);
+//                               entries of tokens gone are dropped as met
 //   oz:{uid}n<id>        hash   a named token (issue 13; id: 32 hex
 //                               digits): n name, t type ("a" access, "i"
 //                               identity), c its caveats joined by "\n"
@@ -118,6 +128,22 @@ inline bool ParseTokenListMember(const std::string& member, std::string* nonce,
   }
   *nonce = member.substr(0, colon);
   return true;
+}
+// A seed token revoked reversibly (through the named-token API): its
+// TokenRecordKey renamed, deadline and all; its list member moves from
+// TokenListKey to RevokedTokenListKey, so the seed listing leaves it out.
+inline std::string RevokedTokenRecordKey(const std::string& user_id,
+                                         const std::string& nonce) {
+  return "oz:{" + user_id + "}r" + nonce;
+}
+inline std::string RevokedTokenListKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:revoked";
+}
+// What the named-token API keeps of seed tokens: "#" the last number given
+// ("legacy token N"), "n<nonce>" its name, "x<nonce>" its custom metadata,
+// "N<name>" the nonce holding that name.
+inline std::string LegacyNamesKey(const std::string& user_id) {
+  return "oz:{" + user_id + "}:legacy";
 }
 inline std::string NamedTokenRecordKey(const std::string& user_id,
                                        const std::string& id) {

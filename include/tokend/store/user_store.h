@@ -42,6 +42,11 @@ class UserStore {
   // when the token's record is gone (revoked or expired) or the user is.
   Status FindTokenOwner(const std::string& user_id, const std::string& nonce,
                         UserRecord* user, bool* found);
+  // The same, and `*revoked` true when the token is not live but revoked
+  // reversibly (its record renamed to RevokedTokenRecordKey) and the user
+  // exists; still one round trip.
+  Status FindTokenOwner(const std::string& user_id, const std::string& nonce,
+                        UserRecord* user, bool* found, bool* revoked);
   // Deletes the user and revokes all of their tokens, named tokens too.
   // kNotFound if absent.
   Status Delete(const std::string& name);

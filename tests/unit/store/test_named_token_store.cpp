@@ -25,6 +25,7 @@
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/store_keys.h"
+#include "tokend/store/token_store.h"
 #include "tokend/store/user_store.h"
 #include "tokend/token/token_ref.h"
 
@@ -92,6 +93,13 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRecordKeysNeverClashWithTheIndexKeys);
   CPPUNIT_TEST(testANamedTokenTakesAtMost400BytesOfRedisMemory);
   CPPUNIT_TEST(testUsesAreRecordedLatestFirstAndNeverMakeARecord);
+  CPPUNIT_TEST(testSeedTokensAreListedAsLegacyTokensNumberedOldestFirst);
+  CPPUNIT_TEST(testALegacyTokenReadsBackAsANamedAccessToken);
+  CPPUNIT_TEST(testLegacyNumbersAreNeverGivenTwice);
+  CPPUNIT_TEST(testNamesAreUniqueAcrossBothKinds);
+  CPPUNIT_TEST(testRevokingALegacyTokenIsReversible);
+  CPPUNIT_TEST(testDeletingALegacyTokenDeletesTheSeedToken);
+  CPPUNIT_TEST(testDeletingAllLegacyTokensTakesRevokedOnesToo);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -875,6 +883,214 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
     token.created_at = Now();
     token.expires_at = expires_at;
     return token;
+  }
+
+  // A seed token issued `age_ms` ago, expiring in an hour; its nonce.
+  std::string AddSeed(const std::string& user_id, int64_t age_ms,
+                      int64_t expires_at = 0) {
+    TokenStore tokens(redis_.get());
+    StoredToken token;
+    token.nonce = NewTokenNonce();
+    token.expires_at = expires_at != 0 ? expires_at : Now() + 3600;
+    ASSERT_OK(tokens.Add(user_id, token, Now() * 1000 - age_ms, 100,
+                                nullptr));
+    return token.nonce;
+  }
+
+  std::vector<std::string> Ids(const std::string& user_id) {
+    NamedTokenStore store(redis_.get());
+    std::vector<std::string> ids;
+    Status status = store.ListIds(user_id, Now(), -1, &ids);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    return ids;
+  }
+
+  NamedTokenRecord Read(const std::string& user_id, const std::string& id,
+                        bool expect_found = true) {
+    NamedTokenStore store(redis_.get());
+    NamedTokenRecord read;
+    bool found = false;
+    Status status = store.Get(user_id, id, &read, &found);
+    CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+    CPPUNIT_ASSERT_EQUAL(expect_found, found);
+    return read;
+  }
+
+  void testSeedTokensAreListedAsLegacyTokensNumberedOldestFirst() {
+    // Issued before anything here met them, newest first.
+    const std::string newer = AddSeed(kAlice, 1000);
+    const std::string older = AddSeed(kAlice, 5000);
+    NamedTokenRecord named = Token("mine", 0);
+    named.created_at = Now() - 3;
+    NamedTokenStore store(redis_.get());
+    ASSERT_OK(store.Create(kAlice, named, 100));
+    CPPUNIT_ASSERT(Ids(kAlice) == std::vector<std::string>(
+                                      {LegacyTokenId(older), named.id,
+                                       LegacyTokenId(newer)}));
+    CPPUNIT_ASSERT_EQUAL(std::string("legacy token 1"),
+                         Read(kAlice, LegacyTokenId(older)).name);
+    CPPUNIT_ASSERT_EQUAL(std::string("legacy token 2"),
+                         Read(kAlice, LegacyTokenId(newer)).name);
+    // Bob's are his own.
+    CPPUNIT_ASSERT(Ids(kBob).empty());
+    Read(kBob, LegacyTokenId(older), false);
+  }
+
+  void testALegacyTokenReadsBackAsANamedAccessToken() {
+    const int64_t expiry = Now() + 600;
+    const std::string nonce = AddSeed(kAlice, 2000, expiry);
+    const std::string id = LegacyTokenId(nonce);
+    CPPUNIT_ASSERT_EQUAL(std::string("00000000"), id.substr(0, 8));
+    std::string parsed;
+    CPPUNIT_ASSERT(ParseLegacyTokenId(id, &parsed));
+    CPPUNIT_ASSERT_EQUAL(nonce, parsed);
+    // Read before any listing: numbered then.
+    NamedTokenRecord read = Read(kAlice, id);
+    CPPUNIT_ASSERT_EQUAL(id, read.id);
+    CPPUNIT_ASSERT_EQUAL(nonce, read.legacy_nonce);
+    CPPUNIT_ASSERT_EQUAL(std::string("legacy token 1"), read.name);
+    CPPUNIT_ASSERT(read.type == NamedTokenType::kAccess);
+    CPPUNIT_ASSERT(read.caveats ==
+                   std::vector<std::string>({"time < " + std::to_string(expiry)}));
+    CPPUNIT_ASSERT_EQUAL(expiry, read.expires_at);
+    CPPUNIT_ASSERT(read.created_at >= Now() - 4 && read.created_at <= Now());
+    CPPUNIT_ASSERT(!read.revoked);
+    NamedTokenStore store(redis_.get());
+    bool found = false;
+    NamedTokenRecord by_name;
+    ASSERT_OK(store.FindByName(kAlice, "legacy token 1", &by_name, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(id, by_name.id);
+    // Metadata and a new name stick.
+    NamedTokenUpdate update;
+    update.name = "ci runner";
+    update.custom_metadata = R"({"a":1})";
+    ASSERT_OK(store.Update(kAlice, id, update, &found));
+    CPPUNIT_ASSERT(found);
+    read = Read(kAlice, id);
+    CPPUNIT_ASSERT_EQUAL(std::string("ci runner"), read.name);
+    CPPUNIT_ASSERT_EQUAL(std::string(R"({"a":1})"), read.custom_metadata);
+    ASSERT_OK(store.FindByName(kAlice, "legacy token 1", &by_name, &found));
+    CPPUNIT_ASSERT(!found);
+  }
+
+  void testLegacyNumbersAreNeverGivenTwice() {
+    const std::string first = AddSeed(kAlice, 3000);
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, Ids(kAlice).size());
+    // The first goes (as at its expiry); the next is number 2.
+    Integer({"DEL", TokenRecordKey(kAlice, first)});
+    const std::string second = AddSeed(kAlice, 1000);
+    CPPUNIT_ASSERT(Ids(kAlice) ==
+                   std::vector<std::string>({LegacyTokenId(second)}));
+    CPPUNIT_ASSERT_EQUAL(std::string("legacy token 2"),
+                         Read(kAlice, LegacyTokenId(second)).name);
+    // What the first left behind is gone.
+    CPPUNIT_ASSERT_EQUAL(std::string(""),
+                         Text({"HGET", LegacyNamesKey(kAlice), "n" + first}));
+  }
+
+  void testNamesAreUniqueAcrossBothKinds() {
+    NamedTokenStore store(redis_.get());
+    // A named token holds the name the next legacy number would give.
+    ASSERT_OK(store.Create(kAlice, Token("legacy token 1", 0), 100));
+    const std::string nonce = AddSeed(kAlice, 1000);
+    const std::string id = LegacyTokenId(nonce);
+    CPPUNIT_ASSERT_EQUAL(std::string("legacy token 2"), Read(kAlice, id).name);
+    // Neither kind takes the other's name.
+    ASSERT_CODE(Code::kAlreadyExists,
+                store.Create(kAlice, Token("legacy token 2", 0), 100));
+    NamedTokenRecord laptop = Token("laptop", 0);
+    ASSERT_OK(store.Create(kAlice, laptop, 100));
+    NamedTokenUpdate to_named;
+    to_named.name = "laptop";
+    bool found = false;
+    ASSERT_CODE(Code::kAlreadyExists, store.Update(kAlice, id, to_named, &found));
+    NamedTokenUpdate to_legacy;
+    to_legacy.name = "legacy token 2";
+    ASSERT_CODE(Code::kAlreadyExists,
+                store.Update(kAlice, laptop.id, to_legacy, &found));
+    // Once the seed token is gone its name is free.
+    Integer({"DEL", TokenRecordKey(kAlice, nonce)});
+    ASSERT_OK(store.Update(kAlice, laptop.id, to_legacy, &found));
+    CPPUNIT_ASSERT(found);
+  }
+
+  void testRevokingALegacyTokenIsReversible() {
+    UserStore users(redis_.get());
+    NamedTokenStore store(redis_.get());
+    TokenStore tokens(redis_.get());
+    const int64_t expiry = Now() + 900;
+    const std::string nonce = AddSeed(kAlice, 1000, expiry);
+    const std::string id = LegacyTokenId(nonce);
+    NamedTokenUpdate revoke;
+    revoke.revoked = true;
+    bool found = false, revoked = false;
+    ASSERT_OK(store.Update(kAlice, id, revoke, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT(Read(kAlice, id).revoked);
+    CPPUNIT_ASSERT(Ids(kAlice) == std::vector<std::string>({id}));
+    // The seed listing leaves it out; authentication tells it revoked.
+    std::vector<StoredToken> listed;
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT(listed.empty());
+    UserRecord owner;
+    ASSERT_OK(users.FindTokenOwner(kAlice, nonce, &owner, &found, &revoked));
+    CPPUNIT_ASSERT(!found);
+    CPPUNIT_ASSERT(revoked);
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(expiry),
+                         Integer({"EXPIRETIME", RevokedTokenRecordKey(kAlice, nonce)}));
+    NamedTokenUpdate unrevoke;
+    unrevoke.revoked = false;
+    ASSERT_OK(store.Update(kAlice, id, unrevoke, &found));
+    CPPUNIT_ASSERT(!Read(kAlice, id).revoked);
+    ASSERT_OK(tokens.List(kAlice, &listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, listed.size());
+    CPPUNIT_ASSERT_EQUAL(nonce, listed[0].nonce);
+    CPPUNIT_ASSERT_EQUAL(expiry, listed[0].expires_at);
+    ASSERT_OK(users.FindTokenOwner(kAlice, nonce, &owner, &found, &revoked));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT(!revoked);
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(expiry),
+                         Integer({"EXPIRETIME", TokenRecordKey(kAlice, nonce)}));
+  }
+
+  void testDeletingALegacyTokenDeletesTheSeedToken() {
+    UserStore users(redis_.get());
+    NamedTokenStore store(redis_.get());
+    const std::string nonce = AddSeed(kAlice, 1000);
+    const std::string id = LegacyTokenId(nonce);
+    bool found = false, revoked = false;
+    ASSERT_OK(store.Delete(kAlice, id, &found));
+    CPPUNIT_ASSERT(found);
+    Read(kAlice, id, false);
+    CPPUNIT_ASSERT(Ids(kAlice).empty());
+    UserRecord owner;
+    ASSERT_OK(users.FindTokenOwner(kAlice, nonce, &owner, &found, &revoked));
+    CPPUNIT_ASSERT(!found);
+    CPPUNIT_ASSERT(!revoked);
+    ASSERT_OK(store.Delete(kAlice, id, &found));
+    CPPUNIT_ASSERT(!found);
+  }
+
+  void testDeletingAllLegacyTokensTakesRevokedOnesToo() {
+    NamedTokenStore store(redis_.get());
+    const std::string kept = AddSeed(kBob, 1000);
+    const std::string one = AddSeed(kAlice, 2000);
+    AddSeed(kAlice, 1000);
+    NamedTokenUpdate revoke;
+    revoke.revoked = true;
+    bool found = false;
+    ASSERT_OK(store.Update(kAlice, LegacyTokenId(one), revoke, &found));
+    ASSERT_OK(store.DeleteAllLegacy(kAlice));
+    CPPUNIT_ASSERT(Ids(kAlice).empty());
+    // Only the user record and the counter are left.
+    CPPUNIT_ASSERT(KeysOfUser(kAlice) ==
+                   std::vector<std::string>({LegacyNamesKey(kAlice),
+                                             UserKey(kAlice)}) ||
+                   KeysOfUser(kAlice) ==
+                   std::vector<std::string>({UserKey(kAlice),
+                                             LegacyNamesKey(kAlice)}));
+    CPPUNIT_ASSERT(Ids(kBob) == std::vector<std::string>({LegacyTokenId(kept)}));
   }
 
   // What Redis and time together do at a token's expiry, done at once: the
