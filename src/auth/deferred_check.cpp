@@ -24,19 +24,25 @@ WriteGuard GuardFor(const DeferredCheck& deferred) {
 
 Status SettleDeferred(const DeferredCheck& deferred, const WriteGuard& guard,
                       UserStore* users) {
-  const Status refused = deferred.basic() ? BadBasicCredentials() : RevokedToken();
-  if (guard.checked) return guard.held ? Status::Ok() : refused;
+  if (guard.checked && guard.held) return Status::Ok();
+  if (deferred.basic() && guard.checked) return BadBasicCredentials();
   UserRecord user;
-  bool found = false;
+  bool found = false, revoked = false;
   Status status;
   if (deferred.basic()) {
     status = users->FindByName(deferred.name, &user, &found);
     found = found && user.password_hash == deferred.password_hash;
-  } else {
-    status = users->FindTokenOwner(deferred.user_id, deferred.nonce, &user, &found);
+    if (!status.ok()) return status;
+    return found ? Status::Ok() : BadBasicCredentials();
   }
+  // A seed token the write refused may have been revoked reversibly
+  // (through the named-token API): that answer is tokenRevoked.
+  status = users->FindTokenOwner(deferred.user_id, deferred.nonce, &user,
+                                 &found, &revoked);
   if (!status.ok()) return status;
-  return found ? Status::Ok() : refused;
+  if (revoked) return ReversiblyRevokedToken();
+  if (guard.checked || !found) return RevokedToken();
+  return Status::Ok();
 }
 
 }  // namespace tokend

@@ -99,14 +99,12 @@ Status RevokedToken() {
       Status(Code::kTokenInvalid, "Provided token is not valid."));
 }
 
-namespace {
-
-// A named token its owner revoked, or a temporary one of an older
-// generation.
 Status ReversiblyRevokedToken() {
   return Status::Unauthorized(
       Status(Code::kTokenRevoked, "Provided token has been revoked."));
 }
+
+namespace {
 
 // The caller a named or temporary token names: `user`, confined by the
 // token's added caveats (already trimmed to those past what it was minted
@@ -173,10 +171,12 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
     return Status::Ok();
   }
   UserRecord user;
-  bool found = false;
+  bool found = false, revoked = false;
   if (before_lookup) before_lookup(ref.owner_id);
-  status = users_->FindTokenOwner(ref.owner_id, ref.nonce, &user, &found);
+  status =
+      users_->FindTokenOwner(ref.owner_id, ref.nonce, &user, &found, &revoked);
   if (!status.ok()) return status;
+  if (revoked) return ReversiblyRevokedToken();
   if (!found) return RevokedToken();
   *caller = std::move(confinement);
   caller->user_id = user.id;

@@ -29,6 +29,10 @@ namespace tokend {
 
 // What authentication answers for a revoked or unknown token.
 Status RevokedToken();
+// What it answers for a token its owner revoked reversibly (a named token,
+// a seed token revoked through the named-token API) or a temporary one of
+// an older generation: 401 with authError tokenRevoked.
+Status ReversiblyRevokedToken();
 
 // What a worker keeps of a token whose signature and caveats it verified.
 struct VerifiedToken {
