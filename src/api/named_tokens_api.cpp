@@ -124,7 +124,10 @@ void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
                         caller.added_caveats.end());
   record.expires_at = EarliestTimeCaveat(record.caveats);
   record.created_at = now;
-  record.id = NewRandomId();
+  // Ids starting with eight zeros are the seed tokens' (LegacyTokenId).
+  do {
+    record.id = NewRandomId();
+  } while (record.id.compare(0, 8, kLegacyTokenIdPrefix) == 0);
   if (record.id.empty()) {
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }
@@ -161,7 +164,9 @@ void NamedTokensApi::ListNamedTokens(const Call& call, Outcome* outcome) {
 }
 
 void NamedTokensApi::DeleteAllNamedTokens(const Call& call, Outcome* outcome) {
-  Status status = named_tokens_.DeleteAll(call.caller.user_id);
+  // The seed tokens are named tokens too.
+  Status status = named_tokens_.DeleteAllLegacy(call.caller.user_id);
+  if (status.ok()) status = named_tokens_.DeleteAll(call.caller.user_id);
   if (!status.ok()) return outcome->Fail(status);
   outcome->SucceedEmpty();
   outcome->Audit("event=named_token.deleted_all user=" + call.caller.user_id);
@@ -212,10 +217,15 @@ void NamedTokensApi::Render(const Caller& caller, const NamedTokenRecord& record
                                : Json::Value(Json::nullValue);
   (*json)["metadata"] = metadata;
   (*json)["revoked"] = record.revoked;
-  (*json)["token"] = AppendCaveats(
-      MintTokenWithCaveats(keys_, config_.token_location,
-                           RefOf(caller.user_id, record), record.caveats),
-      caller.added_caveats);
+  // A seed token's string is the very one the seed endpoints issued.
+  const std::string token =
+      !record.legacy_nonce.empty()
+          ? MintAccessToken(keys_, config_.token_location,
+                            {caller.user_id, record.legacy_nonce},
+                            record.expires_at)
+          : MintTokenWithCaveats(keys_, config_.token_location,
+                                 RefOf(caller.user_id, record), record.caveats);
+  (*json)["token"] = AppendCaveats(token, caller.added_caveats);
 }
 
 void NamedTokensApi::GetNamedToken(const Call& call, Outcome* outcome) {
