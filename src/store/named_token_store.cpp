@@ -274,14 +274,14 @@ end
 )lua";
 
 // KEYS: list, names, record prefix, seed list, revoked list, legacy names.
-// ARGV: now. Returns nonce, creation time (Unix s), expiry... of each live
+// ARGV: now. Returns nonce, creation time (Unix ms), expiry... of each live
 // seed token, oldest first.
 const std::string kLegacyListScript =
     std::string(kPreludeLua) + kLegacyLua + R"lua(
 local out = {}
 for _, token in ipairs(number_all()) do
   out[#out + 1] = token.nonce
-  out[#out + 1] = tostring(math.floor(token.created / 1000))
+  out[#out + 1] = tostring(token.created)
   out[#out + 1] = tostring(token.expiry)
 end
 return out
@@ -641,11 +641,13 @@ Status NamedTokenStore::ListIds(const std::string& user_id, int64_t now,
                                 {std::to_string(now), highest}),
                   &reply);
   if (!status.ok()) return status;
+  // Sorted by creation time in ms: a seed token's list score has them,
+  // a named token's record only whole seconds.
   std::vector<std::pair<int64_t, std::string>> listed;
   for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     int64_t created_at = 0;
     ParseDecimal(reply.elements[i + 1].text, &created_at);
-    listed.emplace_back(created_at, std::move(reply.elements[i].text));
+    listed.emplace_back(created_at * 1000, std::move(reply.elements[i].text));
   }
   // The seed tokens, named tokens too ("legacy token N"): always with an
   // expiry, after `now` (the caller's).
@@ -658,12 +660,12 @@ Status NamedTokenStore::ListIds(const std::string& user_id, int64_t now,
                                  ? now + expiring_within
                                  : kNeverExpires - 1);
   for (size_t i = 0; i + 2 < reply.elements.size(); i += 3) {
-    int64_t created_at = 0, expires_at = 0;
-    ParseDecimal(reply.elements[i + 1].text, &created_at);
+    int64_t created_ms = 0, expires_at = 0;
+    ParseDecimal(reply.elements[i + 1].text, &created_ms);
     ParseDecimal(reply.elements[i + 2].text, &expires_at);
     if (expires_at <= now || expires_at > highest_expiry) continue;
     std::string id = LegacyTokenId(reply.elements[i].text);
-    if (!id.empty()) listed.emplace_back(created_at, std::move(id));
+    if (!id.empty()) listed.emplace_back(created_ms, std::move(id));
   }
   std::sort(listed.begin(), listed.end());
   for (auto& entry : listed) ids->push_back(std::move(entry.second));
