@@ -41,6 +41,7 @@ OTHER = "named-other"
 NAMED_TOKEN_KEYS = {"id", "name", "subject", "type", "caveats", "metadata",
                     "revoked", "token"}
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+LEGACY_PREFIX = "00000000"  # the ids of seed tokens seen as named tokens
 EXPIRY_SECONDS = 4    # the short-lived token's time caveat, from now
 EXPIRY_DEADLINE = 30  # generous: how long to wait for it to be refused
 
@@ -89,6 +90,8 @@ def _create(ctx, name, body, token=None):
     _remember(ctx, created["token"])
     token_id = created["tokenId"]
     check(HEX_ID.match(token_id), "tokenId is not 32 hex digits: %r" % token_id)
+    check(not token_id.startswith(LEGACY_PREFIX),
+          "a named token's id looks like a seed token's: %r" % token_id)
     check_equal(response.header("location"), API + "/tokens/named/" + token_id,
                 "Location of a created named token")
     return token_id, created["token"]
@@ -123,14 +126,36 @@ def _get_by_name(ctx, name, token_name):
                  urllib.parse.quote(token_name, safe=""))
 
 
-def _list(ctx, name, query=""):
+def _list(ctx, name, query="", legacy=False):
+    """The ids GET /user/tokens/named lists. Every user here holds a session
+    (a seed token), which the list shows too, as a legacy token: left out
+    unless `legacy`, for the tests about named tokens proper."""
     response = _call(ctx, name, "GET", "/user/tokens/named" + query)
     expect_status(response, 200)
     listed = response.json()
     check(isinstance(listed, dict) and set(listed) == {"tokens"} and
           isinstance(listed["tokens"], list),
           "list: expected {tokens: [...]}, got %r" % listed)
-    return listed["tokens"]
+    if legacy:
+        return listed["tokens"]
+    return [i for i in listed["tokens"] if not i.startswith(LEGACY_PREFIX)]
+
+
+def _delete_all(ctx, name):
+    """DELETE /user/tokens/named, then a new session: seed tokens are named
+    tokens too, so the session went with the rest."""
+    expect_status(_call(ctx, name, "DELETE", "/user/tokens/named"), 204)
+    ctx.session[name] = ctx.create_token(name, use_basic=True)
+
+
+def _legacy_id(token):
+    """The named-token id of a seed token: eight zeros, then the hex of the
+    nonce (the identifier is "acc.<userId>.<nonce>")."""
+    kind, _, nonce = _decoded(token).identifier.decode().split(".")
+    check_equal(kind, "acc", "a seed token's identifier kind")
+    raw = token_codec.b64url_decode(nonce)
+    check_equal(len(raw), 12, "a seed nonce's bytes")
+    return LEGACY_PREFIX + raw.hex()
 
 
 def _status(ctx, name, token_id):
@@ -370,25 +395,36 @@ def test_patching_a_named_tokens_custom_metadata_replaces_it(ctx):
                 "custom metadata set to {}")
 
 
-def test_deleting_all_named_tokens_leaves_other_users_and_client_tokens(ctx):
+def test_deleting_all_named_tokens_leaves_other_users_but_takes_client_tokens(ctx):
     _user(ctx, "named-cleaner")
     _user(ctx, OTHER)
     tokens = [_create(ctx, "named-cleaner", {"name": "mine-%d" % i})[1]
               for i in range(3)]
     other_id, other_token = _create(ctx, OTHER, {"name": "not-cleaned"})
-    expect_status(_call(ctx, "named-cleaner", "DELETE", "/user/tokens/named"), 204)
-    check_equal(_list(ctx, "named-cleaner"), [], "the list after deleting all")
+    session = ctx.session["named-cleaner"]
+    _delete_all(ctx, "named-cleaner")
+    check_equal(_list(ctx, "named-cleaner", legacy=True),
+                [_legacy_id(ctx.session["named-cleaner"])],
+                "the list after deleting all (and a new session)")
     for token in tokens:
         expect_error(_as(ctx, token), 401, "unauthorized",
                      auth_error=("tokenInvalid", None))
     check(other_id in _list(ctx, OTHER), "another user's token went too")
     _expect_user(ctx, other_token, OTHER)
-    # The session (a client token) is untouched, and names are free again.
-    _expect_user(ctx, ctx.session["named-cleaner"], "named-cleaner")
+    # Seed tokens are named tokens too: the old session went with them, and
+    # another user's stays.
+    expect_error(_as(ctx, session), 401, "unauthorized",
+                 auth_error=("tokenInvalid", None))
+    check_equal(_list(ctx, OTHER, legacy=True).count(
+        _legacy_id(ctx.session[OTHER])), 1, "another user's session listed")
+    _expect_user(ctx, ctx.session[OTHER], OTHER)
+    check_equal(ctx.token_list("named-cleaner"), [ctx.session["named-cleaner"]],
+                "client tokens after deleting all named tokens and a new session")
+    # Names are free again.
     _create(ctx, "named-cleaner", {"name": "mine-0"})
     # Deleting all of none is fine too.
-    expect_status(_call(ctx, OTHER, "DELETE", "/user/tokens/named"), 204)
-    expect_status(_call(ctx, OTHER, "DELETE", "/user/tokens/named"), 204)
+    _delete_all(ctx, OTHER)
+    _delete_all(ctx, OTHER)
 
 
 def test_named_tokens_never_appear_among_client_tokens(ctx):
@@ -669,7 +705,7 @@ def test_a_user_at_max_named_tokens_per_user_is_forbidden_one_more(ctx):
     _create(ctx, name, {"name": "one-more"})
     expect_error(_call(ctx, name, "POST", "/user/tokens/named", {"name": "two-more"}),
                  403, "forbidden", {"limit": limit})
-    expect_status(_call(ctx, name, "DELETE", "/user/tokens/named"), 204)
+    _delete_all(ctx, name)
     _create(ctx, name, {"name": "two-more"})
 
 
@@ -815,6 +851,125 @@ def test_a_temporary_tokens_caveats_confine_the_named_tokens_it_makes(ctx):
                               token=temporary)
     check_equal(_caveats(token), ["time < %d" % deadline],
                 "caveats of a named token a temporary token made")
+
+
+# --- seed tokens are named tokens too -------------------------------------------
+
+
+def _seed_user(ctx, name):
+    """A user whose session and two more seed tokens were all issued before
+    anything listed them: (uid, [session, second, third]), oldest first."""
+    uid = _user(ctx, name)
+    tokens = [ctx.session[name]]
+    for _ in range(2):
+        time.sleep(0.01)  # distinct creation times, whatever the clock
+        tokens.append(ctx.create_token(name))
+    for token in tokens:
+        _remember(ctx, token)
+    return uid, tokens
+
+
+def test_seed_tokens_are_listed_and_read_as_named_legacy_tokens(ctx):
+    name = "named-legacy"
+    uid, tokens = _seed_user(ctx, name)
+    client_tokens = ctx.token_list(name)
+    ids = [_legacy_id(token) for token in tokens]
+    check_equal(_list(ctx, name, legacy=True), ids, "listed, oldest first")
+    for number, (token_id, token) in enumerate(zip(ids, tokens), start=1):
+        named = _get_named(ctx, name, token_id)
+        check_equal(set(named), NAMED_TOKEN_KEYS, "a legacy token's keys")
+        expiry = int(_caveats(token)[0].split("<")[1])
+        check_equal(named["id"], token_id, "id")
+        check_equal(named["name"], "legacy token %d" % number, "name")
+        check_equal(named["subject"], {"type": "user", "id": uid}, "subject")
+        check_equal(named["type"], {"accessToken": {}}, "type")
+        check_equal(named["caveats"], [_time_caveat(expiry)], "caveats")
+        check_equal(named["revoked"], False, "revoked")
+        check_equal(named["token"], token, "the very seed token string")
+        check(abs(named["metadata"]["creationTime"] - now()) < 120,
+              "creationTime %r" % named["metadata"]["creationTime"])
+        check_equal(named["metadata"]["custom"], {}, "custom metadata")
+        response = _get_by_name(ctx, name, "legacy token %d" % number)
+        expect_status(response, 200)
+        check_equal(response.json()["id"], token_id, "found by name")
+        check_equal(_status(ctx, name, token_id), {"revoked": False}, "status")
+    # Numbers are stable, and the seed listing is unchanged.
+    check_equal(_get_named(ctx, name, ids[0])["name"], "legacy token 1", "again")
+    check_equal(ctx.token_list(name), client_tokens, "GET /user/client_tokens")
+    # Another user cannot see them.
+    _user(ctx, OTHER)
+    expect_error(_call(ctx, OTHER, "GET", "/tokens/named/" + ids[1]), 404,
+                 "notFound")
+
+
+def test_a_seed_token_is_renamed_revoked_unrevoked_and_deleted_as_a_named_token(ctx):
+    name = "named-legacy-life"
+    _, tokens = _seed_user(ctx, name)
+    token = tokens[1]
+    token_id = _legacy_id(token)
+    expect_status(_patch(ctx, name, token_id,
+                         {"name": "ci runner", "customMetadata": {"a": 1}}), 204)
+    named = _get_named(ctx, name, token_id)
+    check_equal((named["name"], named["metadata"]["custom"]),
+                ("ci runner", {"a": 1}), "name and metadata after PATCH")
+    expect_error(_get_by_name(ctx, name, "legacy token 2"), 404, "notFound")
+    _expect_user(ctx, token, name)
+
+    expect_status(_patch(ctx, name, token_id, {"revoked": True}), 204)
+    check_equal(_status(ctx, name, token_id), {"revoked": True}, "status")
+    expect_error(_as(ctx, token), 401, "unauthorized",
+                 auth_error=("tokenRevoked", None))
+    # A seed write (its check deferred to the write) says the same.
+    response = ctx.stack.curl("POST", API + "/user/client_tokens",
+                              headers=JSON + ["X-Auth-Token: " + token], body="")
+    expect_error(response, 401, "unauthorized", auth_error=("tokenRevoked", None))
+    check_equal(ctx.token_list(name), [tokens[2], tokens[0]],
+                "client tokens while one is revoked")
+    check(token_id in _list(ctx, name, legacy=True), "a revoked one is listed")
+
+    expect_status(_patch(ctx, name, token_id, {"revoked": False}), 204)
+    _expect_user(ctx, token, name)
+    check_equal(ctx.token_list(name), tokens[::-1], "client tokens unrevoked")
+    check_equal(_get_named(ctx, name, token_id)["token"], token, "same string")
+
+    expect_status(_call(ctx, name, "DELETE", "/tokens/named/" + token_id), 204)
+    expect_error(_as(ctx, token), 401, "unauthorized",
+                 auth_error=("tokenInvalid", None))
+    expect_error(_call(ctx, name, "GET", "/tokens/named/" + token_id), 404,
+                 "notFound")
+    check_equal(ctx.token_list(name), [tokens[2], tokens[0]],
+                "client tokens after the delete")
+    check(token_id not in _list(ctx, name, legacy=True), "deleted, still listed")
+    # A token deleted through the seed endpoint goes from the named list.
+    response = ctx.request("DELETE", "/user/client_tokens/" +
+                           urllib.parse.quote(tokens[2], safe=""), name)
+    expect_status(response, 204)
+    check_equal(_list(ctx, name, legacy=True), [_legacy_id(tokens[0])],
+                "listed after a seed delete")
+
+
+def test_named_token_names_are_unique_across_seed_and_named_tokens(ctx):
+    name = "named-legacy-names"
+    _user(ctx, name)
+    session_id = _legacy_id(ctx.session[name])
+    # Listing numbers the session first.
+    check_equal(_list(ctx, name, legacy=True), [session_id], "the session")
+    _refusals("a named token with a legacy token's name",
+              _call(ctx, name, "POST", "/user/tokens/named",
+                    {"name": "legacy token 1"}),
+              400, "badValueIdentifierOccupied", {"key": "name"})
+    # A named token holds the name the next seed token would get: skipped.
+    named_id, _ = _create(ctx, name, {"name": "legacy token 2"})
+    later = ctx.create_token(name)
+    _remember(ctx, later)
+    check_equal(_get_named(ctx, name, _legacy_id(later))["name"],
+                "legacy token 3", "the next free number")
+    _refusals("renaming a legacy token to a named token's name",
+              _patch(ctx, name, session_id, {"name": "legacy token 2"}),
+              400, "badValueIdentifierOccupied", {"key": "name"})
+    _refusals("renaming a named token to a legacy token's name",
+              _patch(ctx, name, named_id, {"name": "legacy token 3"}),
+              400, "badValueIdentifierOccupied", {"key": "name"})
 
 
 # --- the user goes ----------------------------------------------------------------
