@@ -23,7 +23,9 @@
 //                               reused), n<nonce> name, x<nonce> custom
 //                               metadata, N<name> nonce (names unique across
 //                               both kinds: the named scripts read it too);
-//                               entries of tokens gone are dropped as met
+//                               entries of tokens gone are dropped as met;
+//                               never expires (the counter outlives the
+//                               tokens), deleted with the user
 //   oz:{uid}n<id>        hash   a named token (issue 13; id: 32 hex
 //                               digits): n name, t type ("a" access, "i"
 //                               identity), c its caveats joined by "\n"

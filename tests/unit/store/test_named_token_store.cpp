@@ -100,6 +100,7 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRevokingALegacyTokenIsReversible);
   CPPUNIT_TEST(testDeletingALegacyTokenDeletesTheSeedToken);
   CPPUNIT_TEST(testDeletingAllLegacyTokensTakesRevokedOnesToo);
+  CPPUNIT_TEST(testDeletingTheUserLeavesNothingOfTheirLegacyTokens);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -1091,6 +1092,24 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
                    std::vector<std::string>({UserKey(kAlice),
                                              LegacyNamesKey(kAlice)}));
     CPPUNIT_ASSERT(Ids(kBob) == std::vector<std::string>({LegacyTokenId(kept)}));
+  }
+
+  void testDeletingTheUserLeavesNothingOfTheirLegacyTokens() {
+    UserStore users(redis_.get());
+    NamedTokenStore store(redis_.get());
+    UserRecord carol;
+    ASSERT_OK(users.Add("carol", "hash", &carol));
+    const std::string revoked = AddSeed(carol.id, 2000);
+    AddSeed(carol.id, 1000);
+    NamedTokenUpdate revoke;
+    revoke.revoked = true;
+    revoke.custom_metadata = R"({"a":1})";
+    bool found = false;
+    ASSERT_OK(store.Update(carol.id, LegacyTokenId(revoked), revoke, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, Ids(carol.id).size());
+    ASSERT_OK(users.Delete("carol"));
+    CPPUNIT_ASSERT(KeysOfUser(carol.id).empty());
   }
 
   // What Redis and time together do at a token's expiry, done at once: the
