@@ -94,8 +94,9 @@ class NamedTokenStore {
   Status FindByName(const std::string& user_id, const std::string& name,
                     NamedTokenRecord* record, bool* found);
 
-  // Ids of the user's live named tokens, oldest first (by created_at; the
-  // same second in id order); with `expiring_within` >= 0 only those whose
+  // Ids of the user's live named tokens and seed tokens (LegacyTokenId),
+  // oldest first (by created_at; the same second in id order, a seed token
+  // by its creation time in ms); with `expiring_within` >= 0 only those whose
   // expiry is within that many seconds from `now` (tokens without expiry
   // never are). Expired entries are pruned (best effort) as they are met:
   // those expired by the clock, whatever `now` says. One script: it reads
