@@ -186,8 +186,8 @@ bool ParseLegacyTokenId(std::string_view id, std::string* nonce) {
   std::string_view hex = id.substr(prefix.size());
   std::string bytes;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    bytes.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
+    bytes.push_back(static_cast<char>(LowerHexDigitValue(hex[i]) * 16 +
+                                      LowerHexDigitValue(hex[i + 1])));
   }
   if (bytes.size() != kNonceBytes) return false;
   *nonce = Base64UrlEncode(bytes);

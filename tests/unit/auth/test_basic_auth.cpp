@@ -13,6 +13,7 @@
 #include <future>
 #include <string>
 
+#include "../redis_calls.h"
 #include "../redis_server.h"
 #include "tokend/auth/basic_auth.h"
 #include "tokend/common/clock.h"
@@ -60,16 +61,10 @@ class BasicAuthTest : public CppUnit::TestFixture {
   }
 
   void testAWaiterFoundVerifiedByAnotherHashIsNotCounted() {
-    // "Another worker" has admitted its attempt (the user's one allowed
-    // failure is taken while it hashes) and claimed the password.
     RedisClient redis(config_);
     LoginLimiter limiter(config_, &redis);
     PasswordCache cache(60);
-    CPPUNIT_ASSERT(limiter.Admit(user_id_, kAddress).ok());
-    CPPUNIT_ASSERT(!cache.AwaitOrClaim(kName, kPassword, stored_hash_, kNow));
-    std::future<Status> lane = std::async(std::launch::async, [&] {
-      return AuthenticateOnALane(&cache);
-    });
+    std::future<Status> lane = LaneBehindAnotherWorkersHash(&limiter, &cache);
     // Counting on the lane would refuse it at once (429); waiting, it
     // has not answered yet. A lane slower than this only finds the entry
     // below already made, which proves nothing but fails nothing.
@@ -89,11 +84,7 @@ class BasicAuthTest : public CppUnit::TestFixture {
     RedisClient redis(config_);
     LoginLimiter limiter(config_, &redis);
     PasswordCache cache(60);
-    CPPUNIT_ASSERT(limiter.Admit(user_id_, kAddress).ok());
-    CPPUNIT_ASSERT(!cache.AwaitOrClaim(kName, kPassword, stored_hash_, kNow));
-    std::future<Status> lane = std::async(std::launch::async, [&] {
-      return AuthenticateOnALane(&cache);
-    });
+    std::future<Status> lane = LaneBehindAnotherWorkersHash(&limiter, &cache);
     lane.wait_for(std::chrono::milliseconds(300));
     cache.Release(kName, kPassword, stored_hash_);
     CPPUNIT_ASSERT(lane.get().code() == Code::kTooManyRequests);
@@ -115,6 +106,17 @@ class BasicAuthTest : public CppUnit::TestFixture {
   }
 
  private:
+  // "Another worker" admits its attempt (taking the user's one allowed
+  // failure while it hashes) and claims the password; then a lane serves
+  // the same right password, in a thread of its own.
+  std::future<Status> LaneBehindAnotherWorkersHash(LoginLimiter* limiter,
+                                                   PasswordCache* cache) {
+    CPPUNIT_ASSERT(limiter->Admit(user_id_, kAddress).ok());
+    CPPUNIT_ASSERT(!cache->AwaitOrClaim(kName, kPassword, stored_hash_, kNow));
+    return std::async(std::launch::async,
+                      [this, cache] { return AuthenticateOnALane(cache); });
+  }
+
   // One request with the right password, served as a worker's hashing
   // lane serves it: with a claim on the hash budget, its own connection.
   Status AuthenticateOnALane(PasswordCache* cache) {
@@ -133,9 +135,7 @@ class BasicAuthTest : public CppUnit::TestFixture {
 
   std::string Get(const std::string& key) {
     RedisClient redis(config_);
-    RedisReply reply;
-    CPPUNIT_ASSERT(redis.Run({"GET", key}, &reply).ok());
-    return reply.text;
+    return test::RedisText(&redis, {"GET", key});
   }
 
   std::string dir_;
