@@ -1,4 +1,4 @@
-// Hex digits, decimal numbers and trimming (see text.h).
+// Hex digits, decimal numbers, trimming and JSON quoting (see text.h).
 #include "tokend/common/text.h"
 
 namespace tokend {
@@ -49,6 +49,57 @@ std::string_view TrimWhitespace(std::string_view text) {
   if (begin == std::string_view::npos) return std::string_view();
   size_t end = text.find_last_not_of(kWhitespace);
   return text.substr(begin, end - begin + 1);
+}
+
+namespace {
+
+bool IsToEscape(unsigned char byte) {
+  return byte < 0x20 || byte == '"' || byte == '\\';
+}
+
+}  // namespace
+
+void AppendJsonQuoted(std::string_view text, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  const char* c = text.data();
+  const char* const end = text.data() + text.size();
+  while (true) {
+    const char* special = c;
+    while (special != end && !IsToEscape(*special)) ++special;
+    out->append(c, special);
+    if (special == end) break;
+    const unsigned char byte = *special;
+    c = special + 1;
+    switch (byte) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[byte >> 4]);
+        out->push_back(kHex[byte & 0xf]);
+    }
+  }
+  out->push_back('"');
 }
 
 }  // namespace tokend

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "tokend/common/text.h"
 #include "tokend/http/utf8.h"
 
 namespace tokend {
@@ -60,54 +61,6 @@ Json::Value InnerError(const Status& status) {
   return inner;
 }
 
-bool IsToEscape(unsigned char byte) {
-  return byte < 0x20 || byte == '"' || byte == '\\';
-}
-
-// Appends `[begin, end)` as a JSON string, escaped as jsoncpp 1.9.5 does
-// with emitUTF8: bytes >= 0x20 other than '"' and '\\' are copied as they are.
-void AppendQuoted(const char* begin, const char* end, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  const char* c = begin;
-  while (true) {
-    const char* special = c;
-    while (special != end && !IsToEscape(*special)) ++special;
-    out->append(c, special);
-    if (special == end) break;
-    const unsigned char byte = *special;
-    c = special + 1;
-    switch (byte) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[byte >> 4]);
-        out->push_back(kHex[byte & 0xf]);
-    }
-  }
-  out->push_back('"');
-}
-
 // Appends the text jsoncpp's StreamWriter (indentation "", emitUTF8) writes
 // for `value`, comments aside (none here: requests are parsed strictly).
 void AppendJson(const Json::Value& value, std::string* out) {
@@ -130,7 +83,9 @@ void AppendJson(const Json::Value& value, std::string* out) {
     case Json::stringValue: {
       const char* begin;
       const char* end;
-      if (value.getString(&begin, &end)) AppendQuoted(begin, end, out);
+      if (value.getString(&begin, &end)) {
+        AppendJsonQuoted(std::string_view(begin, end - begin), out);
+      }
       break;
     }
     case Json::arrayValue: {
@@ -150,7 +105,7 @@ void AppendJson(const Json::Value& value, std::string* out) {
         if (it != value.begin()) out->push_back(',');
         const char* end;
         const char* name = it.memberName(&end);
-        AppendQuoted(name, end, out);
+        AppendJsonQuoted(std::string_view(name, end - name), out);
         out->push_back(':');
         AppendJson(*it, out);
       }

@@ -1,7 +1,8 @@
 // Small text helpers every layer shares: hexadecimal digits, plain decimal
-// numbers and surrounding whitespace. One definition each, so that what
-// counts as a hex digit or a number is the same in a URL, a token and a
-// Redis key.
+// numbers, surrounding whitespace and JSON string quoting. One definition
+// each, so that what counts as a hex digit or a number is the same in a URL,
+// a token and a Redis key, and a string is escaped the same way in a
+// response body and in a caveat's JSON text.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -32,5 +33,11 @@ bool ParseDecimal(std::string_view digits, int64_t* value);
 // `text` without leading and trailing ASCII whitespace (space, \t, \r, \n,
 // \v, \f).
 std::string_view TrimWhitespace(std::string_view text);
+
+// Appends `text` to `out` as a JSON string, quotes included, escaped as
+// jsoncpp 1.9.5 does with emitUTF8: '"', '\\' and bytes below 0x20 are
+// escaped (\n, \u001f, ...), every other byte is copied as it is (the
+// caller sees to valid UTF-8).
+void AppendJsonQuoted(std::string_view text, std::string* out);
 
 }  // namespace tokend

@@ -1,6 +1,6 @@
-// Unit tests for text.h: hex digits, plain decimal numbers and trimming,
-// the pieces that the URL decoder, the token codec, the config reader and
-// the Redis key layout share.
+// Unit tests for text.h: hex digits, plain decimal numbers, trimming and
+// JSON quoting, the pieces that the URL decoder, the token codec, the config
+// reader, the Redis key layout and the JSON writers share.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -21,6 +21,7 @@ class TextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testParseDecimalReadsUpToEighteenDigits);
   CPPUNIT_TEST(testParseDecimalRefusesSignsSpacesAndOtherCharacters);
   CPPUNIT_TEST(testTrimWhitespaceRemovesAsciiWhitespaceAtBothEndsOnly);
+  CPPUNIT_TEST(testAppendJsonQuotedEscapesQuotesBackslashesAndControlBytes);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -104,6 +105,22 @@ class TextTest : public CppUnit::TestFixture {
                          std::string(TrimWhitespace("\xc2\xa0x ")));
     CPPUNIT_ASSERT_EQUAL(std::string("\0x", 2),
                          std::string(TrimWhitespace(std::string(" \0x", 3))));
+  }
+
+  void testAppendJsonQuotedEscapesQuotesBackslashesAndControlBytes() {
+    std::string out = "x";
+    AppendJsonQuoted("", &out);
+    CPPUNIT_ASSERT_EQUAL(std::string("x\"\""), out);
+    out.clear();
+    AppendJsonQuoted(std::string("a\"b\\c\n\t\r\b\f\x01\x1f\0/\x7f", 15), &out);
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("\"a\\\"b\\\\c\\n\\t\\r\\b\\f\\u0001\\u001f\\u0000/\x7f\""),
+        out);
+    // Bytes from 0x20 up, UTF-8 included, are copied as they are.
+    out.clear();
+    AppendJsonQuoted("za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87 <>", &out);
+    CPPUNIT_ASSERT_EQUAL(std::string("\"za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87 <>\""),
+                         out);
   }
 };
 
