@@ -14,6 +14,9 @@ constexpr size_t kMaxCaveats = 128;
 constexpr size_t kMaxLocationBytes = 256;
 constexpr size_t kMaxIdentifierBytes = 1024;
 constexpr size_t kMaxCaveatBytes = 4096;
+// Entries of one caveat's list ("ip = A|B|..."): a whitelist names a few
+// networks, services or paths, never hundreds.
+constexpr size_t kMaxCaveatListEntries = 64;
 
 // HTTP request body the daemon reads, in bytes (nginx caps it too).
 constexpr size_t kMaxBodyBytes = 64 * 1024;

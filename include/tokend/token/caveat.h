@@ -60,19 +60,27 @@ const char* CaveatTypeName(CaveatType type);
 bool CaveatTypeFromName(std::string_view name, CaveatType* type);
 
 // Whether every value of `caveat` is well formed for its kind (see the
-// table above); when not, `why` says what is wrong, in words for an error
-// description ("\"10.0.0.300/8\" is not an IP address or CIDR range").
+// table above); when not, `why` (may be null) says what is wrong, in words
+// for an error description ("\"10.0.0.300/8\" is not an IP address or CIDR
+// range"). Entries are strict: a prefix length in plain decimal, ASNs
+// without leading zeros, data.path in padded standard base64, at most
+// kMaxCaveatListEntries of them and kMaxCaveatBytes in all.
 bool ValidCaveat(const TokenCaveat& caveat, std::string* why);
 
 // Parses one caveat string; false when it is not a well-formed caveat of a
-// known kind (then a token carrying it fails with tokenCaveatUnknown).
+// known kind (then a token carrying it fails with tokenCaveatUnknown). Only
+// the canonical form is read: one space around '=' ('<' for time), no
+// stray spaces, no empty entries, numbers without leading zeros.
 bool ParseCaveat(std::string_view text, TokenCaveat* out);
 
 // The caveat string of a valid caveat (ParseCaveat reads it back).
 std::string CaveatString(const TokenCaveat& caveat);
 
 // The caveat's JSON form as text, {"type":"ip","whitelist":["::1"]}, for a
-// token error's details.caveat (layers below api/ write no jsoncpp).
+// token error's details.caveat (layers below api/ write no jsoncpp). Keys
+// come in jsoncpp's (sorted) order, {"interface":"rest","type":"interface"},
+// so the text is the same bytes as the api layer's JSON of the caveat;
+// strings are escaped whatever the caveat holds.
 std::string CaveatJsonText(const TokenCaveat& caveat);
 
 // Kinds a service may only check on the data itself: a verifier refuses
@@ -93,7 +101,10 @@ struct CaveatContext {
   bool allow_data_access = false;
 };
 
-// Whether `caveat` holds in `context`.
+// Whether `caveat` holds in `context`. ip: IPv4 addresses count as their
+// IPv4-mapped IPv6 form, so a peer "::ffff:10.1.2.3" is in 10.0.0.0/8, a
+// peer "10.1.2.3" is in ::ffff:0:0/96 (and in ::/0). api: each part of an
+// entry is a wildcard pattern for the same part of `operation`.
 bool CaveatHolds(const TokenCaveat& caveat, const CaveatContext& context);
 
 // Whether `text` is a well-formed IP address (IPv4 or IPv6).
