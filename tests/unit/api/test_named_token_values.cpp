@@ -97,7 +97,7 @@ class NamedTokenValuesTest : public CppUnit::TestFixture {
           "[{\"type\": \"time\", \"validUntil\": 1.8e9}]",
           "[{\"type\": \"time\"}]",
           "[{\"type\": \"time\", \"validUntil\": 1800000000, \"x\": 1}]",
-          "[{\"type\": \"ip\", \"whitelist\": [\"10.0.0.0/8\"]}]",
+          "[{\"type\": \"ip\", \"whitelist\": [\"10.0.0.300/8\"]}]",
           "[{\"validUntil\": 1800000000}]", "[\"time < 1800000000\"]", "[7]"}) {
       std::vector<std::string> caveats;
       Status status = ParseCaveats(bad, &caveats);
