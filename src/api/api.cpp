@@ -19,6 +19,23 @@ Outcome BlankOutcome(const Request& request, const Router::Match& match) {
   return outcome;
 }
 
+// What an `api` caveat is matched against: "ozw/<METHOD>/<path>", the path
+// as routed (normalised, below the API's base, without its first '/'), so
+// that "user/../tokens/named/x" cannot pass for a path under "user/".
+std::string Operation(const Endpoint& endpoint, const Call& call) {
+  std::string_view pattern = endpoint.path;
+  std::string operation = "ozw/" + call.request.method + "/";
+  const size_t open = pattern.find('{');
+  if (open == std::string_view::npos) {
+    operation.append(pattern.substr(1));
+  } else {
+    operation.append(pattern.substr(1, open - 1));
+    operation.append(call.parameter);
+    operation.append(pattern.substr(pattern.find('}', open) + 1));
+  }
+  return operation;
+}
+
 }  // namespace
 
 Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
@@ -26,6 +43,7 @@ Api::Api(const Config& config, const TokenKeys& keys, RedisClient* redis)
       NamedTokensApi(config, keys, redis),
       TemporaryTokensApi(config, keys, redis),
       SpacesApi(config, keys, redis),
+      ServiceTokensApi(keys, redis),
       OperationsApi(redis),
       redis_(redis),
       users_(redis),
@@ -99,12 +117,13 @@ Outcome Api::AuthenticateAndServe(const Endpoint& endpoint, Call call,
   // second, taken only when that check finds a basic-auth user's password
   // hash changed, checks the credentials in full.
   bool may_defer = endpoint.access == Access::kCallerCheckedByWrite;
+  const std::string operation = Operation(endpoint, call);
   for (;;) {
     Outcome outcome = blank;
     std::string token_identifier;
     DeferredCheck deferred;
     Status status = authenticator_.Authenticate(
-        call.request, NowSeconds(), &call.caller, &token_identifier,
+        call.request, NowSeconds(), operation, &call.caller, &token_identifier,
         before_lookup, may_defer ? &deferred : nullptr);
     if (status.code() == Code::kHashingLaneNeeded) {
       outcome.needs_hashing_lane = true;

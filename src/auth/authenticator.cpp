@@ -15,16 +15,29 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
       basic_auth_(config, users, password_cache, login_limiter) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
-                                   Caller* caller,
+                                   std::string_view operation, Caller* caller,
                                    std::string* token_identifier,
                                    const BeforeUserLookup& before_lookup,
                                    DeferredCheck* deferred) {
   token_identifier->clear();
   Credentials credentials = ReadCredentials(request);
   switch (credentials.kind) {
-    case Credentials::Kind::kToken:
-      return token_auth_.Authenticate(credentials.text, now, caller,
+    case Credentials::Kind::kToken: {
+      TokenUse use;
+      use.context.now = now;
+      use.context.peer_ip = request.remote_addr;
+      use.context.interface = "rest";
+      use.context.operation = operation;
+      if (const std::string* service = request.Header("x-onedata-service-token")) {
+        use.service_token = *service;
+      }
+      if (const std::string* consumer =
+              request.Header("x-onedata-consumer-token")) {
+        use.consumer_token = *consumer;
+      }
+      return token_auth_.Authenticate(credentials.text, use, caller,
                                       token_identifier, before_lookup, deferred);
+    }
     case Credentials::Kind::kBasic:
       return basic_auth_.Authenticate(credentials.text, request.remote_addr,
                                       now, caller, before_lookup, deferred);

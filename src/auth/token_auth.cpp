@@ -70,6 +70,12 @@ void VerifiedTokenCache::Remember(const Macaroon& macaroon,
   for (const std::string& added : verified.added_caveats) {
     entry.bytes += kCaveatOverheadBytes + added.size();
   }
+  for (const TokenCaveat& caveat : verified.contextual) {
+    entry.bytes += kCaveatOverheadBytes;
+    for (const std::string& entry_text : caveat.list) {
+      entry.bytes += sizeof(std::string) + entry_text.size();
+    }
+  }
   if (entry.bytes > max_bytes_) return;
   entry.signature = macaroon.signature;
   entry.text.assign(text);
@@ -129,10 +135,75 @@ TokenAuth::TokenAuth(const TokenKeys* keys, UserStore* users,
       successor_stores_(successor_stores),
       verified_tokens_(kMaxVerifiedTokens, kMaxVerifiedTokenBytes) {}
 
-Status TokenAuth::Authenticate(const std::string& text, int64_t now,
+namespace {
+
+// A token's type in Onezone's JSON form, as text (details.received).
+std::string TokenTypeJsonText(const TokenRef& ref) {
+  if (ref.kind == TokenKind::kInvite) {
+    return R"({"inviteToken":{"inviteType":"userJoinSpace","spaceId":")" +
+           ref.owner_id + R"("}})";
+  }
+  return ref.identity ? R"({"identityToken":{}})" : R"({"accessToken":{}})";
+}
+
+bool ServesPurpose(const TokenRef& ref, TokenPurpose purpose) {
+  if (purpose == TokenPurpose::kAccess) return ref.authenticates();
+  return (ref.kind == TokenKind::kNamed || ref.kind == TokenKind::kTemporary) &&
+         ref.identity;
+}
+
+Status WrongPurpose(const TokenRef& ref, TokenPurpose purpose) {
+  if (purpose == TokenPurpose::kAccess) {
+    return Status(Code::kNotAnAccessToken,
+                  std::string(ref.kind == TokenKind::kInvite ? "An invitation"
+                                                             : "An identity") +
+                      " token cannot authenticate a request; use an access "
+                      "token.")
+        .AddJsonDetail("received", TokenTypeJsonText(ref));
+  }
+  return Status(Code::kNotAnIdentityToken,
+                "Only an identity token proves an identity here.")
+      .AddJsonDetail("received", TokenTypeJsonText(ref));
+}
+
+// The error of a service or consumer token that does not prove an
+// identity: `code` with the token's own error.
+Status BadIdentityToken(Code code, const char* which, const Status& error) {
+  const Status& reason = error.inner() != nullptr ? *error.inner() : error;
+  return Status(code, std::string("The ") + which +
+                          " token does not prove an identity: " +
+                          reason.description())
+      .AddDetail("tokenError", reason.error_id());
+}
+
+}  // namespace
+
+Status TokenAuth::Authenticate(const std::string& text, const TokenUse& use,
                                Caller* caller, std::string* token_identifier,
                                const BeforeUserLookup& before_lookup,
                                DeferredCheck* deferred) {
+  return Accept(TokenPurpose::kAccess, text, use, caller, token_identifier,
+                before_lookup, deferred, nullptr);
+}
+
+Status TokenAuth::VerifyFor(TokenPurpose purpose, const std::string& text,
+                            const TokenUse& use, Caller* caller,
+                            int64_t* expires_at) {
+  std::string token_identifier;
+  Status status = Accept(purpose, text, use, caller, &token_identifier,
+                         nullptr, nullptr, expires_at);
+  if (status.code() == Code::kUnauthorized && status.inner() != nullptr) {
+    return *status.inner();
+  }
+  return status;
+}
+
+Status TokenAuth::Accept(TokenPurpose purpose, const std::string& text,
+                         const TokenUse& use, Caller* caller,
+                         std::string* token_identifier,
+                         const BeforeUserLookup& before_lookup,
+                         DeferredCheck* deferred, int64_t* expires_at) {
+  const int64_t now = use.context.now;
   VerifiedToken verified;
   Status status;
   const VerifiedToken* known = verified_tokens_.FindText(text);
@@ -144,15 +215,12 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   const TokenRef& ref = verified.ref;
   if (!ref.owner_id.empty()) *token_identifier = TokenIdentifier(ref);
   if (!status.ok()) return Status::Unauthorized(status);
-  if (!ref.authenticates()) {
-    return Status::Unauthorized(
-        Status(Code::kBadValueToken,
-               std::string(ref.kind == TokenKind::kInvite ? "An invitation"
-                                                          : "An identity") +
-                   " token cannot authenticate a request; use an access "
-                   "token.")
-            .AddDetail("tokenError", "notAnAccessToken"));
+  if (!ServesPurpose(ref, purpose)) {
+    return Status::Unauthorized(WrongPurpose(ref, purpose));
   }
+  status = CheckUse(verified, use);
+  if (!status.ok()) return Status::Unauthorized(status);
+  if (expires_at != nullptr) *expires_at = verified.expires_at;
   if (ref.kind == TokenKind::kNamed) {
     return CheckNamed(&verified, caller, before_lookup);
   }
@@ -181,6 +249,55 @@ Status TokenAuth::Authenticate(const std::string& text, int64_t now,
   *caller = std::move(confinement);
   caller->user_id = user.id;
   caller->name = user.name;
+  return Status::Ok();
+}
+
+Status TokenAuth::CheckUse(const VerifiedToken& verified, const TokenUse& use) {
+  if (verified.contextual.empty() && use.service_token.empty() &&
+      use.consumer_token.empty()) {
+    return Status::Ok();  // the common case: time caveats only
+  }
+  std::string service = "ozw-onezone";
+  std::string consumer;
+  if (!use.service_token.empty()) {
+    Status status = ProveIdentity(use.service_token, use.context, &service);
+    if (!status.ok()) {
+      return BadIdentityToken(Code::kBadServiceToken, "service", status);
+    }
+  }
+  if (!use.consumer_token.empty()) {
+    Status status = ProveIdentity(use.consumer_token, use.context, &consumer);
+    if (!status.ok()) {
+      return BadIdentityToken(Code::kBadConsumerToken, "consumer", status);
+    }
+  }
+  CaveatContext context = use.context;
+  context.service = service;
+  context.consumer = consumer;
+  return CheckContextualCaveats(verified.contextual, context);
+}
+
+Status TokenAuth::ProveIdentity(std::string_view text,
+                                const CaveatContext& context,
+                                std::string* subject) {
+  VerifiedToken verified;
+  Status status = Verify(std::string(text), context.now, &verified);
+  if (!status.ok()) return status;
+  if (!ServesPurpose(verified.ref, TokenPurpose::kIdentity)) {
+    return WrongPurpose(verified.ref, TokenPurpose::kIdentity);
+  }
+  // Its own service and consumer are not known: such caveats fail.
+  CaveatContext own = context;
+  own.service = {};
+  own.consumer = {};
+  status = CheckContextualCaveats(verified.contextual, own);
+  if (!status.ok()) return status;
+  Caller holder;
+  status = verified.ref.kind == TokenKind::kNamed
+               ? CheckNamed(&verified, &holder, nullptr)
+               : CheckTemporary(&verified, &holder, nullptr);
+  if (!status.ok()) return status;
+  *subject = "usr-" + holder.user_id;
   return Status::Ok();
 }
 
@@ -232,7 +349,8 @@ Status TokenAuth::Verify(const std::string& text, int64_t now,
   } else {
     CountTokenVerification();
     status = CheckIssuedMacaroon(*keys_, macaroon, now, CaveatPolicy::kEnforce,
-                                 &verified.ref, &verified.expires_at);
+                                 &verified.ref, &verified.expires_at,
+                                 &verified.contextual);
     // The service issues a seed token with one caveat; a holder adds the
     // rest. A named token's record says how many it was minted with.
     const size_t minted = verified.ref.kind == TokenKind::kAccess ? 1 : 0;

@@ -301,7 +301,8 @@ def test_an_identity_named_token_does_not_authenticate(ctx):
     check_equal(_get_named(ctx, OWNER, token_id)["type"], {"identityToken": {}},
                 "type")
     expect_error(_as(ctx, token), 401, "unauthorized",
-                 auth_error=("badValueToken", {"tokenError": "notAnAccessToken"}))
+                 auth_error=("notAnAccessToken",
+                             {"received": {"identityToken": {}}}))
 
 
 def test_a_named_token_created_revoked_is_refused_until_unrevoked(ctx):
@@ -794,7 +795,8 @@ def test_temporary_tokens_authenticate_until_their_generation_is_revoked(ctx):
                        _decoded(identity).identifier),
           "identifier of an identity temporary token")
     expect_error(_as(ctx, identity), 401, "unauthorized",
-                 auth_error=("badValueToken", {"tokenError": "notAnAccessToken"}))
+                 auth_error=("notAnAccessToken",
+                             {"received": {"identityToken": {}}}))
 
     expect_status(_call(ctx, name, "DELETE", "/user/tokens/temporary"), 204)
     response = _call(ctx, name, "GET", "/user/tokens/temporary")

@@ -505,8 +505,10 @@ def test_space_tokens_of_the_wrong_kind_fail_with_clear_errors(ctx):
                 json.dumps({"token": token}))
             try:
                 expect_error(response, 401, "unauthorized",
-                             auth_error=("badValueToken",
-                                         {"tokenError": "notAnAccessToken"}))
+                             auth_error=("notAnAccessToken",
+                                         {"received": {"inviteToken": {
+                                             "inviteType": "userJoinSpace",
+                                             "spaceId": sid}}}))
             except harness.TestFailure as failure:
                 raise harness.TestFailure("%s %s with %s<invitation>: %s"
                                           % (method, path, header, failure))

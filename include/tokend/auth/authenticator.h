@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "tokend/auth/basic_auth.h"
 #include "tokend/auth/caller.h"
@@ -35,11 +36,22 @@ class Authenticator {
   // could be read (for the audit log), accepted or not. With `deferred`, a
   // token's Redis check is not made but handed over there, and so is basic
   // auth's when this worker has verified that password against the user's
-  // hash before (see deferred_check.h).
-  Status Authenticate(const Request& request, int64_t now, Caller* caller,
+  // hash before (see deferred_check.h). A token's caveats are checked
+  // against the request: its client address, the REST interface and
+  // `operation` ("ozw/GET/user/tokens/named", the path as routed, for
+  // `api` caveats), with the identities its x-onedata-service-token and
+  // x-onedata-consumer-token headers prove.
+  Status Authenticate(const Request& request, int64_t now,
+                      std::string_view operation, Caller* caller,
                       std::string* token_identifier,
                       const BeforeUserLookup& before_lookup = nullptr,
                       DeferredCheck* deferred = nullptr);
+
+  // See TokenAuth::VerifyFor.
+  Status VerifyToken(TokenPurpose purpose, const std::string& text,
+                     const TokenUse& use, Caller* caller, int64_t* expires_at) {
+    return token_auth_.VerifyFor(purpose, text, use, caller, expires_at);
+  }
 
   // See BasicAuth::set_hash_claim.
   void set_hash_claim(HashBudgetClaim* claim, PasswordHasher* hasher) {

@@ -21,6 +21,7 @@
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/temporary_token_store.h"
 #include "tokend/store/user_store.h"
+#include "tokend/token/caveat.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/token_keys.h"
 #include "tokend/token/token_ref.h"
@@ -42,6 +43,31 @@ struct VerifiedToken {
   // a holder appended (see Caller::added_caveats). For a named token all
   // of its caveats, until its record tells how many it was minted with.
   std::vector<std::string> added_caveats;
+  // Its caveats about the request (ip, interface, api, service, consumer,
+  // data access), checked again at every use.
+  std::vector<TokenCaveat> contextual;
+};
+
+// What a token is checked against besides its signature: the request that
+// presents it, or the verify request a service makes for it.
+struct TokenUse {
+  // The time, the client's address, the interface, the operation and
+  // whether data-access caveats are allowed. Its service and consumer are
+  // filled in by TokenAuth from the two tokens below.
+  CaveatContext context;
+  // The identity token of the service that presents the token
+  // (x-onedata-service-token, or serviceToken); empty: none, the token is
+  // used at this service itself ("ozw-onezone").
+  std::string_view service_token;
+  // The identity token of whoever consumes the token
+  // (x-onedata-consumer-token, or consumerToken); empty: unknown.
+  std::string_view consumer_token;
+};
+
+// What a token is presented for.
+enum class TokenPurpose {
+  kAccess,    // to authenticate a request: an access token
+  kIdentity,  // to prove who its subject is: an identity token
 };
 
 // VerifiedTokenCache: the tokens one worker verified, so that a client
@@ -138,10 +164,18 @@ class TokenAuth {
   // checked here (a named token's record says whether it is revoked and
   // which caveats it was minted with; a temporary one must be of the
   // user's current generation).
-  Status Authenticate(const std::string& text, int64_t now, Caller* caller,
-                      std::string* token_identifier,
+  Status Authenticate(const std::string& text, const TokenUse& use,
+                      Caller* caller, std::string* token_identifier,
                       const BeforeUserLookup& before_lookup,
                       DeferredCheck* deferred);
+
+  // Verifies a token for a service (POST /tokens/verify_*): as Authenticate
+  // with no deferral, for `purpose`. Fills `caller` (its user_id is the
+  // subject) and `expires_at` (the earliest time caveat; INT64_MAX for
+  // none). Errors are the token error itself (tokenInvalid,
+  // notAnAccessToken, ...), not wrapped in kUnauthorized, or Redis's.
+  Status VerifyFor(TokenPurpose purpose, const std::string& text,
+                   const TokenUse& use, Caller* caller, int64_t* expires_at);
 
   // This worker's cache of verified tokens (for tests).
   const VerifiedTokenCache& verified_tokens() const { return verified_tokens_; }
@@ -150,6 +184,21 @@ class TokenAuth {
   // Parses a token not sent as this text before, finds it by its signed
   // content, and verifies it in full only when that is new too.
   Status Verify(const std::string& text, int64_t now, VerifiedToken* out);
+
+  // Authenticate for `purpose`; `expires_at`, when given, gets the token's
+  // earliest time caveat.
+  Status Accept(TokenPurpose purpose, const std::string& text,
+                const TokenUse& use, Caller* caller,
+                std::string* token_identifier,
+                const BeforeUserLookup& before_lookup, DeferredCheck* deferred,
+                int64_t* expires_at);
+  // The caveats of `verified` about the request hold in `use`; proves the
+  // service and consumer identities first when the request names them.
+  Status CheckUse(const VerifiedToken& verified, const TokenUse& use);
+  // The subject ("usr-<id>") an identity token proves, its own caveats
+  // checked in `context`. Errors are the token's.
+  Status ProveIdentity(std::string_view text, const CaveatContext& context,
+                       std::string* subject);
 
   // The Redis check of a named token: its record exists and is not
   // revoked; the caveats past those it was minted with are the caller's

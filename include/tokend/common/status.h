@@ -24,6 +24,11 @@ enum class Code {
   kTokenCaveatUnverified,  // a caveat does not hold
   kTokenCaveatUnknown,     // a caveat this service does not understand
   kTokenRevoked,           // a named token its owner revoked (reversibly)
+  kNotAnAccessToken,       // an identity token or invitation where access is due
+  kNotAnIdentityToken,     // a token that cannot prove an identity
+  kNotAnInviteToken,       // a token that is not an invitation
+  kBadServiceToken,        // x-onedata-service-token / serviceToken unusable
+  kBadConsumerToken,       // x-onedata-consumer-token / consumerToken unusable
   // Request errors (4xx).
   kForbidden,
   kNotFound,
@@ -41,6 +46,7 @@ enum class Code {
   kBadValueBoolean,       // a value that must be true or false
   kBadValueCaveat,        // a caveat that is malformed or not allowed here
   kBadValueTokenType,     // a token type that is malformed or not offered
+  kBadValueNotAllowed,    // a value not among those allowed (details.allowed)
   kBadValueIdentifierOccupied,  // a name another of the caller's holds
   kMissingRequiredValue,
   kMissingAtLeastOneValue,      // none of the values a change may set

@@ -215,8 +215,10 @@ class TokenAuthTest : public CppUnit::TestFixture {
                       std::string* identifier) {
     Caller caller;
     DeferredCheck deferred;
+    TokenUse use;
+    use.context.now = now;
     Status status =
-        auth_->Authenticate(text, now, &caller, identifier, nullptr, &deferred);
+        auth_->Authenticate(text, use, &caller, identifier, nullptr, &deferred);
     if (status.ok()) {
       CPPUNIT_ASSERT_EQUAL(kUserId, caller.user_id);
       CPPUNIT_ASSERT(deferred.pending);
