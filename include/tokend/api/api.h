@@ -13,6 +13,7 @@
 #include "tokend/api/named_token_uses.h"
 #include "tokend/api/named_tokens_api.h"
 #include "tokend/api/operations_api.h"
+#include "tokend/api/service_tokens_api.h"
 #include "tokend/api/spaces_api.h"
 #include "tokend/api/temporary_tokens_api.h"
 #include "tokend/api/user_api.h"
@@ -33,6 +34,7 @@ class Api : public UserApi,
             public NamedTokensApi,
             public TemporaryTokensApi,
             public SpacesApi,
+            public ServiceTokensApi,
             public OperationsApi {
  public:
   // `config`, `keys` and `redis` must outlive the Api.
