@@ -46,7 +46,9 @@ Settings (environment):
   BENCH_KEEP=0            1 keeps the temporary directory (logs, configs)
   BENCH_ONLY=             password_flood: set up, run that scenario alone;
                           named: the seed token's GET /user and create/delete
-                          loop beside the named token's (issue 13)
+                          loop beside the named token's (issue 13);
+                          verify: the token GET /user beside a service's
+                          POST /tokens/verify_access_token (issue 14)
   BENCH_SET="k=v ..."     settings for the service stacks (scripts/stack --set)
 
 password_flood (issue 12): token GET /user at 32 connections alone, then
@@ -784,6 +786,19 @@ def report_named(scenarios):
     return "\n".join(lines)
 
 
+def report_verify(scenarios):
+    """Issue 14's figure: a service's verify_access_token against the token
+    GET /user of the same rounds (target: at least 0.8 of it)."""
+    runs = {s.name: s.runs["service"] for s in scenarios}
+    v, t = summarize(runs["verify_access_token"]), summarize(runs["token_get_user"])
+    return ("figure: verify_access_token_over_token_get_user ratio=%.2f "
+            "verify_rps=%.0f get_user_rps=%.0f verify_p99_ms=%.2f "
+            "get_user_p99_ms=%.2f round_ratios=%s" % (
+                v["rps"] / t["rps"], v["rps"], t["rps"], v["p99"], t["p99"],
+                ",".join("%.2f" % (a.rps / b.rps) for a, b in
+                         zip(runs["verify_access_token"], runs["token_get_user"]))))
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -1040,6 +1055,9 @@ def main():
     if status != 201:
         raise BenchFailure("creating a named token: %d %s" % (status, body[:200]))
     named_token = json.loads(body)["token"]
+    # What a storage service sends to verify its client's token.
+    verify_body = json.dumps({"token": named_token, "peerIp": "192.0.2.7",
+                              "interface": "rest"})
     for _ in range(9):
         new_token(service.port, {"X-Auth-Token": token["list"]})
     status, body = api(service.port, "GET", "/user/client_tokens",
@@ -1076,12 +1094,20 @@ def main():
         Scenario("named_create_delete", "POST named+DELETE loop, X-Auth-Token",
                  {"X-Auth-Token": token["loop-named"]}, ["named-loop", "service"],
                  ["named-loop", "ceiling", "0" * 32]),
+        # Issue 14: a service verifying its client's token (against
+        # token_get_user's in the same rounds); no credentials of its own.
+        Scenario("verify_access_token", "POST /tokens/verify_access_token",
+                 {}, ["post", "/tokens/verify_access_token", verify_body],
+                 ["post", "/tokens/verify_access_token", verify_body]),
     ]
     if ONLY == "named":
         # The seed token's read and create loop beside the named ones.
         scenarios = [s for s in scenarios
                      if s.name in ("token_get_user", "token_create_delete",
                                    "named_get_user", "named_create_delete")]
+    if ONLY == "verify":
+        scenarios = [s for s in scenarios
+                     if s.name in ("token_get_user", "verify_access_token")]
     targets = {"service": (service.port, service_groups),
                "ceiling": (ceiling_front.port, ceiling_groups),
                "kept": (kept_front.port, kept_groups)}
@@ -1154,6 +1180,9 @@ def main():
 
     if ONLY == "named":
         print(report_named(scenarios))
+        return 0
+    if ONLY == "verify":
+        print(report_verify(scenarios))
         return 0
 
     # --- token readers under a password flood (issue 12) ----------------------------

@@ -8,6 +8,8 @@
 -- the same for the service and the ceiling. Modes:
 --
 --   get PATH            GET URL..PATH on every request (credentials: -H)
+--   post PATH BODY      POST URL..PATH with the JSON BODY on every request
+--                       (a service's verify request: no credentials)
 --   loop service        POST /user/client_tokens, then DELETE the token that
 --                       came back, and so on; live tokens stay few (-H)
 --   loop ceiling TOKEN  the same mix for the ceiling, which returns no token:
@@ -36,6 +38,7 @@
 local base_path = nil
 local mode = nil
 local get_path = nil
+local post_request = nil
 local ceiling = false
 local placeholder = nil
 local out = nil
@@ -90,6 +93,8 @@ function init(args)
   final_request = wrk.format("GET", base_path .. "/user")
   if mode == "get" then
     get_path = base_path .. args[2]
+  elseif mode == "post" then
+    post_request = wrk.format("POST", base_path .. args[2], post_headers, args[3])
   elseif mode == "loop" or mode == "named-loop" then
     named = mode == "named-loop"
     mode = "loop"
@@ -163,6 +168,9 @@ function request()
   if mode == "get" then
     gets = gets + 1
     return wrk.format("GET", get_path)
+  elseif mode == "post" then
+    posts = posts + 1
+    return post_request
   elseif mode == "loop" then
     if ceiling then
       if (posts + deletes) % 2 == 0 then return post() end
