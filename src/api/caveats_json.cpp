@@ -128,17 +128,24 @@ bool InvitationsAccept(CaveatType type) {
          type == CaveatType::kConsumer || NeedsGeoIp(type);
 }
 
-// The string of one caveat object, or an error.
-Status ParseOne(const Json::Value& caveat, int64_t now, CaveatUse use,
-                std::string* out) {
+// The kind a caveat object names in its "type".
+Status ReadCaveatType(const Json::Value& caveat, CaveatType* type) {
   if (!caveat.isObject() || !caveat["type"].isString()) {
     return BadCaveat(caveat, "must be an object with a \"type\"");
   }
-  CaveatType type;
-  if (!CaveatTypeFromName(caveat["type"].asString(), &type)) {
+  if (!CaveatTypeFromName(caveat["type"].asString(), type)) {
     return BadCaveat(caveat, "of type \"" + caveat["type"].asString() +
                                  "\" is not a caveat type");
   }
+  return Status::Ok();
+}
+
+// The string of one caveat object, or an error.
+Status ParseOne(const Json::Value& caveat, int64_t now, CaveatUse use,
+                std::string* out) {
+  CaveatType type;
+  Status status = ReadCaveatType(caveat, &type);
+  if (!status.ok()) return status;
   if (use == CaveatUse::kInvitation && !InvitationsAccept(type)) {
     return BadCaveat(caveat, TypeText(type) +
                                  " is not for invitations: invitations accept "
@@ -153,7 +160,7 @@ Status ParseOne(const Json::Value& caveat, int64_t now, CaveatUse use,
                                  "database to locate clients with");
   }
   TokenCaveat parsed;
-  Status status = CaveatFromJson(caveat, &parsed);
+  status = CaveatFromJson(caveat, &parsed);
   if (!status.ok()) return status;
   if (type == CaveatType::kTime && parsed.valid_until <= now) {
     return BadCaveat(caveat, "\"validUntil\" has already passed");
@@ -208,16 +215,11 @@ Json::Value ToJsonValue(const TokenCaveat& caveat) {
 }  // namespace
 
 Status CaveatFromJson(const Json::Value& caveat, TokenCaveat* out) {
-  if (!caveat.isObject() || !caveat["type"].isString()) {
-    return BadCaveat(caveat, "must be an object with a \"type\"");
-  }
   CaveatType type;
-  if (!CaveatTypeFromName(caveat["type"].asString(), &type)) {
-    return BadCaveat(caveat, "of type \"" + caveat["type"].asString() +
-                                 "\" is not a caveat type");
-  }
+  Status status = ReadCaveatType(caveat, &type);
+  if (!status.ok()) return status;
   TokenCaveat parsed;
-  Status status = ReadFields(caveat, type, &parsed);
+  status = ReadFields(caveat, type, &parsed);
   if (!status.ok()) return status;
   std::string why;
   if (!ValidCaveat(parsed, &why)) {
