@@ -14,6 +14,7 @@
 #include "tokend/auth/token_auth.h"
 #include "tokend/common/metrics.h"
 #include "tokend/token/base64.h"
+#include "tokend/token/token_ref.h"
 
 namespace tokend {
 namespace {
@@ -72,6 +73,7 @@ class TokenAuthTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAForgedSignatureIsRefusedAndStillNamesTheToken);
   CPPUNIT_TEST(testAnAttenuatedCopyReplacesItsTokensEntry);
   CPPUNIT_TEST(testACachedTokenIsRefusedOnceExpired);
+  CPPUNIT_TEST(testACachedTokensIpCaveatIsCheckedAtEveryUse);
   CPPUNIT_TEST(testBigTokensStayWithinTheByteBound);
   CPPUNIT_TEST(testEntriesStayWithinTheirBound);
   CPPUNIT_TEST_SUITE_END();
@@ -212,11 +214,12 @@ class TokenAuthTest : public CppUnit::TestFixture {
   const VerifiedTokenCache& cache() const { return auth_->verified_tokens(); }
 
   Status Authenticate(const std::string& text, int64_t now,
-                      std::string* identifier) {
+                      std::string* identifier, const char* peer_ip = "") {
     Caller caller;
     DeferredCheck deferred;
     TokenUse use;
     use.context.now = now;
+    use.context.peer_ip = peer_ip;
     Status status =
         auth_->Authenticate(text, use, &caller, identifier, nullptr, &deferred);
     if (status.ok()) {
@@ -240,6 +243,23 @@ class TokenAuthTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(status.inner() != nullptr);
     CPPUNIT_ASSERT_EQUAL(std::string(ErrorIdOf(inner)),
                          std::string(ErrorIdOf(status.inner()->code())));
+  }
+
+  // The cache keeps what the signature proved, never a verdict about one
+  // request: a token confined to a range is refused from outside it even
+  // right after it was accepted from inside (and the other way round).
+  void testACachedTokensIpCaveatIsCheckedAtEveryUse() {
+    const std::string confined = AppendCaveats(token_, {"ip = 10.0.0.0/8"});
+    std::string identifier;
+    for (int round = 0; round < 2; ++round) {
+      Status status = Authenticate(confined, kNow, &identifier, "10.1.2.3");
+      CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+      status = Authenticate(confined, kNow, &identifier, "192.0.2.1");
+      CPPUNIT_ASSERT(status.code() == Code::kUnauthorized);
+      CPPUNIT_ASSERT_EQUAL(std::string("tokenCaveatUnverified"),
+                           std::string(ErrorIdOf(status.inner()->code())));
+    }
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, cache().entries());
   }
 
   std::unique_ptr<TokenKeys> keys_;
