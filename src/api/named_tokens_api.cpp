@@ -5,6 +5,7 @@
 
 #include "tokend/api/caveats_json.h"
 #include "tokend/api/endpoints.h"
+#include "tokend/api/invitation_json.h"
 #include "tokend/api/token_name.h"
 #include "tokend/api/token_type_json.h"
 #include "tokend/common/clock.h"
@@ -42,6 +43,9 @@ Status ReadBoolean(const Json::Value& object, const char* key, bool* value) {
 TokenRef RefOf(const std::string& user_id, const NamedTokenRecord& record) {
   TokenRef ref{TokenKind::kNamed, user_id, record.id};
   ref.identity = record.type == NamedTokenType::kIdentity;
+  if (record.type == NamedTokenType::kInvite) {
+    ref.invite_space_id = record.invite_space_id;
+  }
   return ref;
 }
 
@@ -96,16 +100,36 @@ void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
   Json::Value body;
   Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false, &body);
   if (status.ok()) {
-    status = RejectUnknownKeys(
-        body, {"name", "type", "caveats", "customMetadata", "revoked"});
+    status = RejectUnknownKeys(body, {"name", "type", "caveats",
+                                      "customMetadata", "revoked",
+                                      "usageLimit", "privileges"});
   }
   NamedTokenRecord record;
   if (status.ok()) status = GetRequiredString(body, "name", &record.name);
   if (status.ok()) status = CheckTokenName(record.name);
   if (status.ok() && body.isMember("type")) {
-    bool identity = false;
-    status = ReadTokenTypeJson(body["type"], &identity);
-    record.type = identity ? NamedTokenType::kIdentity : NamedTokenType::kAccess;
+    TokenRef type;
+    status = ReadAnyTokenTypeJson(body["type"], &type);
+    record.type = !type.invite_space_id.empty() ? NamedTokenType::kInvite
+                  : type.identity              ? NamedTokenType::kIdentity
+                                               : NamedTokenType::kAccess;
+    record.invite_space_id = type.invite_space_id;
+  }
+  const bool invitation = record.type == NamedTokenType::kInvite;
+  // Onezone's default usage limit for a named invitation: "infinity" (0).
+  for (const char* key : {"usageLimit", "privileges"}) {
+    if (status.ok() && !invitation && body.isMember(key)) {
+      status = Status(Code::kBadData,
+                      std::string("Bad value: \"") + key +
+                          "\" is for invitations only (type inviteToken).")
+                   .AddDetail("key", key);
+    }
+  }
+  if (status.ok() && invitation && body.isMember("usageLimit")) {
+    status = ReadUsageLimitJson(body["usageLimit"], &record.usage_limit);
+  }
+  if (status.ok() && invitation && body.isMember("privileges")) {
+    status = ReadPrivilegesJson(body["privileges"], &record.privileges);
   }
   const int64_t now = NowSeconds();
   if (status.ok() && body.isMember("caveats")) {
@@ -116,6 +140,11 @@ void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
   }
   if (status.ok() && body.isMember("revoked")) {
     status = ReadBoolean(body, "revoked", &record.revoked);
+  }
+  // Only the space's owner invites; the join checks it again when the
+  // invitation is used.
+  if (status.ok() && invitation) {
+    status = spaces_.CheckInviter(record.invite_space_id, caller.user_id);
   }
   if (!status.ok()) return outcome->Fail(status);
   // A confined caller's token is minted, and kept, with the caller's
@@ -190,7 +219,7 @@ void NamedTokensApi::Render(const Caller& caller, const NamedTokenRecord& record
   subject["type"] = "user";
   subject["id"] = caller.user_id;
   (*json)["subject"] = subject;
-  (*json)["type"] = TokenTypeJson(record.type == NamedTokenType::kIdentity);
+  (*json)["type"] = TokenTypeJson(RefOf(caller.user_id, record));
   Json::Value caveats(Json::arrayValue);
   for (const std::string& caveat : record.caveats) {
     caveats.append(CaveatJson(caveat));
@@ -215,6 +244,15 @@ void NamedTokensApi::Render(const Caller& caller, const NamedTokenRecord& record
   metadata["lastUsedIp"] = record.last_used != 0
                                ? Json::Value(record.last_used_ip)
                                : Json::Value(Json::nullValue);
+  if (record.type == NamedTokenType::kInvite) {
+    metadata["usageLimit"] = UsageLimitJson(record.usage_limit);
+    metadata["usageCount"] = Json::Int64(record.usage_count);
+    Json::Value privileges(Json::arrayValue);
+    for (const std::string& privilege : record.privileges) {
+      privileges.append(privilege);
+    }
+    metadata["privileges"] = privileges;
+  }
   (*json)["metadata"] = metadata;
   (*json)["revoked"] = record.revoked;
   // A seed token's string is the very one the seed endpoints issued.

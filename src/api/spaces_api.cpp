@@ -201,32 +201,63 @@ void SpacesApi::JoinSpace(const Call& call, Outcome* outcome) {
                                        "is not a usable invitation: " +
                                            status.description()));
   }
-  if (ref.kind != TokenKind::kInvite) {
+  if (!ref.invitation()) {
     return outcome->Fail(BadInvitation(
         "notAnInviteToken",
-        "is an access token; joining a space needs an invitation token."));
+        "is not an invitation; joining a space needs an invitation token."));
   }
+  // A seed invitation ("inv.") is owned by its space; a named or temporary
+  // one (issue 14) by its creator, and names the space in its type.
+  const bool seed = ref.kind == TokenKind::kInvite;
+  const std::string space_id = seed ? ref.owner_id : ref.invite_space_id;
   JoinResult result;
-  status = spaces_.Join(caller.user_id, ref.owner_id, ref.nonce,
-                        config_.max_spaces_per_user, &result);
+  if (seed) {
+    status = spaces_.Join(caller.user_id, space_id, ref.nonce,
+                          config_.max_spaces_per_user, &result);
+  } else {
+    InvitationToken invitation;
+    invitation.creator_id = ref.owner_id;
+    invitation.temporary = ref.kind == TokenKind::kTemporary;
+    invitation.token_id = ref.nonce;
+    invitation.generation = ref.generation;
+    status = spaces_.JoinWithInvitationToken(caller.user_id, space_id,
+                                             invitation,
+                                             config_.max_spaces_per_user,
+                                             &result);
+  }
   if (!status.ok()) return outcome->Fail(status);
   switch (result) {
     case JoinResult::kJoined:
       outcome->Audit("event=invite.used user=" + caller.user_id + " space=" +
-                     ref.owner_id + " token=" + TokenIdentifier(ref));
-      return Created(ref.owner_id, outcome);
+                     space_id + " token=" + TokenIdentifier(ref));
+      return Created(space_id, outcome);
     case JoinResult::kAlreadyMember:
       return outcome->Fail(
           Status(Code::kAlreadyExists,
                  "You are already a member of this space; the invitation "
                  "was not used.")
-              .AddDetail("spaceId", ref.owner_id));
+              .AddDetail("spaceId", space_id));
     case JoinResult::kInvitationGone:
       return outcome->Fail(BadInvitation(
-          "tokenInvalid", "has already been used or has expired."));
+          "tokenInvalid", seed ? "has already been used or has expired."
+                               : "has been deleted or has expired."));
     case JoinResult::kNoSuchSpace:
       return outcome->Fail(BadInvitation(
           "tokenInvalid", "invites to a space that no longer exists."));
+    case JoinResult::kInvitationRevoked:
+      return outcome->Fail(BadInvitation("tokenRevoked", "has been revoked."));
+    case JoinResult::kUsageLimitReached:
+      return outcome->Fail(
+          Status(Code::kInviteTokenUsageLimitReached,
+                 "The invitation has admitted as many users as its usage "
+                 "limit allows.")
+              .AddDetail("key", "token"));
+    case JoinResult::kIssuerNotOwner:
+      return outcome->Fail(
+          Status(Code::kInviteTokenIssuerNotAuthorized,
+                 "The user who created the invitation no longer owns the "
+                 "space, and so may no longer invite to it.")
+              .AddDetail("key", "token"));
   }
 }
 

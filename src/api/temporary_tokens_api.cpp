@@ -19,7 +19,7 @@ void TemporaryTokensApi::CreateTemporaryToken(const Call& call,
   if (status.ok()) status = RejectUnknownKeys(body, {"type", "caveats"});
   TokenRef ref{TokenKind::kTemporary, caller.user_id, NewRandomId()};
   if (status.ok() && body.isMember("type")) {
-    status = ReadTokenTypeJson(body["type"], &ref.identity);
+    status = ReadAnyTokenTypeJson(body["type"], &ref);
   }
   const int64_t now = NowSeconds();
   std::vector<std::string> caveats;
@@ -36,6 +36,9 @@ void TemporaryTokensApi::CreateTemporaryToken(const Call& call,
                         std::to_string(config_.max_temporary_token_ttl) +
                         " s ahead.")
                  .AddNumberDetail("maxTtl", config_.max_temporary_token_ttl);
+  }
+  if (status.ok() && ref.invitation()) {
+    status = spaces_.CheckInviter(ref.invite_space_id, caller.user_id);
   }
   if (status.ok() && ref.nonce.empty()) {
     status = Status(Code::kInternal, "random generator failed");

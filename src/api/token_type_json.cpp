@@ -11,6 +11,16 @@ namespace {
 
 constexpr char kAccessTokenType[] = "accessToken";
 constexpr char kIdentityTokenType[] = "identityToken";
+constexpr char kInviteTokenType[] = "inviteToken";
+constexpr char kInviteTypeKey[] = "inviteType";
+constexpr char kSpaceIdKey[] = "spaceId";
+constexpr char kUserJoinSpace[] = "userJoinSpace";
+
+Status BadTokenType(const std::string& description) {
+  return Status(Code::kBadValueTokenType,
+                "Bad value: provided \"type\" " + description)
+      .AddDetail("key", "type");
+}
 
 }  // namespace
 
@@ -24,16 +34,61 @@ Status ReadTokenTypeJson(const Json::Value& type, bool* identity) {
       return Status::Ok();
     }
   }
-  return Status(Code::kBadValueTokenType,
-                "Bad value: provided \"type\" must be {\"accessToken\": {}} or "
-                "{\"identityToken\": {}}.")
-      .AddDetail("key", "type");
+  return BadTokenType(
+      "must be {\"accessToken\": {}} or {\"identityToken\": {}}.");
+}
+
+Status ReadAnyTokenTypeJson(const Json::Value& type, TokenRef* ref) {
+  if (type.isObject() && type.size() == 1 &&
+      type.isMember(kInviteTokenType)) {
+    const Json::Value& options = type[kInviteTokenType];
+    if (!options.isObject() || !options.isMember(kInviteTypeKey) ||
+        !options[kInviteTypeKey].isString()) {
+      return BadTokenType(
+          "must name its \"inviteType\": {\"inviteToken\": {\"inviteType\": "
+          "\"userJoinSpace\", \"spaceId\": \"...\"}}.");
+    }
+    if (options[kInviteTypeKey].asString() != kUserJoinSpace) {
+      return BadTokenType(
+          "has an \"inviteType\" not offered here; the only one is "
+          "\"userJoinSpace\".");
+    }
+    const Json::Value& space = options[kSpaceIdKey];
+    if (options.size() != 2 || !space.isString() ||
+        !IsHexId(space.asString())) {
+      return BadTokenType(
+          "must be {\"inviteToken\": {\"inviteType\": \"userJoinSpace\", "
+          "\"spaceId\": \"<a space id>\"}} and nothing more.");
+    }
+    ref->identity = false;
+    ref->invite_space_id = space.asString();
+    return Status::Ok();
+  }
+  ref->invite_space_id.clear();
+  Status status = ReadTokenTypeJson(type, &ref->identity);
+  if (!status.ok()) {
+    return BadTokenType(
+        "must be {\"accessToken\": {}}, {\"identityToken\": {}} or "
+        "{\"inviteToken\": {\"inviteType\": \"userJoinSpace\", \"spaceId\": "
+        "\"...\"}}.");
+  }
+  return status;
 }
 
 Json::Value TokenTypeJson(bool identity) {
   Json::Value type(Json::objectValue);
   type[identity ? kIdentityTokenType : kAccessTokenType] =
       Json::Value(Json::objectValue);
+  return type;
+}
+
+Json::Value TokenTypeJson(const TokenRef& ref) {
+  if (ref.invite_space_id.empty()) return TokenTypeJson(ref.identity);
+  Json::Value options(Json::objectValue);
+  options[kInviteTypeKey] = kUserJoinSpace;
+  options[kSpaceIdKey] = ref.invite_space_id;
+  Json::Value type(Json::objectValue);
+  type[kInviteTokenType] = options;
   return type;
 }
 

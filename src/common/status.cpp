@@ -46,6 +46,8 @@ constexpr CodeInfo kCodeTable[] = {
     {Code::kMissingRequiredValue, "missingRequiredValue"},
     {Code::kMissingAtLeastOneValue, "missingAtLeastOneValue"},
     {Code::kTokenTimeCaveatRequired, "tokenTimeCaveatRequired"},
+    {Code::kInviteTokenUsageLimitReached, "inviteTokenUsageLimitReached"},
+    {Code::kInviteTokenIssuerNotAuthorized, "inviteTokenIssuerNotAuthorized"},
     {Code::kPayloadTooLarge, "payloadTooLarge"},
     {Code::kRequestHeaderTooLarge, "requestHeaderTooLarge"},
     {Code::kTooManyRequests, "tooManyRequests"},

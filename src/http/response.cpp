@@ -45,6 +45,8 @@ constexpr struct {
     {Code::kMissingRequiredValue, 400},
     {Code::kMissingAtLeastOneValue, 400},
     {Code::kTokenTimeCaveatRequired, 400},
+    {Code::kInviteTokenUsageLimitReached, 400},
+    {Code::kInviteTokenIssuerNotAuthorized, 400},
     {Code::kPayloadTooLarge, 413},
     {Code::kRequestHeaderTooLarge, 431},
     {Code::kTooManyRequests, 429},

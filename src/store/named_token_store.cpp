@@ -392,6 +392,35 @@ constexpr char kMetadataField[] = "x";
 constexpr char kRevokedField[] = "r";
 constexpr char kLastUsedField[] = "u";
 constexpr char kLastUsedIpField[] = "p";
+// Invitations (store_keys.h): the space, the usage limit (absent: none),
+// the usage count (absent: 0; SpaceStore's join script increments it) and
+// the privileges joined by ",".
+constexpr char kSpaceField[] = "s";
+constexpr char kUsageLimitField[] = "l";
+constexpr char kUsageCountField[] = "k";
+constexpr char kPrivilegesField[] = "v";
+constexpr char kInviteTypeValue[] = "j";
+
+std::string JoinPrivileges(const std::vector<std::string>& privileges) {
+  std::string joined;
+  for (const std::string& privilege : privileges) {
+    if (!joined.empty()) joined.push_back(',');
+    joined.append(privilege);
+  }
+  return joined;
+}
+
+std::vector<std::string> SplitPrivileges(const std::string& joined) {
+  std::vector<std::string> privileges;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t end = joined.find(',', start);
+    if (end == std::string::npos) end = joined.size();
+    if (end > start) privileges.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return privileges;
+}
 
 // KEYS: a record. ARGV: when (Unix s), the address. HSETs the last use
 // only into a record that exists (never making a bare one) and holds no
@@ -501,9 +530,32 @@ Status NamedTokenStore::Create(const std::string& user_id,
       kNameField,
       record.name,
       kTypeField,
-      record.type == NamedTokenType::kIdentity ? "i" : "a",
+      record.type == NamedTokenType::kIdentity ? "i"
+      : record.type == NamedTokenType::kInvite ? kInviteTypeValue
+                                               : "a",
       kCreatedField,
       std::to_string(record.created_at)};
+  if (record.type == NamedTokenType::kInvite) {
+    for (const std::string& privilege : record.privileges) {
+      if (privilege.empty() || privilege.find(',') != std::string::npos) {
+        return Status(Code::kBadData,
+                      "A privilege must be neither empty nor hold a comma.");
+      }
+    }
+    if (!IsHexId(record.invite_space_id) || record.usage_limit < 0) {
+      return Status(Code::kBadData, "An invitation needs a space and a limit.");
+    }
+    args.push_back(kSpaceField);
+    args.push_back(record.invite_space_id);
+    if (record.usage_limit > 0) {
+      args.push_back(kUsageLimitField);
+      args.push_back(std::to_string(record.usage_limit));
+    }
+    if (!record.privileges.empty()) {
+      args.push_back(kPrivilegesField);
+      args.push_back(JoinPrivileges(record.privileges));
+    }
+  }
   if (!caveats.empty()) {
     args.push_back(kCaveatsField);
     args.push_back(caveats);
@@ -551,13 +603,14 @@ Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
   Status status =
       redis_->Pipeline({{"HMGET", key, kNameField, kTypeField, kCaveatsField,
                          kCreatedField, kMetadataField, kRevokedField,
-                         kLastUsedField, kLastUsedIpField},
+                         kLastUsedField, kLastUsedIpField, kSpaceField,
+                         kUsageLimitField, kUsageCountField, kPrivilegesField},
                         {"EXPIRETIME", key}},
                        &replies);
   if (!status.ok()) return status;
   const std::vector<RedisReply>& fields = replies[0].elements;
   int64_t created_at = 0;
-  if (fields.size() != 8 || fields[0].is_nil() || fields[3].is_nil() ||
+  if (fields.size() != 12 || fields[0].is_nil() || fields[3].is_nil() ||
       !ParseDecimal(fields[3].text, &created_at)) {
     return Status::Ok();
   }
@@ -567,8 +620,23 @@ Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
   if (expires_at != 0 && expires_at <= NowSeconds()) return Status::Ok();
   record->id = id;
   record->name = fields[0].text;
-  record->type = fields[1].text == "i" ? NamedTokenType::kIdentity
-                                       : NamedTokenType::kAccess;
+  record->type = fields[1].text == "i"                ? NamedTokenType::kIdentity
+                 : fields[1].text == kInviteTypeValue ? NamedTokenType::kInvite
+                                                      : NamedTokenType::kAccess;
+  record->invite_space_id.clear();
+  record->usage_limit = 0;
+  record->usage_count = 0;
+  record->privileges.clear();
+  if (record->type == NamedTokenType::kInvite) {
+    record->invite_space_id = fields[8].text;
+    if (!ParseDecimal(fields[9].text, &record->usage_limit)) {
+      record->usage_limit = 0;
+    }
+    if (!ParseDecimal(fields[10].text, &record->usage_count)) {
+      record->usage_count = 0;
+    }
+    record->privileges = SplitPrivileges(fields[11].text);
+  }
   record->caveats = SplitCaveats(fields[2].text);
   record->created_at = created_at;
   record->custom_metadata = fields[4].text;

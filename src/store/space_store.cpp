@@ -51,6 +51,47 @@ index()
 return 1
 )lua";
 
+// The same for a named or temporary invitation (issue 14). KEYS: space,
+// members, join order, user record, user's spaces, user's reservations,
+// then the named invitation's record (NamedTokenRecordKey) or, for a
+// temporary one, its creator's generation (TemporaryGenerationKey). ARGV:
+// user id, space id, reservation, creator id, "n" named or "t" temporary,
+// the temporary token's generation. Returns 1 joined (a named invitation's
+// count "k" is one more), 0 already a member (nothing counted), -1 the
+// named record is gone (deleted or expired) or is not an invitation to
+// this space, -2 no space, -3 revoked (named: "r"; temporary: another
+// generation), -4 the usage limit "l" is reached, -5 the creator does not
+// own the space. The limit check and the count are one step here, so
+// joins at once never admit more than the limit. KEYS[7] is in the
+// creator's hash slot, a third one (see above).
+constexpr char kJoinWithTokenScript[] = R"lua(
+local function index()
+  redis.call('SADD', KEYS[5], ARGV[2])
+  redis.call('HSETNX', KEYS[4], 'default', ARGV[2])
+  if ARGV[3] ~= '' then redis.call('ZREM', KEYS[6], ARGV[3]) end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  index()
+  return 0
+end
+if ARGV[5] == 'n' then
+  local f = redis.call('HMGET', KEYS[7], 'm', 't', 's', 'r', 'l', 'k')
+  if not f[1] or f[2] ~= 'j' or f[3] ~= ARGV[2] then return -1 end
+  if f[4] == '1' then return -3 end
+  if f[5] and tonumber(f[6] or '0') >= tonumber(f[5]) then return -4 end
+else
+  if (redis.call('GET', KEYS[7]) or '0') ~= ARGV[6] then return -3 end
+end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[4] then return -5 end
+if ARGV[5] == 'n' then redis.call('HINCRBY', KEYS[7], 'k', 1) end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[1], 'joins', 1),
+           ARGV[1])
+index()
+return 1
+)lua";
+
 // KEYS: members, space, join order, pending invitations, cancelled
 // invitations (a fresh key), user record, user's spaces. ARGV: user id,
 // space id. The space leaves the user's index (also when the space side had
@@ -238,6 +279,20 @@ Status SpaceStore::GetForMember(const std::string& space_id,
   return Status::Ok();
 }
 
+Status SpaceStore::CheckInviter(const std::string& space_id,
+                                const std::string& user_id) {
+  SpaceRecord space;
+  bool found = false;
+  Status status = GetForMember(space_id, user_id, &space, &found);
+  if (!status.ok()) return status;
+  if (!found) return Status(Code::kNotFound, "The space could not be found.");
+  if (space.owner != user_id) {
+    return Status(Code::kForbidden,
+                  "Only the owner of a space may invite users to it.");
+  }
+  return Status::Ok();
+}
+
 Status SpaceStore::MembersForMember(const std::string& space_id,
                                     const std::string& user_id,
                                     std::vector<std::string>* members,
@@ -416,6 +471,46 @@ Status SpaceStore::Join(const std::string& user_id, const std::string& space_id,
   // index an interrupted call left behind) and used the place up.
   if (*result == JoinResult::kInvitationGone ||
       *result == JoinResult::kNoSuchSpace) {
+    ReleasePlace(user_id, reservation);
+  }
+  return Status::Ok();
+}
+
+Status SpaceStore::JoinWithInvitationToken(const std::string& user_id,
+                                           const std::string& space_id,
+                                           const InvitationToken& invitation,
+                                           int max_spaces, JoinResult* result) {
+  std::string reservation;
+  Status status = ReservePlace(user_id, space_id, max_spaces, &reservation);
+  if (!status.ok()) return status;
+  const std::string token_key =
+      invitation.temporary
+          ? TemporaryGenerationKey(invitation.creator_id)
+          : NamedTokenRecordKey(invitation.creator_id, invitation.token_id);
+  RedisReply reply;
+  status = redis_->Run(
+      {"EVAL", kJoinWithTokenScript, "7", SpaceKey(space_id),
+       SpaceMembersKey(space_id), SpaceJoinOrderKey(space_id), UserKey(user_id),
+       UserSpacesKey(user_id), UserSpaceReservationsKey(user_id), token_key,
+       user_id, space_id, reservation, invitation.creator_id,
+       invitation.temporary ? "t" : "n",
+       std::to_string(invitation.generation)},
+      &reply);
+  if (!status.ok()) {
+    ReleasePlace(user_id, reservation);
+    return status;
+  }
+  switch (reply.integer) {
+    case 1: *result = JoinResult::kJoined; break;
+    case 0: *result = JoinResult::kAlreadyMember; break;
+    case -1: *result = JoinResult::kInvitationGone; break;
+    case -3: *result = JoinResult::kInvitationRevoked; break;
+    case -4: *result = JoinResult::kUsageLimitReached; break;
+    case -5: *result = JoinResult::kIssuerNotOwner; break;
+    default: *result = JoinResult::kNoSuchSpace; break;
+  }
+  if (*result != JoinResult::kJoined &&
+      *result != JoinResult::kAlreadyMember) {
     ReleasePlace(user_id, reservation);
   }
   return Status::Ok();

@@ -28,23 +28,42 @@ constexpr char kUserSubject[] = "usr-";
 constexpr char kAccessType[] = "act";
 constexpr char kIdentityType[] = "idn";
 
-// "usr-" <32> "/" <act|idn> "/" <32>: the part after the persistence.
+constexpr char kUserJoinSpaceType[] = "ujs:";
+
+// The type part of an identifier: "act", "idn" or "ujs:<spaceId>".
+std::string TypeCode(const TokenRef& ref) {
+  if (!ref.invite_space_id.empty()) return kUserJoinSpaceType + ref.invite_space_id;
+  return ref.identity ? kIdentityType : kAccessType;
+}
+
+// "usr-" <32> "/" <type> "/" <32>: the part after the persistence.
 bool ParseSubjectAndId(std::string_view rest, TokenRef* ref) {
   const size_t subject = sizeof(kUserSubject) - 1;
-  if (rest.size() != subject + kOwnerIdChars + 1 + 3 + 1 + kOwnerIdChars ||
+  const size_t type_start = subject + kOwnerIdChars + 1;
+  if (rest.size() < type_start + 3 + 1 + kOwnerIdChars ||
       rest.substr(0, subject) != kUserSubject ||
       rest[subject + kOwnerIdChars] != '/' ||
-      rest[subject + kOwnerIdChars + 4] != '/') {
+      rest[rest.size() - kOwnerIdChars - 1] != '/') {
     return false;
   }
   std::string_view owner = rest.substr(subject, kOwnerIdChars);
-  std::string_view type = rest.substr(subject + kOwnerIdChars + 1, 3);
-  std::string_view id = rest.substr(subject + kOwnerIdChars + 5);
+  std::string_view type =
+      rest.substr(type_start, rest.size() - kOwnerIdChars - 1 - type_start);
+  std::string_view id = rest.substr(rest.size() - kOwnerIdChars);
   if (!IsHexId(owner) || !IsHexId(id)) return false;
-  if (type != kAccessType && type != kIdentityType) return false;
+  const std::string_view invite = kUserJoinSpaceType;
+  ref->identity = false;
+  ref->invite_space_id.clear();
+  if (type == kIdentityType) {
+    ref->identity = true;
+  } else if (type.substr(0, invite.size()) == invite &&
+             IsHexId(type.substr(invite.size()))) {
+    ref->invite_space_id = std::string(type.substr(invite.size()));
+  } else if (type != kAccessType) {
+    return false;
+  }
   ref->owner_id = std::string(owner);
   ref->nonce = std::string(id);
-  ref->identity = type == kIdentityType;
   return true;
 }
 
@@ -93,8 +112,8 @@ std::string TokenIdentifier(const TokenRef& ref) {
         ref.kind == TokenKind::kNamed
             ? kNamedPersistence
             : kTemporaryPersistence + std::to_string(ref.generation) + "/";
-    return persistence + kUserSubject + ref.owner_id + "/" +
-           (ref.identity ? kIdentityType : kAccessType) + "/" + ref.nonce;
+    return persistence + kUserSubject + ref.owner_id + "/" + TypeCode(ref) +
+           "/" + ref.nonce;
   }
   return std::string(KindPrefix(ref.kind)) + "." + ref.owner_id + "." +
          ref.nonce;

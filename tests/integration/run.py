@@ -29,6 +29,7 @@ import test_config  # noqa: E402
 import test_confined  # noqa: E402
 import test_http  # noqa: E402
 import test_http_conformance  # noqa: E402
+import test_invitations  # noqa: E402
 import test_ipv6_limits  # noqa: E402
 import test_limits  # noqa: E402
 import test_named_token_uses  # noqa: E402
@@ -49,6 +50,7 @@ MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
            test_user_ids, test_confined, test_ipv6_limits,
            test_http, test_http_conformance, test_seeds, test_limits,
            test_config, test_redis_acl, test_spaces, test_named_tokens,
+           test_invitations,
            test_storage, test_named_token_uses, test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed

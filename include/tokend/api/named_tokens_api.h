@@ -17,6 +17,7 @@
 #include "tokend/http/outcome.h"
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
+#include "tokend/store/space_store.h"
 #include "tokend/token/token_keys.h"
 
 namespace Json {
@@ -30,10 +31,12 @@ class NamedTokensApi {
   // `config`, `keys` and `redis` must outlive it.
   NamedTokensApi(const Config& config, const TokenKeys& keys,
                  RedisClient* redis)
-      : config_(config), keys_(keys), named_tokens_(redis) {}
+      : config_(config), keys_(keys), named_tokens_(redis), spaces_(redis) {}
 
   // POST /user/tokens/named: 201, Location /tokens/named/{id},
-  // {"tokenId", "token"}.
+  // {"tokenId", "token"}. An invitation (type inviteToken, issue 14) also
+  // takes usageLimit and privileges; only the space's owner creates one
+  // (404 for a space the caller is not in, 403 for a member).
   void CreateNamedToken(const Call& call, Outcome* outcome);
   // GET /user/tokens/named[?expiring_within=SECONDS]: {"tokens": [ids]}.
   void ListNamedTokens(const Call& call, Outcome* outcome);
@@ -65,6 +68,7 @@ class NamedTokensApi {
   const Config& config_;
   const TokenKeys& keys_;
   NamedTokenStore named_tokens_;
+  SpaceStore spaces_;
 };
 
 }  // namespace tokend

@@ -10,6 +10,7 @@
 #include "tokend/common/config.h"
 #include "tokend/http/outcome.h"
 #include "tokend/store/redis_client.h"
+#include "tokend/store/space_store.h"
 #include "tokend/store/temporary_token_store.h"
 #include "tokend/token/token_keys.h"
 
@@ -20,10 +21,12 @@ class TemporaryTokensApi {
   // `config`, `keys` and `redis` must outlive it.
   TemporaryTokensApi(const Config& config, const TokenKeys& keys,
                      RedisClient* redis)
-      : config_(config), keys_(keys), temporary_tokens_(redis) {}
+      : config_(config), keys_(keys), temporary_tokens_(redis),
+        spaces_(redis) {}
 
   // POST /user/tokens/temporary: 201 {"token"}. A confined caller's token
-  // carries the caller's caveats too.
+  // carries the caller's caveats too. An invitation (type inviteToken,
+  // issue 14) has no usage limit; only the space's owner creates one.
   void CreateTemporaryToken(const Call& call, Outcome* outcome);
   // GET /user/tokens/temporary: {"generation": n}.
   void GetTemporaryTokenGeneration(const Call& call, Outcome* outcome);
@@ -34,6 +37,7 @@ class TemporaryTokensApi {
   const Config& config_;
   const TokenKeys& keys_;
   TemporaryTokenStore temporary_tokens_;
+  SpaceStore spaces_;
 };
 
 }  // namespace tokend

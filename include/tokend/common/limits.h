@@ -53,6 +53,10 @@ constexpr size_t kMinTokenNameChars = 2;
 constexpr size_t kMaxTokenNameChars = 50;
 constexpr size_t kMaxNamedTokenCaveats = 32;
 constexpr int kMaxCustomMetadataBytes = 65536;
+// Invitations (issue 14): the privileges one may grant, each at most this
+// long ("space_" and lowercase letters and underscores, as Onezone's).
+constexpr size_t kMaxInvitePrivileges = 64;
+constexpr size_t kMaxPrivilegeChars = 64;
 // Nesting depth of a JSON request body.
 constexpr int kMaxJsonDepth = 16;
 

@@ -51,6 +51,9 @@ enum class Code {
   kMissingRequiredValue,
   kMissingAtLeastOneValue,      // none of the values a change may set
   kTokenTimeCaveatRequired,     // no time caveat, or one too far ahead
+  // Joining with a named invitation (issue 14), 400:
+  kInviteTokenUsageLimitReached,   // it has admitted its usage limit
+  kInviteTokenIssuerNotAuthorized,  // its creator may no longer invite
   kPayloadTooLarge,
   kRequestHeaderTooLarge,  // nginx refused the headers and asks for the answer
   kTooManyRequests,

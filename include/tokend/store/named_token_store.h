@@ -33,7 +33,10 @@
 
 namespace tokend {
 
-enum class NamedTokenType { kAccess, kIdentity };
+// kInvite: an invitation to join a space (Onezone's inviteToken of type
+// userJoinSpace, issue 14); its record also names the space, the usage
+// limit and count, and the privileges it grants.
+enum class NamedTokenType { kAccess, kIdentity, kInvite };
 
 struct NamedTokenRecord {
   std::string id;  // 32 lowercase hex digits
@@ -48,6 +51,13 @@ struct NamedTokenRecord {
   // it (Unix s; 0: never), and the client address it came from.
   int64_t last_used = 0;
   std::string last_used_ip;
+  // Invitations only (kInvite): the space, how many joins it admits (0:
+  // no limit, Onezone's "infinity"), how many it has admitted (SpaceStore
+  // counts them as it adds members), and the privileges it grants.
+  std::string invite_space_id;
+  int64_t usage_limit = 0;
+  int64_t usage_count = 0;
+  std::vector<std::string> privileges;
   // A seed access token seen as a named token (id LegacyTokenId of this
   // nonce): the API re-mints the seed token itself. Empty for named ones.
   std::string legacy_nonce;
@@ -83,7 +93,9 @@ class NamedTokenStore {
   // (the record joins them with "\n"), or an expiry already past; kNotFound
   // when the user record is gone (a create racing the user's deletion
   // leaves nothing behind); kInternal for an id that is not 32 lowercase
-  // hex digits or is taken.
+  // hex digits or is taken. An invitation (kInvite) needs a space id, a
+  // usage limit >= 0 and privileges without "," (kBadData otherwise); its
+  // usage count starts at 0 whatever `record` says.
   Status Create(const std::string& user_id, const NamedTokenRecord& record,
                 int max_tokens);
 

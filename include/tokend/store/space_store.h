@@ -55,8 +55,21 @@ constexpr int kInvitationDeleteBatch = 100;
 enum class JoinResult {
   kJoined,
   kAlreadyMember,      // invitation left unused
-  kInvitationGone,     // used, expired or never issued
+  kInvitationGone,     // used, expired or never issued (a named one: deleted)
   kNoSuchSpace,
+  // Named and temporary invitations only (JoinWithInvitationToken):
+  kInvitationRevoked,  // named: revoked; temporary: its generation is past
+  kUsageLimitReached,  // named: it has admitted its usage limit already
+  kIssuerNotOwner,     // its creator no longer owns the space
+};
+
+// A named or temporary invitation (issue 14; token_ref.h, type
+// "ujs:<spaceId>"): what the join checks and, for a named one, counts.
+struct InvitationToken {
+  std::string creator_id;  // the user who created it
+  bool temporary = false;
+  std::string token_id;    // named: its id (NamedTokenRecordKey)
+  int64_t generation = 0;  // temporary: its generation
 };
 
 class SpaceStore {
@@ -72,6 +85,13 @@ class SpaceStore {
   // The space, when `user_id` is a member; `*found` false otherwise.
   Status GetForMember(const std::string& space_id, const std::string& user_id,
                       SpaceRecord* space, bool* found);
+
+  // Whether `user_id` may invite to the space now (only its owner may):
+  // kNotFound when the space is gone or the user is not a member (a
+  // non-member learns nothing of the space), kForbidden for a member who
+  // is not the owner. A read: the join checks again (the creator must
+  // still own the space when the invitation is used).
+  Status CheckInviter(const std::string& space_id, const std::string& user_id);
 
   // Member user ids, sorted; `*found` false unless `user_id` is a member.
   Status MembersForMember(const std::string& space_id,
@@ -103,6 +123,22 @@ class SpaceStore {
   Status AddInvitation(const std::string& space_id, const std::string& issuer,
                        const std::string& nonce, int64_t expires_at,
                        int max_pending);
+
+  // Joins with a named or temporary invitation, in one Lua script with the
+  // membership: the invitation must still be live (a named one's record
+  // exists and is not revoked, a temporary one's generation is its
+  // creator's current one), its creator must own the space (as with the
+  // seed invitations, only the owner invites, and an owner who left
+  // invites no more), and a named one must have admitted fewer than its
+  // usage limit; then its usage count goes up by one with the new member.
+  // An already-member join counts nothing (kAlreadyMember). The script's
+  // keys span three hash slots (the space's, the joiner's, the creator's):
+  // one Redis, not a Cluster (see space_store.cpp). kForbidden
+  // (details.limit) as Join.
+  Status JoinWithInvitationToken(const std::string& user_id,
+                                 const std::string& space_id,
+                                 const InvitationToken& invitation,
+                                 int max_spaces, JoinResult* result);
 
   // kForbidden (details.limit), the invitation left unused, when the user
   // is in `max_spaces` spaces already and `space_id` is not one of them.

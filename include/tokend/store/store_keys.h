@@ -31,7 +31,12 @@
 //                               identity), c its caveats joined by "\n"
 //                               (absent when none), m creation time (Unix
 //                               s), x custom metadata (absent when {}), r
-//                               "1" when revoked (absent otherwise);
+//                               "1" when revoked (absent otherwise); an
+//                               invitation (t "j", issue 14) also has s
+//                               its space id, l its usage limit (absent:
+//                               infinity), k its usage count (absent: 0;
+//                               the join script counts it), v the
+//                               privileges it grants joined by ",";
 //                               EXPIREAT the token's expiry when it has one.
 //                               Never the token itself, nor a secret
 //   oz:{uid}:named       zset   ids of the user's named tokens, scored by

@@ -15,8 +15,9 @@
 // re-mints the very strings that were issued.
 //
 // Named tokens (the successor API of Onezone 20.02) have Onezone's own
-// identifier, "2/nmd/usr-<userId>/<type>/<tokenId>", type "act" (access) or
-// "idn" (identity), the token id 32 hex digits. A named token is a pure
+// identifier, "2/nmd/usr-<userId>/<type>/<tokenId>", type "act" (access),
+// "idn" (identity) or "ujs:<spaceId>" (an invitation to join that space,
+// issue 14), the token id 32 hex digits. A named token is a pure
 // function of its identifier and the caveats it was minted with, which its
 // record keeps (store/named_token_store.h). A temporary token's identifier
 // is "2/tmp-<generation>/usr-<userId>/<type>/<tokenId>": no record, only
@@ -46,6 +47,9 @@ struct TokenRef {
   std::string nonce;     // the token id of a named or temporary token
   // Named and temporary: an identity token, not an access token.
   bool identity = false;
+  // Named and temporary: an invitation to join this space (type
+  // "ujs:<spaceId>"); empty for any other type. Never set with `identity`.
+  std::string invite_space_id = {};
   int64_t generation = 0;  // temporary only
 
   // Whether the token may authenticate a request: an access token, seed,
@@ -53,7 +57,12 @@ struct TokenRef {
   bool authenticates() const {
     return kind == TokenKind::kAccess ||
            ((kind == TokenKind::kNamed || kind == TokenKind::kTemporary) &&
-            !identity);
+            !identity && invite_space_id.empty());
+  }
+  // Whether the token is a space invitation: a seed one ("inv.") or a
+  // named or temporary one of type "ujs:<spaceId>".
+  bool invitation() const {
+    return kind == TokenKind::kInvite || !invite_space_id.empty();
   }
 };
 

@@ -49,6 +49,7 @@ class NamedTokenValuesTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNamedIdentifiersRoundTripInOnezonesForm);
   CPPUNIT_TEST(testMalformedNamedIdentifiersAreRefused);
   CPPUNIT_TEST(testTemporaryIdentifiersCarryTheirGeneration);
+  CPPUNIT_TEST(testInvitationIdentifiersNameTheSpaceAndNeverAuthenticate);
   CPPUNIT_TEST(testANamedTokenVerifiesWithItsCaveatsAndOnlyAccessAuthenticates);
   CPPUNIT_TEST_SUITE_END();
 
@@ -191,6 +192,45 @@ class NamedTokenValuesTest : public CppUnit::TestFixture {
           "2/tmp-1x/usr-" + kUser + "/act/" + kId,
           "2/tmp-1234567890123456789/usr-" + kUser + "/act/" + kId,
           "2/tmp-1/usr-" + kUser + "/act/" + kId + "/"}) {
+      CPPUNIT_ASSERT_MESSAGE(bad, !ParseTokenIdentifier(bad, &parsed));
+    }
+  }
+
+  void testInvitationIdentifiersNameTheSpaceAndNeverAuthenticate() {
+    const std::string space = "00112233445566778899aabbccddeeff";
+    TokenRef ref{TokenKind::kNamed, kUser, kId};
+    ref.invite_space_id = space;
+    CPPUNIT_ASSERT_EQUAL("2/nmd/usr-" + kUser + "/ujs:" + space + "/" + kId,
+                         TokenIdentifier(ref));
+    TokenRef parsed;
+    CPPUNIT_ASSERT(ParseTokenIdentifier(TokenIdentifier(ref), &parsed));
+    CPPUNIT_ASSERT(parsed.kind == TokenKind::kNamed);
+    CPPUNIT_ASSERT_EQUAL(space, parsed.invite_space_id);
+    CPPUNIT_ASSERT_EQUAL(kUser, parsed.owner_id);
+    CPPUNIT_ASSERT_EQUAL(kId, parsed.nonce);
+    CPPUNIT_ASSERT(!parsed.identity && parsed.invitation());
+    CPPUNIT_ASSERT(!parsed.authenticates());
+    ref.kind = TokenKind::kTemporary;
+    ref.generation = 7;
+    CPPUNIT_ASSERT_EQUAL("2/tmp-7/usr-" + kUser + "/ujs:" + space + "/" + kId,
+                         TokenIdentifier(ref));
+    CPPUNIT_ASSERT(ParseTokenIdentifier(TokenIdentifier(ref), &parsed));
+    CPPUNIT_ASSERT(parsed.kind == TokenKind::kTemporary &&
+                   parsed.generation == 7 && parsed.invite_space_id == space);
+    CPPUNIT_ASSERT(!parsed.authenticates());
+    // An access token parsed into the same value loses the space.
+    CPPUNIT_ASSERT(ParseTokenIdentifier("2/nmd/usr-" + kUser + "/act/" + kId,
+                                        &parsed));
+    CPPUNIT_ASSERT(parsed.invite_space_id.empty() && parsed.authenticates() &&
+                   !parsed.invitation());
+    for (const std::string& bad :
+         {"2/nmd/usr-" + kUser + "/ujs:/" + kId,
+          "2/nmd/usr-" + kUser + "/ujs:" + space + "0/" + kId,
+          "2/nmd/usr-" + kUser + "/ujs:" + space.substr(1) + "/" + kId,
+          "2/nmd/usr-" + kUser + "/ujs-" + space + "/" + kId,
+          "2/nmd/usr-" + kUser + "/ujs:" + std::string(32, 'A') + "/" + kId,
+          "2/nmd/usr-" + kUser + "/gjs:" + space + "/" + kId,
+          "2/nmd/usr-" + kUser + "/ujs:" + space + "/act/" + kId}) {
       CPPUNIT_ASSERT_MESSAGE(bad, !ParseTokenIdentifier(bad, &parsed));
     }
   }
