@@ -59,6 +59,7 @@ const std::vector<Endpoint>& Endpoints() {
       {"/tokens/confine",                "POST",   kPublic, &ServiceTokensApi::ConfineToken},
       {"/tokens/verify_access_token",    "POST",   kPublic, &ServiceTokensApi::VerifyAccessToken},
       {"/tokens/verify_identity_token",  "POST",   kPublic, &ServiceTokensApi::VerifyIdentityToken},
+      {"/tokens/verify_invite_token",    "POST",   kPublic, &ServiceTokensApi::VerifyInviteToken},
       {"/user/spaces",                   "GET",    kCaller, &SpacesApi::ListSpaces},
       {"/user/spaces",                   "POST",   kCaller, &SpacesApi::CreateSpace},
       {"/user/spaces/default",           "GET",    kCaller, &SpacesApi::GetDefaultSpace},

@@ -133,7 +133,9 @@ void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
   }
   const int64_t now = NowSeconds();
   if (status.ok() && body.isMember("caveats")) {
-    status = ParseCaveatsJson(body["caveats"], now, &record.caveats);
+    status = ParseCaveatsJson(body["caveats"], now, &record.caveats,
+                              invitation ? CaveatUse::kInvitation
+                                         : CaveatUse::kAccessOrIdentity);
   }
   if (status.ok() && body.isMember("customMetadata")) {
     status = ReadCustomMetadata(body["customMetadata"], &record.custom_metadata);

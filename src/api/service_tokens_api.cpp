@@ -40,6 +40,7 @@ Status GetOptionalString(const Json::Value& object, const char* key,
 // What a verify request asks: the token and the request it came with.
 struct VerifyRequest {
   std::string token;
+  std::string expected_invite_type;
   std::string peer_ip;
   std::string interface;
   std::string service_token;
@@ -49,13 +50,26 @@ struct VerifyRequest {
 
 Status ReadVerifyRequest(const Json::Value& body, TokenPurpose purpose,
                          VerifyRequest* out) {
-  Status status =
-      purpose == TokenPurpose::kAccess
-          ? RejectUnknownKeys(body, {"token", "peerIp", "interface",
-                                     "serviceToken", "consumerToken",
-                                     "allowDataAccessCaveats"})
-          : RejectUnknownKeys(body, {"token", "peerIp", "interface",
-                                     "serviceToken", "consumerToken"});
+  Status status;
+  switch (purpose) {
+    case TokenPurpose::kAccess:
+      status = RejectUnknownKeys(body, {"token", "peerIp", "interface",
+                                        "serviceToken", "consumerToken",
+                                        "allowDataAccessCaveats"});
+      break;
+    case TokenPurpose::kIdentity:
+      status = RejectUnknownKeys(body, {"token", "peerIp", "interface",
+                                        "serviceToken", "consumerToken"});
+      break;
+    case TokenPurpose::kInvite:
+      status = RejectUnknownKeys(body, {"token", "expectedInviteType",
+                                        "peerIp", "consumerToken"});
+      if (status.ok()) {
+        status = GetOptionalString(body, "expectedInviteType",
+                                   &out->expected_invite_type);
+      }
+      break;
+  }
   if (status.ok()) status = GetRequiredString(body, "token", &out->token);
   if (status.ok()) status = GetOptionalString(body, "peerIp", &out->peer_ip);
   if (status.ok() && body.isMember("peerIp") && !IsIpAddress(out->peer_ip)) {
@@ -113,15 +127,6 @@ Json::Value SubjectJson(const std::string& user_id) {
   return subject;
 }
 
-// The type of the token `ref` names, in Onezone's JSON form.
-Json::Value TypeJson(const TokenRef& ref) {
-  if (ref.kind != TokenKind::kInvite) return TokenTypeJson(ref.identity);
-  Json::Value type(Json::objectValue);
-  type["inviteToken"]["inviteType"] = "userJoinSpace";
-  type["inviteToken"]["spaceId"] = ref.owner_id;
-  return type;
-}
-
 }  // namespace
 
 ServiceTokensApi::ServiceTokensApi(const TokenKeys& keys,
@@ -129,6 +134,7 @@ ServiceTokensApi::ServiceTokensApi(const TokenKeys& keys,
     : users_(redis),
       named_tokens_(redis),
       temporary_tokens_(redis),
+      spaces_(redis),
       token_auth_(&keys, &users_, {&named_tokens_, &temporary_tokens_}) {}
 
 void ServiceTokensApi::ExamineToken(const Call& call, Outcome* outcome) {
@@ -166,7 +172,7 @@ void ServiceTokensApi::ExamineToken(const Call& call, Outcome* outcome) {
       json["subject"] = SubjectJson(ref.owner_id);
       break;
   }
-  json["type"] = TypeJson(ref);
+  json["type"] = TokenTypeJson(ref);
   json["caveats"] = Json::Value(Json::arrayValue);
   for (const Caveat& caveat : macaroon.caveats) {
     json["caveats"].append(CaveatJson(caveat.id));
@@ -213,6 +219,32 @@ void ServiceTokensApi::VerifyIdentityToken(const Call& call, Outcome* outcome) {
   Verify(call, TokenPurpose::kIdentity, outcome);
 }
 
+void ServiceTokensApi::VerifyInviteToken(const Call& call, Outcome* outcome) {
+  Verify(call, TokenPurpose::kInvite, outcome);
+}
+
+Status ServiceTokensApi::CheckInvitationUsable(const TokenRef& ref) {
+  if (ref.kind == TokenKind::kInvite) {
+    bool pending = false;
+    Status status = spaces_.InvitationPending(ref.owner_id, ref.nonce, &pending);
+    if (!status.ok() || pending) return status;
+    return Status(Code::kTokenInvalid,
+                  "The invitation has already been used or has expired.");
+  }
+  if (ref.kind != TokenKind::kNamed) return Status::Ok();
+  NamedTokenRecord record;
+  bool found = false;
+  Status status = named_tokens_.Get(ref.owner_id, ref.nonce, &record, &found);
+  if (!status.ok()) return status;
+  if (!found) return Status(Code::kTokenInvalid, "Provided token is not valid.");
+  if (record.usage_limit > 0 && record.usage_count >= record.usage_limit) {
+    return Status(Code::kInviteTokenUsageLimitReached,
+                  "The invitation has admitted as many users as its usage "
+                  "limit allows.");
+  }
+  return Status::Ok();
+}
+
 void ServiceTokensApi::Verify(const Call& call, TokenPurpose purpose,
                               Outcome* outcome) {
   Json::Value body;
@@ -236,9 +268,34 @@ void ServiceTokensApi::Verify(const Call& call, TokenPurpose purpose,
       status.code() == Code::kInternal) {
     return outcome->Fail(status);
   }
+  TokenRef ref;
+  if (status.ok() && purpose == TokenPurpose::kInvite) {
+    Macaroon macaroon;
+    if (DecodeToken(request.token, &macaroon).ok()) {
+      ParseTokenIdentifier(macaroon.identifier, &ref);
+    }
+    if (!request.expected_invite_type.empty() &&
+        request.expected_invite_type != "userJoinSpace") {
+      status = Status(Code::kNotAnInviteToken,
+                      "The invitation is not of the expected type " +
+                          request.expected_invite_type.substr(0, 64) + ".")
+                   .AddDetail("expectedInviteType",
+                              request.expected_invite_type.substr(0, 64))
+                   .AddJsonDetail("received", ToJson(TokenTypeJson(ref)));
+    }
+    if (status.ok()) status = CheckInvitationUsable(ref);
+  }
+  if (status.code() == Code::kServiceUnavailable ||
+      status.code() == Code::kInternal) {
+    return outcome->Fail(status);
+  }
   if (!status.ok()) return FailVerification(status, outcome);
   Json::Value json(Json::objectValue);
-  json["subject"] = SubjectJson(subject.user_id);
+  if (subject.user_id.empty()) {
+    json["subject"]["type"] = "nobody";  // a seed invitation names no user
+  } else {
+    json["subject"] = SubjectJson(subject.user_id);
+  }
   json["ttl"] = expires_at == INT64_MAX
                     ? Json::Value()
                     : Json::Value(Json::Int64(

@@ -193,9 +193,19 @@ void SpacesApi::JoinSpace(const Call& call, Outcome* outcome) {
   if (status.ok()) status = GetRequiredString(body, "token", &text);
   if (!status.ok()) return outcome->Fail(status);
 
+  // The invitation's caveats hold for this request: its client, REST, and
+  // the joining user as the consumer (a `consumer` caveat names who may use
+  // an invitation).
+  const std::string consumer = "usr-" + caller.user_id;
+  CaveatContext context;
+  context.now = NowSeconds();
+  context.peer_ip = call.request.remote_addr;
+  context.interface = "rest";
+  context.operation = "ozw/POST/user/spaces/join";
+  context.service = "ozw-onezone";
+  context.consumer = consumer;
   TokenRef ref;
-  status = CheckIssuedToken(keys_, text, NowSeconds(), CaveatPolicy::kEnforce,
-                            &ref);
+  status = CheckIssuedToken(keys_, text, context, CaveatPolicy::kEnforce, &ref);
   if (!status.ok()) {
     return outcome->Fail(BadInvitation(status.error_id(),
                                        "is not a usable invitation: " +

@@ -24,7 +24,9 @@ void TemporaryTokensApi::CreateTemporaryToken(const Call& call,
   const int64_t now = NowSeconds();
   std::vector<std::string> caveats;
   if (status.ok() && body.isMember("caveats")) {
-    status = ParseCaveatsJson(body["caveats"], now, &caveats);
+    status = ParseCaveatsJson(body["caveats"], now, &caveats,
+                              ref.invitation() ? CaveatUse::kInvitation
+                                               : CaveatUse::kAccessOrIdentity);
   }
   // A temporary token cannot be revoked alone: its own time caveat bounds
   // it, so one is required (the caller's confinement does not count).

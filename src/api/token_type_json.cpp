@@ -83,10 +83,12 @@ Json::Value TokenTypeJson(bool identity) {
 }
 
 Json::Value TokenTypeJson(const TokenRef& ref) {
-  if (ref.invite_space_id.empty()) return TokenTypeJson(ref.identity);
+  if (!ref.invitation()) return TokenTypeJson(ref.identity);
   Json::Value options(Json::objectValue);
   options[kInviteTypeKey] = kUserJoinSpace;
-  options[kSpaceIdKey] = ref.invite_space_id;
+  // A seed invitation ("inv.") is owned by its space.
+  options[kSpaceIdKey] =
+      ref.kind == TokenKind::kInvite ? ref.owner_id : ref.invite_space_id;
   Json::Value type(Json::objectValue);
   type[kInviteTokenType] = options;
   return type;

@@ -28,6 +28,7 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
       use.context.peer_ip = request.remote_addr;
       use.context.interface = "rest";
       use.context.operation = operation;
+      use.own_service = "ozw-onezone";
       if (const std::string* service = request.Header("x-onedata-service-token")) {
         use.service_token = *service;
       }

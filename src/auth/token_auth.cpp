@@ -139,15 +139,18 @@ namespace {
 
 // A token's type in Onezone's JSON form, as text (details.received).
 std::string TokenTypeJsonText(const TokenRef& ref) {
-  if (ref.kind == TokenKind::kInvite) {
+  if (ref.invitation()) {
+    const std::string& space_id =
+        ref.kind == TokenKind::kInvite ? ref.owner_id : ref.invite_space_id;
     return R"({"inviteToken":{"inviteType":"userJoinSpace","spaceId":")" +
-           ref.owner_id + R"("}})";
+           space_id + R"("}})";
   }
   return ref.identity ? R"({"identityToken":{}})" : R"({"accessToken":{}})";
 }
 
 bool ServesPurpose(const TokenRef& ref, TokenPurpose purpose) {
   if (purpose == TokenPurpose::kAccess) return ref.authenticates();
+  if (purpose == TokenPurpose::kInvite) return ref.invitation();
   return (ref.kind == TokenKind::kNamed || ref.kind == TokenKind::kTemporary) &&
          ref.identity;
 }
@@ -155,10 +158,15 @@ bool ServesPurpose(const TokenRef& ref, TokenPurpose purpose) {
 Status WrongPurpose(const TokenRef& ref, TokenPurpose purpose) {
   if (purpose == TokenPurpose::kAccess) {
     return Status(Code::kNotAnAccessToken,
-                  std::string(ref.kind == TokenKind::kInvite ? "An invitation"
-                                                             : "An identity") +
+                  std::string(ref.invitation() ? "An invitation"
+                                               : "An identity") +
                       " token cannot authenticate a request; use an access "
                       "token.")
+        .AddJsonDetail("received", TokenTypeJsonText(ref));
+  }
+  if (purpose == TokenPurpose::kInvite) {
+    return Status(Code::kNotAnInviteToken,
+                  "The token is not an invitation.")
         .AddJsonDetail("received", TokenTypeJsonText(ref));
   }
   return Status(Code::kNotAnIdentityToken,
@@ -227,6 +235,10 @@ Status TokenAuth::Accept(TokenPurpose purpose, const std::string& text,
   if (ref.kind == TokenKind::kTemporary) {
     return CheckTemporary(&verified, caller, before_lookup);
   }
+  if (ref.kind == TokenKind::kInvite) {
+    *caller = Caller();  // its record is its space's (see VerifyFor)
+    return Status::Ok();
+  }
   Caller confinement;
   if (!verified.added_caveats.empty()) {
     confinement.added_caveats = verified.added_caveats;
@@ -257,7 +269,7 @@ Status TokenAuth::CheckUse(const VerifiedToken& verified, const TokenUse& use) {
       use.consumer_token.empty()) {
     return Status::Ok();  // the common case: time caveats only
   }
-  std::string service = "ozw-onezone";
+  std::string service(use.own_service);
   std::string consumer;
   if (!use.service_token.empty()) {
     Status status = ProveIdentity(use.service_token, use.context, &service);

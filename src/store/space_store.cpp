@@ -336,6 +336,15 @@ Status SpaceStore::DefaultSpace(const std::string& user_id,
   return status;
 }
 
+Status SpaceStore::InvitationPending(const std::string& space_id,
+                                     const std::string& nonce, bool* pending) {
+  RedisReply reply;
+  Status status =
+      redis_->Run({"EXISTS", InvitationKey(space_id, nonce)}, &reply);
+  *pending = status.ok() && reply.integer == 1;
+  return status;
+}
+
 Status SpaceStore::SetDefaultSpace(const std::string& user_id,
                                    const std::string& space_id) {
   // The space's members are the truth, and the check and the write are one

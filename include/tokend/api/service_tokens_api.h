@@ -18,6 +18,7 @@
 #include "tokend/http/outcome.h"
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
+#include "tokend/store/space_store.h"
 #include "tokend/store/temporary_token_store.h"
 #include "tokend/store/user_store.h"
 #include "tokend/token/token_keys.h"
@@ -42,13 +43,22 @@ class ServiceTokensApi {
   // POST /tokens/verify_identity_token {"token", "peerIp", "interface",
   // "consumerToken"}: 200 {"subject", "ttl"}.
   void VerifyIdentityToken(const Call& call, Outcome* outcome);
+  // POST /tokens/verify_invite_token {"token", "expectedInviteType",
+  // "peerIp", "consumerToken"}: 200 {"subject", "ttl"}; the subject of a
+  // seed invitation is {"type": "nobody"}. A named invitation that has
+  // admitted its usageLimit is inviteTokenUsageLimitReached.
+  void VerifyInviteToken(const Call& call, Outcome* outcome);
 
  private:
   void Verify(const Call& call, TokenPurpose purpose, Outcome* outcome);
+  // What a verified invitation still needs: a seed one pending, a named one
+  // under its usage limit.
+  Status CheckInvitationUsable(const TokenRef& ref);
 
   UserStore users_;
   NamedTokenStore named_tokens_;
   TemporaryTokenStore temporary_tokens_;
+  SpaceStore spaces_;
   TokenAuth token_auth_;
 };
 

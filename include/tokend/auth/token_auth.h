@@ -56,9 +56,12 @@ struct TokenUse {
   // filled in by TokenAuth from the two tokens below.
   CaveatContext context;
   // The identity token of the service that presents the token
-  // (x-onedata-service-token, or serviceToken); empty: none, the token is
-  // used at this service itself ("ozw-onezone").
+  // (x-onedata-service-token, or serviceToken); empty: none.
   std::string_view service_token;
+  // The service when no service token names one: "ozw-onezone" for a
+  // request to this service itself; empty at a verify endpoint, where the
+  // asking service did not say who it is (a `service` caveat fails).
+  std::string_view own_service;
   // The identity token of whoever consumes the token
   // (x-onedata-consumer-token, or consumerToken); empty: unknown.
   std::string_view consumer_token;
@@ -68,6 +71,7 @@ struct TokenUse {
 enum class TokenPurpose {
   kAccess,    // to authenticate a request: an access token
   kIdentity,  // to prove who its subject is: an identity token
+  kInvite,    // to be checked before it is used: an invitation
 };
 
 // VerifiedTokenCache: the tokens one worker verified, so that a client
@@ -173,7 +177,10 @@ class TokenAuth {
   // with no deferral, for `purpose`. Fills `caller` (its user_id is the
   // subject) and `expires_at` (the earliest time caveat; INT64_MAX for
   // none). Errors are the token error itself (tokenInvalid,
-  // notAnAccessToken, ...), not wrapped in kUnauthorized, or Redis's.
+  // notAnAccessToken, ...), not wrapped in kUnauthorized, or Redis's. A
+  // seed invitation ("inv.") is checked up to its caveats only, and
+  // `caller` left empty: its record is its space's, for the caller to
+  // look up (SpaceStore::InvitationPending).
   Status VerifyFor(TokenPurpose purpose, const std::string& text,
                    const TokenUse& use, Caller* caller, int64_t* expires_at);
 

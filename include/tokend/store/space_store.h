@@ -140,6 +140,11 @@ class SpaceStore {
                                  const InvitationToken& invitation,
                                  int max_spaces, JoinResult* result);
 
+  // Whether the seed invitation `nonce` to `space_id` is still pending
+  // (issued, unused, unexpired): its record exists.
+  Status InvitationPending(const std::string& space_id,
+                           const std::string& nonce, bool* pending);
+
   // kForbidden (details.limit), the invitation left unused, when the user
   // is in `max_spaces` spaces already and `space_id` is not one of them.
   Status Join(const std::string& user_id, const std::string& space_id,
