@@ -21,7 +21,8 @@ without it the IPv6 half of the test says SKIP and checks IPv4 only.
 
 Users of its own (cav-*), one per test, so that the stack's small
 max_named_tokens_per_user (test_named_tokens.SETTINGS) is never reached.
-Every test name contains "caveat" (run.py -k caveat runs this module).
+Every test name starts with "test_caveat_" (run.py -k test_caveat_ runs
+this module).
 """
 
 import base64
