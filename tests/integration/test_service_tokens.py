@@ -227,10 +227,13 @@ def test_service_endpoint_verify_token_types(ctx):
     access = _token(ctx, owner, [])
     _expect_verified(_verify(ctx, identity, "verify_identity_token"), uid,
                      "an identity token at verify_identity_token", ttl=None)
+    # details.received: the type that came instead (Onezone's
+    # ERROR_NOT_AN_ACCESS_TOKEN(ReceivedType) has the same).
     _refused("an identity token at verify_access_token", _verify(ctx, identity),
-             400, "notAnAccessToken")
+             400, "notAnAccessToken", {"received": {"identityToken": {}}})
     _refused("an access token at verify_identity_token",
-             _verify(ctx, access, "verify_identity_token"), 400, "notAnIdentityToken")
+             _verify(ctx, access, "verify_identity_token"), 400, "notAnIdentityToken",
+             {"received": {"accessToken": {}}})
     temporary_identity = _temporary(ctx, owner, [{"type": "time",
                                                   "validUntil": now() + 600}],
                                     "identityToken")
@@ -261,8 +264,11 @@ def test_service_endpoint_verify_revoked_deleted_and_forged(ctx):
     expect_status(_verify(ctx, token), 200)
     expect_status(ctx.request("DELETE", "/tokens/named/" + token_id, owner), 204)
     _refused("a deleted named token", _verify(ctx, token), 400, "tokenInvalid")
-    _refused("a deleted named token, identity endpoint",
-             _verify(ctx, token, "verify_identity_token"), 400, "tokenInvalid")
+    identity_id, identity = _create(ctx, owner, [], "identityToken")
+    expect_status(_verify(ctx, identity, "verify_identity_token"), 200)
+    expect_status(ctx.request("DELETE", "/tokens/named/" + identity_id, owner), 204)
+    _refused("a deleted named identity token, identity endpoint",
+             _verify(ctx, identity, "verify_identity_token"), 400, "tokenInvalid")
 
     temporary = _temporary(ctx, owner, [{"type": "time", "validUntil": now() + 600}])
     expect_status(_verify(ctx, temporary), 200)
@@ -357,6 +363,7 @@ def test_service_endpoint_verify_bad_bodies_are_clear_400s(ctx):
     expect_status(_verify(ctx, token), 200)
 
 
-# The error id of a peerIp that is not an IP address (see
-# include/tokend/api/service_tokens_api.h).
-PEER_IP_ERROR = "badValueIPAddress"
+# The error id of a peerIp that is not an IP address: the reference names
+# none; the service answers badValueString with details.key (its
+# description says an IPv4 or IPv6 address is expected).
+PEER_IP_ERROR = "badValueString"
