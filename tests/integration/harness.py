@@ -97,6 +97,32 @@ def free_loopback_port():
         return sock.getsockname()[1]
 
 
+def ipv6_loopback_problem():
+    """None when this machine has IPv6 loopback ([::1] can be bound), else
+    why not."""
+    if not socket.has_ipv6:
+        return "Python has no IPv6 support"
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError as error:
+        return "cannot bind [::1]: %s" % error
+    return None
+
+
+def free_dual_loopback_port(attempts=50):
+    """A port free on 127.0.0.1 and on [::1] both, or None."""
+    for _ in range(attempts):
+        port = free_loopback_port()
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+                sock.bind(("::1", port))
+        except OSError:
+            continue
+        return port
+    return None
+
+
 class Response:
     def __init__(self, status, headers, body, command):
         self.status = status      # int (0 when curl got no response)
@@ -141,8 +167,20 @@ class Stack:
         self.build = build
         self.settings = list(settings)  # daemon config KEY=VALUE overrides
         self.state = tempfile.mkdtemp(prefix="oztokend-it-")
-        self.port = free_loopback_port()
+        # nginx listens on [::1] too, on the same port, when the machine has
+        # IPv6 loopback (scripts/stack --ipv6); else base6 is None and
+        # ipv6_problem says why (tests of IPv6 clients then skip).
+        self.ipv6_problem = ipv6_loopback_problem()
+        self.port = None
+        if self.ipv6_problem is None:
+            self.port = free_dual_loopback_port()
+            if self.port is None:
+                self.ipv6_problem = "no port free on both 127.0.0.1 and [::1]"
+        if self.port is None:
+            self.port = free_loopback_port()
         self.base = "https://127.0.0.1:%d" % self.port
+        self.base6 = (None if self.ipv6_problem
+                      else "https://[::1]:%d" % self.port)
         self.config = os.path.join(self.state, "onezone-tokend.conf")
         self.redis_socket = os.path.join(self.state, "redis.sock")
         self.admin_bin = os.path.join(build, "bin", "onezone-admin")
@@ -157,6 +195,8 @@ class Stack:
         env = dict(os.environ, BUILD=self.build)
         args = []
         if command == "start":
+            if self.base6:
+                args.append("--ipv6")
             for setting in self.settings:
                 args += ["--set", setting]
         return subprocess.run(

@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import test_auth  # noqa: E402
 import test_bad_input  # noqa: E402
+import test_caveats  # noqa: E402
 import test_client_tokens  # noqa: E402
 import test_config  # noqa: E402
 import test_confined  # noqa: E402
@@ -38,6 +39,7 @@ import test_outages  # noqa: E402
 import test_passwords  # noqa: E402
 import test_redis_acl  # noqa: E402
 import test_seeds  # noqa: E402
+import test_service_tokens  # noqa: E402
 import test_spaces  # noqa: E402
 import test_storage  # noqa: E402
 import test_token_cache  # noqa: E402
@@ -50,7 +52,7 @@ MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
            test_user_ids, test_confined, test_ipv6_limits,
            test_http, test_http_conformance, test_seeds, test_limits,
            test_config, test_redis_acl, test_spaces, test_named_tokens,
-           test_invitations,
+           test_invitations, test_caveats, test_service_tokens,
            test_storage, test_named_token_uses, test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed

@@ -258,8 +258,80 @@ def main():
         status, out = libmacaroons('verify', ROOT.hex(), stripped.serialize(), ACCOUNT)
         check('libmacaroons refuses the same stripped token', status == 1, out)
 
+    caveats_of_issue_14()
+
     print('interop: %d passed, %d failed' % (passed, failed))
     return 0 if failed == 0 else 1
+
+
+# (d) The caveats of Onezone 20.02 (issue 14) that clients append themselves:
+# ip, interface and time, added by pymacaroons as V1 and as V2, are honoured
+# or refused by the service's own caveat checks (tokend_cli check: the
+# ParseCaveat and CaveatHolds of include/tokend/token/caveat.h, in a context
+# like the one a request or a verify call gives). The same tokens through a
+# live stack (nginx, GET /user and /tokens/verify_access_token) are in
+# tests/integration/test_caveats.py.
+CAVEAT_CASES = [
+    # (caveat, context that satisfies it, context that does not)
+    ('ip = 10.0.0.0/8', ['peer_ip=10.1.2.3'], ['peer_ip=192.0.2.1']),
+    ('ip = 10.0.0.0/8', ['peer_ip=10.1.2.3'], []),
+    ('ip = ::1/128|127.0.0.1', ['peer_ip=::1'], ['peer_ip=::2']),
+    ('ip = ::1/128|127.0.0.1', ['peer_ip=127.0.0.1'], ['peer_ip=127.0.0.2']),
+    ('ip = 2001:db8::/32', ['peer_ip=2001:db8:ffff::1'], ['peer_ip=2001:db9::1']),
+    ('interface = oneclient', ['interface=oneclient'], ['interface=rest']),
+    ('interface = rest', ['interface=rest'], []),
+    ('time < %d' % (NOW + 600), [], None),
+    ('time < %d' % (NOW - 1), None, []),
+]
+
+
+def caveats_of_issue_14():
+    status, minted = tokend('mint', ROOT.hex(), 'onezone', IDENTIFIER, DEADLINE)
+    if not check('tokend mints a token for the caveat checks', status == 0, minted):
+        return
+    status, out = tokend('check', ROOT.hex(), minted)
+    check('tokend check accepts a token with only a future time caveat',
+          status == 0 and out == 'ok', out)
+    base = Macaroon.deserialize(onezone_unescape(minted))
+    for version in ('V1', 'V2'):
+        start = base if version == 'V1' else to_v2(base)
+        for caveat, good, bad in CAVEAT_CASES:
+            token = start.copy().add_first_party_caveat(caveat).serialize()
+            label = 'pymacaroons %s `%s`' % (version, caveat)
+            if good is not None:
+                status, out = tokend('check', ROOT.hex(), token, *good)
+                check('%s holds with %s' % (label, good or 'no context'),
+                      status == 0 and out == 'ok', out)
+            if bad is not None:
+                status, out = tokend('check', ROOT.hex(), token, *bad)
+                check('%s is refused with %s' % (label, bad or 'no context'),
+                      status == 1 and out.startswith('tokenCaveatUnverified'), out)
+        # All three at once: each must hold.
+        token = (start.copy().add_first_party_caveat('ip = 10.0.0.0/8')
+                 .add_first_party_caveat('interface = oneclient')
+                 .add_first_party_caveat('time < %d' % (NOW + 600)).serialize())
+        status, out = tokend('check', ROOT.hex(), token, 'peer_ip=10.0.0.1',
+                             'interface=oneclient')
+        check('pymacaroons %s ip, interface and time all holding' % version,
+              status == 0 and out == 'ok', out)
+        status, out = tokend('check', ROOT.hex(), token, 'peer_ip=10.0.0.1',
+                             'interface=graphsync')
+        check('pymacaroons %s ip, interface and time, the interface not holding'
+              % version, status == 1 and out.startswith('tokenCaveatUnverified')
+              and 'interface' in out, out)
+        # A malformed ip caveat is not one the service knows.
+        token = start.copy().add_first_party_caveat('ip = 10.0.0.300').serialize()
+        status, out = tokend('check', ROOT.hex(), token, 'peer_ip=10.0.0.1')
+        check('pymacaroons %s `ip = 10.0.0.300` is an unknown caveat' % version,
+              status == 1 and out.startswith('tokenCaveatUnknown'), out)
+        # The signature still counts: a caveat dropped breaks it.
+        confined = start.copy().add_first_party_caveat('ip = 10.0.0.0/8')
+        stripped = Macaroon(location=start.location, identifier=start.identifier,
+                            signature=confined.signature, version=start.version)
+        stripped.caveats = list(start.caveats)
+        status, out = tokend('check', ROOT.hex(), stripped.serialize(), 'peer_ip=192.0.2.1')
+        check('pymacaroons %s token with its ip caveat stripped is tokenInvalid'
+              % version, status == 1 and out.startswith('tokenInvalid'), out)
 
 
 if __name__ == '__main__':

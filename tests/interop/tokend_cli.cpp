@@ -12,6 +12,11 @@
 //   tokend_cli verify ROOT_HEX TOKEN [PREDICATE...]
 //       checks `time < N` against the clock and each PREDICATE exactly;
 //       prints "ok" or the error id (and the caveat it names, if any)
+//   tokend_cli check ROOT_HEX TOKEN [KEY=VALUE...]
+//       checks every caveat as the service does (token/caveat.h: ParseCaveat
+//       and CaveatHolds) in the context KEY=VALUE sets: peer_ip, interface,
+//       operation, service, consumer, allow_data_access (0 or 1); the clock
+//       is now. Prints as verify does.
 //
 // The root secret is hex so that any 32 random bytes pass through argv.
 // Exit status: 0 success, 1 verification failed, 2 the token does not
@@ -23,6 +28,7 @@
 
 #include "tokend/common/crypto.h"
 #include "tokend/common/text.h"
+#include "tokend/token/caveat.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/verifier.h"
 
@@ -88,6 +94,20 @@ int Inspect(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Prints "ok", or the error id and its details; the exit status.
+int Report(const Status& status) {
+  if (status.ok()) {
+    std::printf("ok\n");
+    return 0;
+  }
+  std::printf("%s", status.error_id());
+  for (const Status::Detail& detail : status.details()) {
+    std::printf(" %s=%s", detail.key.c_str(), detail.value.c_str());
+  }
+  std::printf("\n");
+  return 1;
+}
+
 int Verify(const std::vector<std::string>& args) {
   std::string root;
   if (args.size() < 2 || !HexDecode(args[0], &root)) return kUsage;
@@ -107,17 +127,39 @@ int Verify(const std::vector<std::string>& args) {
     return tokend::CaveatResult::kNotMine;
   });
 
-  Status status = verifier.Verify(macaroon, tokend::DeriveMacaroonKey(root));
-  if (status.ok()) {
-    std::printf("ok\n");
-    return 0;
+  return Report(verifier.Verify(macaroon, tokend::DeriveMacaroonKey(root)));
+}
+
+int Check(const std::vector<std::string>& args) {
+  std::string root;
+  if (args.size() < 2 || !HexDecode(args[0], &root)) return kUsage;
+  Macaroon macaroon;
+  if (!Decode(args[1].c_str(), &macaroon)) return 2;
+  // The strings the context's views point into live in `args`.
+  tokend::CaveatContext context;
+  context.now = static_cast<int64_t>(std::time(nullptr));
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    size_t equals = arg.find('=');
+    if (equals == std::string::npos) return kUsage;
+    std::string_view key(arg.data(), equals);
+    std::string_view value(arg.data() + equals + 1, arg.size() - equals - 1);
+    if (key == "peer_ip") context.peer_ip = value;
+    else if (key == "interface") context.interface = value;
+    else if (key == "operation") context.operation = value;
+    else if (key == "service") context.service = value;
+    else if (key == "consumer") context.consumer = value;
+    else if (key == "allow_data_access") context.allow_data_access = value == "1";
+    else return kUsage;
   }
-  std::printf("%s", status.error_id());
-  for (const Status::Detail& detail : status.details()) {
-    std::printf(" %s=%s", detail.key.c_str(), detail.value.c_str());
-  }
-  std::printf("\n");
-  return 1;
+  tokend::MacaroonVerifier verifier;
+  verifier.AddChecker([context](std::string_view text) {
+    tokend::TokenCaveat caveat;
+    if (!tokend::ParseCaveat(text, &caveat)) return tokend::CaveatResult::kNotMine;
+    return tokend::CaveatHolds(caveat, context) ? tokend::CaveatResult::kSatisfied
+                                                : tokend::CaveatResult::kUnsatisfied;
+  });
+  return Report(verifier.Verify(macaroon, tokend::DeriveMacaroonKey(root)));
 }
 
 }  // namespace
@@ -125,7 +167,7 @@ int Verify(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: tokend_cli mint|attenuate|inspect|verify ...\n");
+                 "usage: tokend_cli mint|attenuate|inspect|verify|check ...\n");
     return kUsage;
   }
   std::string command = argv[1];
@@ -135,6 +177,7 @@ int main(int argc, char** argv) {
   if (command == "attenuate") status = Attenuate(args);
   if (command == "inspect") status = Inspect(args);
   if (command == "verify") status = Verify(args);
+  if (command == "check") status = Check(args);
   if (status == kUsage)
     std::fprintf(stderr, "tokend_cli: bad usage of %s\n", argv[1]);
   return status;
