@@ -402,8 +402,9 @@ def test_a_client_attenuated_token_with_a_future_time_caveat_is_accepted(ctx):
 
 
 def test_a_client_attenuated_token_with_a_past_time_caveat_is_caveat_unverified(ctx):
-    caveat = "time < %d" % (now() - 1)
-    token = token_codec.attenuate(ctx.session["alice"], caveat)
+    deadline = now() - 1
+    caveat = {"type": "time", "validUntil": deadline}  # named in JSON form
+    token = token_codec.attenuate(ctx.session["alice"], "time < %d" % deadline)
     _expect_unauthorized(_get_user(ctx, ["X-Auth-Token: " + token]),
                          "tokenCaveatUnverified", {"caveat": caveat})
     # A later caveat that holds does not undo an earlier one that does not.

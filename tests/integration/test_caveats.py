@@ -487,7 +487,10 @@ def test_caveat_pymacaroons_v1_and_v2_confinements_are_honoured(ctx):
         for text, refused, verify in cases:
             what = "pymacaroons %s `%s`" % ("V2" if v2 else "V1", text)
             token = _pymacaroons_attenuated(plain, text, v2)
-            ctx.issued.append(token)
+            if not v2:
+                # The storage checks read V1 only; a V2 copy has the same
+                # signature as its V1 twin, which they look for.
+                ctx.issued.append(token)
             if refused is None:
                 _expect_user(_request(ctx, token), uid, what)
                 _expect_verified(_verify(ctx, token, **verify), uid, what)

@@ -186,7 +186,7 @@ def test_an_expired_token_leaves_the_list_and_fails_with_caveat_unverified(ctx):
                               headers=["X-Auth-Token: " + token])
     expect_error(response, 401, "unauthorized",
                  auth_error=("tokenCaveatUnverified",
-                             {"caveat": "time < %d" % limit}))
+                             {"caveat": {"type": "time", "validUntil": limit}}))
 
 
 # --- deleting ---------------------------------------------------------------------
