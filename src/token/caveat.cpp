@@ -537,30 +537,59 @@ bool IsIpAddress(std::string_view text) {
   return ParseIpAddress(text, &address);
 }
 
-// Two pointers: on a mismatch the last '*' takes one more character and
-// the rest of the pattern is tried again from there. No recursion, and at
-// most pattern.size() * text.size() steps.
-bool MatchesWildcard(std::string_view pattern, std::string_view text) {
-  size_t p = 0;
-  size_t t = 0;
-  size_t star = std::string_view::npos;
-  size_t star_text = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_text = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++star_text;
-    } else {
-      return false;
-    }
+namespace {
+
+// Where `needle` first occurs in `text` at or after `from` (npos: nowhere),
+// by Knuth-Morris-Pratt: linear in both, whatever a client puts in either.
+size_t FindLinear(std::string_view text, std::string_view needle, size_t from) {
+  if (needle.empty()) return from;
+  std::vector<size_t> border(needle.size(), 0);
+  for (size_t i = 1, k = 0; i < needle.size(); ++i) {
+    while (k > 0 && needle[i] != needle[k]) k = border[k - 1];
+    if (needle[i] == needle[k]) ++k;
+    border[i] = k;
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  for (size_t i = from, k = 0; i < text.size(); ++i) {
+    while (k > 0 && text[i] != needle[k]) k = border[k - 1];
+    if (text[i] == needle[k]) ++k;
+    if (k == needle.size()) return i + 1 - needle.size();
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+// The pattern is literal runs separated by '*': the first run must start
+// the text, the last end it, and the runs between occur in order, each as
+// early as it can (the earliest place never loses a match). Each run is
+// found in linear time, so an `api` entry of a client's choosing costs at
+// most a few passes over the path, never pattern times path.
+bool MatchesWildcard(std::string_view pattern, std::string_view text) {
+  const size_t first_star = pattern.find('*');
+  if (first_star == std::string_view::npos) return pattern == text;
+  const size_t last_star = pattern.rfind('*');
+  const std::string_view head = pattern.substr(0, first_star);
+  const std::string_view tail = pattern.substr(last_star + 1);
+  if (head.size() + tail.size() > text.size() ||
+      text.substr(0, head.size()) != head ||
+      text.substr(text.size() - tail.size()) != tail) {
+    return false;
+  }
+  // The middle runs, between the first and the last '*', within what the
+  // head and the tail leave.
+  const std::string_view middle = text.substr(
+      head.size(), text.size() - head.size() - tail.size());
+  size_t at = 0;
+  size_t run_start = first_star + 1;
+  while (run_start <= last_star) {
+    size_t run_end = pattern.find('*', run_start);
+    const std::string_view run = pattern.substr(run_start, run_end - run_start);
+    at = FindLinear(middle, run, at);
+    if (at == std::string_view::npos) return false;
+    at += run.size();
+    run_start = run_end + 1;
+  }
+  return true;
 }
 
 }  // namespace tokend
