@@ -21,10 +21,13 @@ Outcome BlankOutcome(const Request& request, const Router::Match& match) {
 
 // What an `api` caveat is matched against: "ozw/<METHOD>/<path>", the path
 // as routed (normalised, below the API's base, without its first '/'), so
-// that "user/../tokens/named/x" cannot pass for a path under "user/".
+// that "user/../tokens/named/x" cannot pass for a path under "user/". HEAD
+// is served as GET, and named so: Onezone has no HEAD for a caveat to name.
 std::string Operation(const Endpoint& endpoint, const Call& call) {
   std::string_view pattern = endpoint.path;
-  std::string operation = "ozw/" + call.request.method + "/";
+  const std::string& method =
+      call.request.method == "HEAD" ? std::string("GET") : call.request.method;
+  std::string operation = "ozw/" + method + "/";
   const size_t open = pattern.find('{');
   if (open == std::string_view::npos) {
     operation.append(pattern.substr(1));

@@ -11,6 +11,7 @@
 #include "tokend/common/limits.h"
 #include "tokend/http/json_body.h"
 #include "tokend/http/json_response.h"
+#include "tokend/http/utf8.h"
 #include "tokend/token/caveat.h"
 #include "tokend/token/macaroon.h"
 #include "tokend/token/token_ref.h"
@@ -35,6 +36,21 @@ Status GetOptionalString(const Json::Value& object, const char* key,
   }
   *value = object[key].asString();
   return Status::Ok();
+}
+
+// Onezone's invite types, and "any": what expectedInviteType may name. Only
+// userJoinSpace invitations exist here; the others are never received.
+bool IsInviteType(const std::string& type) {
+  static const char* const kTypes[] = {
+      "any", "userJoinGroup", "groupJoinGroup", "userJoinSpace",
+      "groupJoinSpace", "supportSpace", "registerOneprovider",
+      "userJoinCluster", "groupJoinCluster", "userJoinHarvester",
+      "groupJoinHarvester", "spaceJoinHarvester", "userJoinAtmInventory",
+      "groupJoinAtmInventory"};
+  for (const char* known : kTypes) {
+    if (type == known) return true;
+  }
+  return false;
 }
 
 // What a verify request asks: the token and the request it came with.
@@ -64,9 +80,16 @@ Status ReadVerifyRequest(const Json::Value& body, TokenPurpose purpose,
     case TokenPurpose::kInvite:
       status = RejectUnknownKeys(body, {"token", "expectedInviteType",
                                         "peerIp", "consumerToken"});
+      out->expected_invite_type = "any";
       if (status.ok()) {
         status = GetOptionalString(body, "expectedInviteType",
                                    &out->expected_invite_type);
+      }
+      if (status.ok() && !IsInviteType(out->expected_invite_type)) {
+        status = Status(Code::kBadValueInviteType,
+                        "Bad value: provided \"expectedInviteType\" is not an "
+                        "invite type (\"any\", \"userJoinSpace\", ...).")
+                     .AddDetail("key", "expectedInviteType");
       }
       break;
   }
@@ -153,7 +176,9 @@ void ServiceTokensApi::ExamineToken(const Call& call, Outcome* outcome) {
   if (!status.ok()) return FailVerification(status, outcome);
 
   Json::Value json(Json::objectValue);
-  json["onezoneDomain"] = macaroon.location;
+  // Nothing of an examined token is verified: what it says goes out as
+  // valid UTF-8 whatever bytes it holds.
+  json["onezoneDomain"] = ToValidUtf8(macaroon.location);
   json["persistence"] =
       ref.kind == TokenKind::kTemporary ? "temporary" : "named";
   switch (ref.kind) {
@@ -175,7 +200,7 @@ void ServiceTokensApi::ExamineToken(const Call& call, Outcome* outcome) {
   json["type"] = TokenTypeJson(ref);
   json["caveats"] = Json::Value(Json::arrayValue);
   for (const Caveat& caveat : macaroon.caveats) {
-    json["caveats"].append(CaveatJson(caveat.id));
+    json["caveats"].append(CaveatJson(ToValidUtf8(caveat.id)));
   }
   outcome->Succeed(200, json);
 }
@@ -206,8 +231,17 @@ void ServiceTokensApi::ConfineToken(const Call& call, Outcome* outcome) {
   for (std::string& caveat : caveats) {
     AddFirstPartyCaveat(&macaroon, std::move(caveat));
   }
+  std::string confined = EncodeToken(macaroon);
+  if (confined.size() > kMaxTokenBytes) {
+    // No header or body here would take it.
+    return FailVerification(
+        Status(Code::kTokenTooLarge,
+               "The confined token would be larger than a token may be.")
+            .AddNumberDetail("limit", kMaxTokenBytes),
+        outcome);
+  }
   Json::Value json(Json::objectValue);
-  json["token"] = EncodeToken(macaroon);
+  json["token"] = std::move(confined);
   outcome->Succeed(200, json);
 }
 
@@ -231,10 +265,18 @@ Status ServiceTokensApi::CheckInvitationUsable(const TokenRef& ref) {
     return Status(Code::kTokenInvalid,
                   "The invitation has already been used or has expired.");
   }
-  if (ref.kind != TokenKind::kNamed) return Status::Ok();
+  // A named or temporary invitation admits only while its creator owns
+  // the space, as the join's script checks.
+  Status status = spaces_.CheckInviter(ref.invite_space_id, ref.owner_id);
+  if (status.code() == Code::kNotFound || status.code() == Code::kForbidden) {
+    return Status(Code::kInviteTokenSubjectNotAuthorized,
+                  "The user who created the invitation no longer owns the "
+                  "space, and so may no longer invite to it.");
+  }
+  if (!status.ok() || ref.kind != TokenKind::kNamed) return status;
   NamedTokenRecord record;
   bool found = false;
-  Status status = named_tokens_.Get(ref.owner_id, ref.nonce, &record, &found);
+  status = named_tokens_.Get(ref.owner_id, ref.nonce, &record, &found);
   if (!status.ok()) return status;
   if (!found) return Status(Code::kTokenInvalid, "Provided token is not valid.");
   if (record.usage_limit > 0 && record.usage_count >= record.usage_limit) {
@@ -274,13 +316,12 @@ void ServiceTokensApi::Verify(const Call& call, TokenPurpose purpose,
     if (DecodeToken(request.token, &macaroon).ok()) {
       ParseTokenIdentifier(macaroon.identifier, &ref);
     }
-    if (!request.expected_invite_type.empty() &&
-        request.expected_invite_type != "userJoinSpace") {
+    const std::string& expected = request.expected_invite_type;
+    if (expected != "any" && expected != "userJoinSpace") {
       status = Status(Code::kNotAnInviteToken,
                       "The invitation is not of the expected type " +
-                          request.expected_invite_type.substr(0, 64) + ".")
-                   .AddDetail("expectedInviteType",
-                              request.expected_invite_type.substr(0, 64))
+                          expected + ".")
+                   .AddDetail("expectedInviteType", expected)
                    .AddJsonDetail("received", ToJson(TokenTypeJson(ref)));
     }
     if (status.ok()) status = CheckInvitationUsable(ref);

@@ -264,7 +264,7 @@ void SpacesApi::JoinSpace(const Call& call, Outcome* outcome) {
               .AddDetail("key", "token"));
     case JoinResult::kIssuerNotOwner:
       return outcome->Fail(
-          Status(Code::kInviteTokenIssuerNotAuthorized,
+          Status(Code::kInviteTokenSubjectNotAuthorized,
                  "The user who created the invitation no longer owns the "
                  "space, and so may no longer invite to it.")
               .AddDetail("key", "token"));

@@ -39,6 +39,7 @@ import test_outages  # noqa: E402
 import test_passwords  # noqa: E402
 import test_redis_acl  # noqa: E402
 import test_seeds  # noqa: E402
+import test_service_token_edges  # noqa: E402
 import test_service_tokens  # noqa: E402
 import test_spaces  # noqa: E402
 import test_storage  # noqa: E402
@@ -53,6 +54,7 @@ MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
            test_http, test_http_conformance, test_seeds, test_limits,
            test_config, test_redis_acl, test_spaces, test_named_tokens,
            test_invitations, test_caveats, test_service_tokens,
+           test_service_token_edges,
            test_storage, test_named_token_uses, test_bad_input, test_outages]
 
 # alice and bob: general use; carol: exact list contents; seeduser: the seed

@@ -412,7 +412,7 @@ def test_invite_token_of_an_owner_who_left_admits_no_one(ctx):
     expect_status(_call(ctx, OWNER, "DELETE", "/user/spaces/" + sid), 204)
     for invitation in (token, temporary):
         expect_error(_join(ctx, JOINERS[0], invitation), 400,
-                     "inviteTokenIssuerNotAuthorized", {"key": "token"})
+                     "inviteTokenSubjectNotAuthorized", {"key": "token"})
     response = _call(ctx, MEMBER, "GET", "/spaces/%s/users" % sid)
     expect_status(response, 200)
     check_equal(response.json()["users"], [_uid(ctx, MEMBER)], "members")

@@ -29,6 +29,7 @@ enum class Code {
   kNotAnInviteToken,       // a token that is not an invitation
   kBadServiceToken,        // x-onedata-service-token / serviceToken unusable
   kBadConsumerToken,       // x-onedata-consumer-token / consumerToken unusable
+  kTokenTooLarge,          // a token past kMaxTokenBytes (details.limit)
   // Request errors (4xx).
   kForbidden,
   kNotFound,
@@ -47,13 +48,14 @@ enum class Code {
   kBadValueCaveat,        // a caveat that is malformed or not allowed here
   kBadValueTokenType,     // a token type that is malformed or not offered
   kBadValueNotAllowed,    // a value not among those allowed (details.allowed)
+  kBadValueInviteType,    // not one of Onezone's invite types
   kBadValueIdentifierOccupied,  // a name another of the caller's holds
   kMissingRequiredValue,
   kMissingAtLeastOneValue,      // none of the values a change may set
   kTokenTimeCaveatRequired,     // no time caveat, or one too far ahead
   // Joining with a named invitation (issue 14), 400:
   kInviteTokenUsageLimitReached,   // it has admitted its usage limit
-  kInviteTokenIssuerNotAuthorized,  // its creator may no longer invite
+  kInviteTokenSubjectNotAuthorized,  // its creator may no longer invite
   kPayloadTooLarge,
   kRequestHeaderTooLarge,  // nginx refused the headers and asks for the answer
   kTooManyRequests,
