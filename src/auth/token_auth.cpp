@@ -181,7 +181,7 @@ Status BadIdentityToken(Code code, const char* which, const Status& error) {
   return Status(code, std::string("The ") + which +
                           " token does not prove an identity: " +
                           reason.description())
-      .AddDetail("tokenError", reason.error_id());
+      .AddInnerDetail("tokenError", reason);
 }
 
 }  // namespace

@@ -91,6 +91,12 @@ Status& Status::AddNumberDetail(std::string key, long long value) {
   return *this;
 }
 
+Status& Status::AddInnerDetail(std::string key, const Status& inner) {
+  inner_ = std::make_shared<const Status>(inner);
+  inner_key_ = std::move(key);
+  return *this;
+}
+
 Status& Status::AddJsonDetail(std::string key, std::string json_text) {
   details_.push_back({std::move(key), std::move(json_text), false, true});
   return *this;

@@ -57,6 +57,9 @@ Json::Value InnerError(const Status& status) {
   Json::Value inner(Json::objectValue);
   inner["id"] = status.error_id();
   Json::Value details = DetailsOf(status);
+  if (status.inner() != nullptr) {
+    details[status.inner_key()] = InnerError(*status.inner());
+  }
   if (!details.empty()) inner["details"] = details;
   return inner;
 }
@@ -139,7 +142,7 @@ Response ErrorResponse(const Status& status) {
   error["description"] = ToValidUtf8(status.description());
   Json::Value details = DetailsOf(status);
   if (status.inner() != nullptr) {
-    details["authError"] = InnerError(*status.inner());
+    details[status.inner_key()] = InnerError(*status.inner());
   }
   if (!details.empty()) error["details"] = details;
   Json::Value body(Json::objectValue);

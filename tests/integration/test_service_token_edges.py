@@ -109,3 +109,20 @@ def test_service_edge_head_is_get_to_an_api_caveat(ctx):
                  auth_error=("tokenCaveatUnverified",
                              {"caveat": {"type": "api",
                                          "whitelist": ["ozw/GET/user"]}}))
+
+
+def test_service_edge_a_bad_consumer_token_nests_its_own_error(ctx):
+    _user(ctx, "edge-consumer")
+    access = ctx.session["edge-consumer"]
+    response = _post(ctx, "/tokens/verify_access_token",
+                     {"token": access, "consumerToken": access})
+    expect_error(response, 400, "badConsumerToken",
+                 {"tokenError": {"id": "notAnIdentityToken",
+                                 "details": {"received": {"accessToken": {}}}}})
+    response = _post(ctx, "/tokens/verify_access_token",
+                     {"token": access, "serviceToken": "not a token"})
+    expect_status(response, 400)
+    error = response.json()["error"]
+    check_equal(error["id"], "badServiceToken", "error id")
+    check_equal(error["details"]["tokenError"]["id"], "badToken",
+                "the service token's own error")

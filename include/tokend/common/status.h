@@ -96,8 +96,12 @@ class Status {
   Code code() const { return code_; }
   const std::string& description() const { return description_; }
   const std::vector<Detail>& details() const { return details_; }
-  // The inner reason of an unauthorized error, or nullptr.
+  // The inner reason of an unauthorized error (or of another error that
+  // wraps one, see AddInnerDetail), or nullptr.
   const Status* inner() const { return inner_.get(); }
+  // The details key the inner reason renders under: "authError", or the
+  // key AddInnerDetail gave.
+  const std::string& inner_key() const { return inner_key_; }
 
   const char* error_id() const { return ErrorIdOf(code_); }
 
@@ -106,12 +110,16 @@ class Status {
   // `json_text` is compact JSON (what ToJson writes), shown as that value:
   // Onezone's details hold objects and lists too (a caveat, a list of keys).
   Status& AddJsonDetail(std::string key, std::string json_text);
+  // `inner`, an error of its own, shown as details[key] = {id, details?}
+  // (Onezone's badServiceToken holds the token's error in tokenError).
+  Status& AddInnerDetail(std::string key, const Status& inner);
 
  private:
   Code code_ = Code::kOk;
   std::string description_;
   std::vector<Detail> details_;
   std::shared_ptr<const Status> inner_;
+  std::string inner_key_ = "authError";
 };
 
 }  // namespace tokend
