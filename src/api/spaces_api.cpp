@@ -3,6 +3,7 @@
 
 #include <json/json.h>
 
+#include "tokend/api/caveats_json.h"
 #include "tokend/api/endpoints.h"
 #include "tokend/common/clock.h"
 #include "tokend/common/limits.h"
@@ -161,9 +162,10 @@ void SpacesApi::InviteToSpace(const Call& call, Outcome* outcome) {
 
 void SpacesApi::Invite(const Caller& caller, const std::string& space_id,
                        Outcome* outcome) {
-  SpaceRecord space;
-  Status status = FindForMember(caller, space_id, &space);
-  if (status.ok()) status = spaces_.CheckInviter(space_id, caller.user_id);
+  // Only the owner invites (403 for another member, 404 for anyone else);
+  // the join checks it again when the invitation is used.
+  if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
+  Status status = spaces_.CheckInviter(space_id, caller.user_id);
   if (!status.ok()) return outcome->Fail(status);
   const int64_t now = NowSeconds();
   int64_t expires_at = now + config_.invite_ttl;
@@ -180,7 +182,7 @@ void SpacesApi::Invite(const Caller& caller, const std::string& space_id,
   record.caveats = {"time < " + std::to_string(expires_at)};
   record.caveats.insert(record.caveats.end(), caller.added_caveats.begin(),
                         caller.added_caveats.end());
-  record.expires_at = expires_at;
+  record.expires_at = EarliestTimeCaveat(record.caveats);
   record.created_at = now;
   // A random name: a clash with one of the caller's names (theirs to
   // choose) is drawn again, a few times.

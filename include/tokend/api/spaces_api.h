@@ -4,12 +4,16 @@
 // invitation, leaving, and listing members.
 //
 // The invitation endpoints issue named invitations (issue 14: type
-// "ujs:<spaceId>", usage limit 1, expiring after `invite_ttl`); joining
-// takes those, named and temporary ones the token API made, and the seed
-// invitations of kind "inv" issued before (see token_ref.h). None is ever
-// accepted as an access token, nor an access token as an invitation. Creating or joining a space past `max_spaces_per_user`, and
-// inviting past `max_pending_invites_per_space`, is 403 forbidden with
-// details.limit. A space id in a path that is not one (32 lowercase hex digits)
+// "ujs:<spaceId>", usage limit 1, expiring after `invite_ttl`), as Onezone
+// 20.02 does; they count against the creator's `max_named_tokens_per_user`
+// (`max_pending_invites_per_space` no longer applies: nothing issues seed
+// invitations now). Joining takes those, the named and temporary ones the
+// token API makes, and the seed invitations of kind "inv" issued before
+// (see token_ref.h), which keep working until used or expired. None is ever
+// accepted as an access token, nor an access token as an invitation.
+// Creating or joining a space past `max_spaces_per_user`, and inviting past
+// `max_named_tokens_per_user`, is 403 forbidden with details.limit. A space
+// id in a path that is not one (32 lowercase hex digits)
 // is 404, like a space the caller is not in.
 //
 // Not thread-safe: one per worker.
