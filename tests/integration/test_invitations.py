@@ -430,8 +430,8 @@ def test_invite_token_never_authenticates_and_access_tokens_never_invite(ctx):
                                     {"token": invitation})):
             response = _call(ctx, None, method, path, body, token=invitation)
             expect_error(response, 401, "unauthorized",
-                         auth_error=("badValueToken",
-                                     {"tokenError": "notAnAccessToken"}))
+                         auth_error=("notAnAccessToken",
+                                     {"received": _invite_type(sid)}))
     # Access and identity tokens, named, temporary and seed, never invite.
     response = _call(ctx, OWNER, "POST", "/user/tokens/named",
                      {"name": "access " + secrets.token_hex(4)})
