@@ -259,6 +259,8 @@ def _uses(ctx, token):
     fields = fields.split("\n")[:4]
     check_equal(fields[:2], ["j", match.group(2)],
                 "type and space fields of %s" % key)
+    check(fields[2].isdigit() and (fields[3] or "0").isdigit(),
+          "usage limit and count (l, k) of %s: %r" % (key, fields[2:]))
     stored = (int(fields[2]), int(fields[3] or "0"))
     creator = [u for u, i in ctx.user_ids.items() if i == match.group(1)]
     check_equal(len(creator), 1, "the creator of %s" % identifier)
