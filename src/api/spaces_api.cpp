@@ -3,6 +3,7 @@
 
 #include <json/json.h>
 
+#include "tokend/api/caveats_json.h"
 #include "tokend/api/endpoints.h"
 #include "tokend/common/clock.h"
 #include "tokend/common/limits.h"
@@ -13,6 +14,10 @@
 namespace tokend {
 
 namespace {
+
+// Names a legacy invitation draws before giving up (each clash is one of
+// 2^64 random suffixes meeting a name the caller chose).
+constexpr int kInviteNameAttempts = 3;
 
 Status SpaceNotFound() {
   return Status(Code::kNotFound, "The space could not be found.");
@@ -157,28 +162,50 @@ void SpacesApi::InviteToSpace(const Call& call, Outcome* outcome) {
 
 void SpacesApi::Invite(const Caller& caller, const std::string& space_id,
                        Outcome* outcome) {
-  SpaceRecord space;
-  Status status = FindForMember(caller, space_id, &space);
+  // Only the owner invites (403 for another member, 404 for anyone else);
+  // the join checks it again when the invitation is used.
+  if (!IsHexId(space_id)) return outcome->Fail(SpaceNotFound());
+  Status status = spaces_.CheckInviter(space_id, caller.user_id);
   if (!status.ok()) return outcome->Fail(status);
-  // The store refuses (403) a caller who is not the owner when it writes.
-  TokenRef ref{TokenKind::kInvite, space_id, NewTokenNonce()};
-  if (ref.nonce.empty()) {
-    return outcome->Fail(Status(Code::kInternal, "random generator failed"));
-  }
-  int64_t expires_at = NowSeconds() + config_.invite_ttl;
+  const int64_t now = NowSeconds();
+  int64_t expires_at = now + config_.invite_ttl;
   // A confined caller's invitation is confined as the caller is: it lapses
   // with the caller's token and carries the caveats the caller's holder
   // added, so a short copy cannot hand out a longer-lived way in.
   if (caller.confined() && caller.expires_at < expires_at) {
     expires_at = caller.expires_at;
   }
-  status = spaces_.AddInvitation(space_id, caller.user_id, ref.nonce, expires_at,
-                                 config_.max_pending_invites_per_space);
+  NamedTokenRecord record;
+  record.type = NamedTokenType::kInvite;
+  record.invite_space_id = space_id;
+  record.usage_limit = 1;
+  record.caveats = {"time < " + std::to_string(expires_at)};
+  record.caveats.insert(record.caveats.end(), caller.added_caveats.begin(),
+                        caller.added_caveats.end());
+  record.expires_at = EarliestTimeCaveat(record.caveats);
+  record.created_at = now;
+  // A random name: a clash with one of the caller's names (theirs to
+  // choose) is drawn again, a few times.
+  for (int attempt = 0; attempt < kInviteNameAttempts; ++attempt) {
+    do {
+      record.id = NewRandomId();
+    } while (record.id.compare(0, 8, kLegacyTokenIdPrefix) == 0);
+    const std::string suffix = NewRandomId();
+    if (record.id.empty() || suffix.empty()) {
+      return outcome->Fail(Status(Code::kInternal, "random generator failed"));
+    }
+    record.name =
+        "space invite " + space_id.substr(0, 8) + " " + suffix.substr(0, 16);
+    status = named_tokens_.Create(caller.user_id, record,
+                                  config_.max_named_tokens_per_user);
+    if (status.code() != Code::kAlreadyExists) break;
+  }
   if (!status.ok()) return outcome->Fail(status);
+  TokenRef ref{TokenKind::kNamed, caller.user_id, record.id};
+  ref.invite_space_id = space_id;
   Json::Value body(Json::objectValue);
-  body["token"] = AppendCaveats(
-      MintToken(keys_, config_.token_location, ref, expires_at),
-      caller.added_caveats);
+  body["token"] =
+      MintTokenWithCaveats(keys_, config_.token_location, ref, record.caveats);
   outcome->Succeed(200, body);
   outcome->Audit("event=invite.created user=" + caller.user_id + " space=" +
                  space_id + " token=" + TokenIdentifier(ref));

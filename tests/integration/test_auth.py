@@ -402,15 +402,17 @@ def test_a_client_attenuated_token_with_a_future_time_caveat_is_accepted(ctx):
 
 
 def test_a_client_attenuated_token_with_a_past_time_caveat_is_caveat_unverified(ctx):
-    deadline = now() - 1
-    caveat = {"type": "time", "validUntil": deadline}  # named in JSON form
-    token = token_codec.attenuate(ctx.session["alice"], "time < %d" % deadline)
+    past = now() - 1
+    caveat = "time < %d" % past
+    # details.caveat is the caveat in its JSON form (issue 14).
+    shown = {"caveat": {"type": "time", "validUntil": past}}
+    token = token_codec.attenuate(ctx.session["alice"], caveat)
     _expect_unauthorized(_get_user(ctx, ["X-Auth-Token: " + token]),
-                         "tokenCaveatUnverified", {"caveat": caveat})
+                         "tokenCaveatUnverified", shown)
     # A later caveat that holds does not undo an earlier one that does not.
     token = token_codec.attenuate(token, "time < %d" % (now() + 3600))
     _expect_unauthorized(_get_user(ctx, ["X-Auth-Token: " + token]),
-                         "tokenCaveatUnverified", {"caveat": caveat})
+                         "tokenCaveatUnverified", shown)
 
 
 def test_a_client_attenuated_token_with_an_unknown_caveat_is_caveat_unknown(ctx):

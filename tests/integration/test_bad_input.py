@@ -455,7 +455,9 @@ def _tampered_tokens(token, spare, other_user_id):
     identifier = macaroon.identifier
     last = identifier[-1:]
     other_nonce = identifier[:-1] + (b"A" if last != b"A" else b"B")
-    nonce = identifier.split(b".", 2)[2]
+    # The last part of a seed identifier (acc.<userId>.<nonce>) or of a
+    # named or temporary one (2/nmd/usr-<userId>/<type>/<id>).
+    nonce = identifier.replace(b"/", b".").split(b".")[-1]
     return [
         ("random signature",
          changed(signature=_rng("signature").randbytes(32))),
@@ -512,7 +514,8 @@ def test_bad_input_tampered_tokens_are_token_invalid_in_every_header(ctx):
         for label, value in tampered:
             cases.append(("%s%s" % (header, label), _get_user([header + value]),
                           _unauthorized("tokenInvalid")))
-        # An invitation never authenticates.
+        # An invitation never authenticates (notAnAccessToken, with
+        # details.received its type).
         cases.append(("%san invitation" % header,
                       _get_user([header + fixture.invite]),
                       _unauthorized("notAnAccessToken")))
@@ -579,7 +582,7 @@ def test_bad_input_caveats_that_are_not_utf8_get_a_valid_utf8_json_error(ctx):
         (b"\xc0\xae\xc0\xae", "tokenCaveatUnknown"),
         (b"\xed\xa0\x80 = 1", "tokenCaveatUnknown"),
         (b"a" * 63 + b"\xc3", "tokenCaveatUnknown"),
-        # Not a time caveat Onezone could read, so not one at all.
+        # Not a time caveat of the strict form (token/caveat.h): unknown.
         (b"time < 1\xff", "tokenCaveatUnknown"),
     ]
     cases = []

@@ -184,6 +184,7 @@ def test_an_expired_token_leaves_the_list_and_fails_with_caveat_unverified(ctx):
     check(token not in ctx.token_list("carol"), "expired token still listed")
     response = ctx.stack.curl("GET", API + "/user",
                               headers=["X-Auth-Token: " + token])
+    # details.caveat is the caveat in its JSON form (issue 14).
     expect_error(response, 401, "unauthorized",
                  auth_error=("tokenCaveatUnverified",
                              {"caveat": {"type": "time", "validUntil": limit}}))

@@ -430,9 +430,8 @@ def test_invite_token_never_authenticates_and_access_tokens_never_invite(ctx):
                                     {"token": invitation})):
             response = _call(ctx, None, method, path, body, token=invitation)
             expect_error(response, 401, "unauthorized",
-                         auth_error=("notAnAccessToken", {"received": {
-                             "inviteToken": {"inviteType": "userJoinSpace",
-                                             "spaceId": sid}}}))
+                         auth_error=("notAnAccessToken",
+                                     {"received": _invite_type(sid)}))
     # Access and identity tokens, named, temporary and seed, never invite.
     response = _call(ctx, OWNER, "POST", "/user/tokens/named",
                      {"name": "access " + secrets.token_hex(4)})
@@ -453,3 +452,47 @@ def test_invite_token_never_authenticates_and_access_tokens_never_invite(ctx):
         _expect_bad_invitation(_join(ctx, JOINERS[0], token),
                                "notAnInviteToken")
     check_equal(_members(ctx, sid), [_uid(ctx, OWNER)], "members")
+
+
+# --- the legacy endpoints -----------------------------------------------------
+
+
+def test_invite_token_from_legacy_endpoints_is_a_single_use_named_invitation(ctx):
+    _users(ctx)
+    sid = _space(ctx)
+    response = _call(ctx, OWNER, "PUT", "/user/spaces/default",
+                     {"spaceId": sid})
+    expect_status(response, 204)
+    before = now()
+    tokens = []
+    for method, path in (("GET", "/user/spaces/token"),
+                         ("POST", "/spaces/%s/users/token" % sid)):
+        response = _call(ctx, OWNER, method, path)
+        ctx.record(response)
+        expect_status(response, 200)
+        check_equal(set(response.json()), {"token"}, "answer keys of " + path)
+        tokens.append(response.json()["token"])
+    for index, token in enumerate(tokens):
+        macaroon = token_codec.decode_token(token)
+        match = re.match(r"^2/nmd/usr-%s/ujs:%s/([0-9a-f]{32})$"
+                         % (_uid(ctx, OWNER), sid),
+                         macaroon.identifier.decode())
+        check(match, "legacy invitation identifier %r" % macaroon.identifier)
+        limits = macaroon.time_caveats()
+        check(len(limits) == 1 and before + 604800 <= limits[0]
+              <= now() + 604801, "time caveat %r" % macaroon.caveats)
+        body = _named(ctx, match.group(1))
+        check_equal(body["type"], _invite_type(sid), "type")
+        check_equal(body["metadata"]["usageLimit"], 1, "usageLimit")
+        check(body["name"].startswith("space invite "), "name %r"
+              % body["name"])
+        _expect_joined(_join(ctx, JOINERS[2 * index], token), sid)
+        expect_error(_join(ctx, JOINERS[2 * index + 1], token), 400,
+                     "inviteTokenUsageLimitReached", {"key": "token"})
+        check_equal(_named(ctx, match.group(1))["metadata"]["usageCount"], 1,
+                    "usageCount")
+    # Their answers to a member who is not the owner and to an outsider.
+    expect_error(_call(ctx, JOINERS[0], "POST",
+                       "/spaces/%s/users/token" % sid), 403, "forbidden")
+    expect_error(_call(ctx, OUTSIDER, "POST", "/spaces/%s/users/token" % sid),
+                 404, "notFound")

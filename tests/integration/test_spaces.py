@@ -5,14 +5,20 @@ command; bob joins with it; a second use, an expired (client-attenuated)
 invitation and tokens of the wrong kind fail with clear errors; two users
 racing with one invitation produce exactly one membership; defaults, owner
 rights and leaving; every key a join touches stays within one Redis Cluster
-hash slot per command. Then the limits: a user in max_spaces_per_user spaces
-gets 403 for one more create or join until they leave one, a space with
-max_pending_invites_per_space pending invitations gets 403 for one more
-until one is used or expires, and deleting a space with that many pending
-invitations leaves none of them, in commands that each handle a bounded
-batch, while a join races it. The stack runs with the default limits (1000),
-which the tests read from its config and fill with real requests, several
-at once.
+hash slot per command but the join script's. The invitation endpoints issue
+named invitations with usageLimit 1 (issue 14, as Onezone 20.02 does):
+2/nmd/usr-<creator>/ujs:<spaceId>/<id>, their record a named token of the
+creator's, each use counted in it. Seed invitations issued before
+(inv.<spaceId>.<nonce>, their record in the space's slot) still join once:
+the tests write them as the former endpoints did, signed with the stack's
+master secret. Then the limits: a user in max_spaces_per_user spaces gets
+403 for one more create or join until they leave one; an owner's
+invitations count against their max_named_tokens_per_user (used ones too,
+until deleted or expired), and max_pending_invites_per_space no longer
+applies; deleting a space with a thousand pending seed invitations leaves
+none of them, in commands that each handle a bounded batch, while a join
+races it. The tests read the limits from the stack's config and fill them
+with real requests, several at once.
 
 The module has users of its own (space-alice, space-bob, ...), made on first
 use, so that other modules' users keep their state. Every test name contains
@@ -20,6 +26,7 @@ use, so that other modules' users keep their state. Every test name contains
 other in definition order; a test whose prerequisite failed says so.
 """
 
+import base64
 import collections
 import json
 import os
@@ -32,6 +39,7 @@ import time
 import harness
 import token_codec
 from test_limits import _config_value, _run_at_once
+from test_storage import _mint_with_the_stacks_master
 from harness import (API, check, check_equal, expect_error, expect_json_type,
                      expect_status, expect_token, now)
 
@@ -61,9 +69,9 @@ class _State:
     seed_invite = None   # from seed 003's command; bob joins with it
     post_invite = None   # from POST /spaces/{lab}/users/token; carol joins
     bench = None         # bob's own space (defaults, the last one out)
-    bench_invite = None  # an invitation to bench left pending
-    club = None          # erin's space, filled with pending invitations
-    club_spare = None    # an invitation to club (pending or used)
+    bench_invite = None  # an invitation to bench left unused
+    club = None          # erin's space, the max_spaces_per_user test's
+    club_spare = None    # an invitation to club (unused)
 
 
 _state = _State()
@@ -195,29 +203,96 @@ def _invite(ctx, name, sid):
     response = _req(ctx, name, "POST", "/spaces/%s/users/token" % sid)
     ctx.record(response)
     body = _json_exact(response, 200, {"token"})
-    _expect_invitation(body["token"], sid, before, now())
+    _expect_invitation(ctx, name, body["token"], sid, before, now())
     return body["token"]
 
 
-def _expect_invitation(token, sid, before, after):
-    """An invitation: seed-001 form with a 7-day time caveat and the
-    identifier inv.<spaceId>.<nonce>; returns (nonce, time limit)."""
+NAMED_INVITATION = re.compile(
+    r"2/nmd/usr-([0-9a-f]{32})/ujs:([0-9a-f]{32})/([0-9a-f]{32})")
+
+
+def _expect_invitation(ctx, name, token, sid, before, after):
+    """An invitation from the invitation endpoints: seed-001 form with a
+    7-day time caveat, a named invitation of `name`'s to `sid`
+    (2/nmd/usr-<userId>/ujs:<spaceId>/<id>); returns (id, time limit)."""
     limit = expect_token(token, INVITE_TTL, before, after)
     identifier = token_codec.decode_token(token).identifier.decode()
-    match = re.fullmatch(r"inv\.([0-9a-f]{32})\.([A-Za-z0-9_-]{16})", identifier)
-    check(match is not None,
-          "identifier should be inv.<spaceId>.<nonce>: %r" % identifier)
-    check_equal(match.group(1), sid, "space id in the invitation identifier")
-    return match.group(2), limit
+    match = NAMED_INVITATION.fullmatch(identifier)
+    check(match is not None, "identifier should be "
+          "2/nmd/usr-<userId>/ujs:<spaceId>/<id>: %r" % identifier)
+    check_equal(match.group(1), _uid(ctx, name),
+                "creator in the invitation identifier")
+    check_equal(match.group(2), sid, "space id in the invitation identifier")
+    check(not match.group(3).startswith("00000000"),
+          "a named id with the seed tokens' prefix: %r" % identifier)
+    return match.group(3), limit
 
 
 def _nonce(token):
-    return token_codec.decode_token(token).identifier.decode().split(".")[2]
+    """The id of a named invitation, the nonce of a seed one."""
+    identifier = token_codec.decode_token(token).identifier.decode()
+    return re.split(r"[./]", identifier)[-1]
 
 
 def _invitation_key(sid, token):
-    # store_keys.h: the kind letter follows the hash tag directly.
-    return "oz:{s:%s}i%s" % (sid, _nonce(token))
+    """The Redis record of an invitation: a seed one's in the space's slot
+    (store_keys.h: the kind letter follows the hash tag directly), a named
+    one's in its creator's (oz:{uid}n<id>)."""
+    identifier = token_codec.decode_token(token).identifier.decode()
+    match = NAMED_INVITATION.fullmatch(identifier)
+    if match is None:
+        return "oz:{s:%s}i%s" % (sid, _nonce(token))
+    check_equal(match.group(2), sid, "space id of %s" % identifier)
+    return "oz:{%s}n%s" % (match.group(1), match.group(3))
+
+
+def _uses(ctx, token):
+    """(usageLimit, usageCount) of a named invitation, from its record in
+    Redis (l and k, k absent until the first use) and, the same, from GET
+    /tokens/named/{id} as its creator."""
+    identifier = token_codec.decode_token(token).identifier.decode()
+    match = NAMED_INVITATION.fullmatch(identifier)
+    check(match is not None, "not a named invitation: %r" % identifier)
+    key = "oz:{%s}n%s" % (match.group(1), match.group(3))
+    # --raw prints a missing field as an empty line.
+    fields = ctx.stack.redis("HMGET", key, "t", "s", "l", "k").decode()
+    fields = fields.split("\n")[:4]
+    check_equal(fields[:2], ["j", match.group(2)],
+                "type and space fields of %s" % key)
+    check(fields[2].isdigit() and (fields[3] or "0").isdigit(),
+          "usage limit and count (l, k) of %s: %r" % (key, fields[2:]))
+    stored = (int(fields[2]), int(fields[3] or "0"))
+    creator = [u for u, i in ctx.user_ids.items() if i == match.group(1)]
+    check_equal(len(creator), 1, "the creator of %s" % identifier)
+    body = _json_exact(ctx.request("GET", "/tokens/named/" + match.group(3),
+                                   creator[0]), 200,
+                       {"id", "name", "subject", "type", "caveats",
+                        "metadata", "revoked", "token"})
+    check_equal((body["metadata"]["usageLimit"],
+                 body["metadata"]["usageCount"]), stored,
+                "usageLimit and usageCount shown of %s" % key)
+    return stored
+
+
+def _seed_invitation(ctx, sid, ttl=INVITE_TTL):
+    """A seed invitation (inv.<spaceId>.<nonce>) as the invitation endpoints
+    issued them before they made named ones, written here as that code
+    wrote it (SpaceStore::AddInvitation): its record holds the space's
+    current ownership term (t<term>, EXAT its expiry), its nonce is in the
+    space's :pending set scored by the expiry; the token is signed with the
+    stack's master secret (test_storage), independently of the daemon."""
+    nonce = base64.urlsafe_b64encode(os.urandom(12)).decode()
+    expiry = now() + ttl
+    term = ctx.stack.redis("HGET", "oz:{s:%s}:space" % sid, "term").strip()
+    ctx.stack.redis("SET", "oz:{s:%s}i%s" % (sid, nonce),
+                    "t" + (term.decode() or "0"), "EXAT", str(expiry))
+    ctx.stack.redis("ZADD", _pending_key(sid), str(expiry), nonce)
+    for flag in ("NX", "GT"):
+        ctx.stack.redis("EXPIREAT", _pending_key(sid), str(expiry), flag)
+    token = _mint_with_the_stacks_master(
+        ctx, ("inv.%s.%s" % (sid, nonce)).encode(), expiry)
+    ctx.secret_extras["seed invitation %s" % nonce] = token.encode()
+    return token
 
 
 def _pending_key(sid):
@@ -368,7 +443,7 @@ def test_space_invitation_from_the_seed_003_curl_command(ctx):
     token = parsed["token"]
     check(token.startswith("MDAxNWxvY2F00aW9u"),
           "token should start with MDAxNWxvY2F00aW9u: %r" % token[:40])
-    _expect_invitation(token, sid, before, after)
+    _expect_invitation(ctx, "alice", token, sid, before, after)
     ctx.issued.append(token)
     _state.seed_invite = token
     # The other way to invite, to a named space.
@@ -377,10 +452,19 @@ def test_space_invitation_from_the_seed_003_curl_command(ctx):
 
 
 def test_space_invitation_redis_record_expires_with_its_time_caveat(ctx):
+    """Both endpoints' invitations are named invitations of alice's: their
+    record in her slot (t "j", s the space, l 1, no use yet, c the time
+    caveat, n "space invite <8 digits of the space id> <16 hex>"), listed
+    among her named tokens, gone from Redis at the caveat's time; nothing
+    of them is in the space's slot."""
     sid = _need(_state.lab, "the space lab")
+    response = _req(ctx, "alice", "GET", "/user/tokens/named")
+    listed = _json_exact(response, 200, {"tokens"})["tokens"]
     for token in (_need(_state.seed_invite, "the seed invitation"),
                   _need(_state.post_invite, "the POST invitation")):
         key = _invitation_key(sid, token)
+        check(key.startswith("oz:{%s}n" % _uid(ctx, "alice")),
+              "record key %s" % key)
         limit = token_codec.decode_token(token).time_caveats()[0]
         ttl = int(ctx.stack.redis("TTL", key).strip())
         check(INVITE_TTL - 5 <= ttl <= INVITE_TTL + 5,
@@ -388,12 +472,22 @@ def test_space_invitation_redis_record_expires_with_its_time_caveat(ctx):
         check(abs(limit - now() - ttl) <= 2,
               "TTL %d does not follow the time caveat %d (now %d)"
               % (ttl, limit, now()))
-        # The value is the ownership term it was issued in (none has ended).
-        check_equal(ctx.stack.redis("GET", key).strip().decode(), "t0",
-                    "value of %s (the ownership term)" % key)
+        check_equal(_uses(ctx, token), (1, 0),
+                    "usage limit and count of %s" % key)
+        check_equal(ctx.stack.redis("HGET", key, "c").strip().decode(),
+                    "time < %d" % limit, "caveats of %s" % key)
+        name = ctx.stack.redis("HGET", key, "n").strip().decode()
+        check(re.fullmatch(r"space invite %s [0-9a-f]{16}" % sid[:8], name),
+              "name of %s: %r" % (key, name))
         # Redis >= 7: the absolute expiry is the caveat's time exactly.
         check_equal(int(ctx.stack.redis("EXPIRETIME", key).strip()), limit,
                     "EXPIRETIME of %s" % key)
+        check(_nonce(token) in listed, "%s not in alice's named tokens %r"
+              % (key, listed))
+    check_equal(_space_keys(ctx, sid),
+                sorted("oz:{s:%s}:%s" % (sid, k)
+                       for k in ("space", "members", "joined")),
+                "keys of lab (no invitation record, no pending set)")
 
 
 def test_space_joined_by_bob_with_the_invitation_is_seen_by_both(ctx):
@@ -409,14 +503,16 @@ def test_space_joined_by_bob_with_the_invitation_is_seen_by_both(ctx):
     check_equal(_spaces(ctx, "bob"), ([sid], sid), "bob's spaces (default)")
     check_equal(_default(ctx, "bob"), sid, "bob's default space")
     check_equal(_spaces(ctx, "alice"), ([sid], sid), "alice's spaces")
-    check_equal(ctx.stack.redis("EXISTS", _invitation_key(sid, token)).strip(),
-                b"0", "the used invitation's record is gone")
+    check_equal(_uses(ctx, token), (1, 1), "the used invitation's limit and "
+                "count")
 
 
 def test_space_invitation_used_a_second_time_fails_and_carol_stays_out(ctx):
     sid = _need(_state.lab, "the space lab")
     token = _need(_state.seed_invite, "the seed invitation")
-    _expect_bad_invitation(_join(ctx, "carol", token), "tokenInvalid")
+    expect_error(_join(ctx, "carol", token), 400,
+                 "inviteTokenUsageLimitReached", {"key": "token"})
+    check_equal(_uses(ctx, token), (1, 1), "limit and count after the refusal")
     expect_error(_req(ctx, "carol", "GET", "/user/spaces/" + sid), 404,
                  "notFound")
     expect_error(_req(ctx, "carol", "GET", "/spaces/%s/users" % sid), 404,
@@ -454,12 +550,11 @@ def test_space_non_members_and_users_without_a_default_space_get_404(ctx):
 def test_space_join_when_already_a_member_is_409_and_keeps_the_invitation(ctx):
     sid = _need(_state.lab, "the space lab")
     token = _need(_state.post_invite, "the POST invitation")
-    key = _invitation_key(sid, token)
     for name in ("bob", "alice"):  # a member, and the owner
         expect_error(_join(ctx, name, token), 409, "alreadyExists",
                      {"spaceId": sid})
-        check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
-                    "the invitation is still there after %s's 409" % name)
+        check_equal(_uses(ctx, token), (1, 0),
+                    "the invitation is unused after %s's 409" % name)
     check_equal(_count(ctx, sid), 2, "members after the 409s")
     _expect_created(_join(ctx, "carol", token), sid)
     _expect_space(ctx, "carol", sid, "lab", "alice", 3)
@@ -467,18 +562,18 @@ def test_space_join_when_already_a_member_is_409_and_keeps_the_invitation(ctx):
                 sorted(_uid(ctx, n) for n in ("alice", "bob", "carol")),
                 "members after carol joined")
     check_equal(_spaces(ctx, "carol"), ([sid], sid), "carol's spaces (default)")
+    check_equal(_uses(ctx, token), (1, 1), "the invitation once carol joined")
 
 
 def test_space_invitation_expired_by_a_client_caveat_fails_and_is_not_used_up(ctx):
     sid = _need(_state.lab, "the space lab")
     token = _invite(ctx, "alice", sid)
-    key = _invitation_key(sid, token)
     expired = token_codec.attenuate(token, "time < %d" % (now() - 1))
     _expect_bad_invitation(_join(ctx, "dave", expired), "tokenCaveatUnverified")
     expect_error(_req(ctx, "dave", "GET", "/user/spaces/" + sid), 404,
                  "notFound")
-    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
-                "the invitation survives the expired copy")
+    check_equal(_uses(ctx, token), (1, 0),
+                "the invitation is unused after the expired copy")
     check_equal(_count(ctx, sid), 3, "members after the expired invitation")
     # An unknown caveat is no better.
     odd = token_codec.attenuate(token, "colour = blue")
@@ -486,8 +581,7 @@ def test_space_invitation_expired_by_a_client_caveat_fails_and_is_not_used_up(ct
     # The original still works, once.
     _expect_created(_join(ctx, "dave", token), sid)
     check_equal(_count(ctx, sid), 4, "members after dave joined")
-    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"0",
-                "the used invitation's record is gone")
+    check_equal(_uses(ctx, token), (1, 1), "the invitation once dave joined")
 
 
 def test_space_tokens_of_the_wrong_kind_fail_with_clear_errors(ctx):
@@ -512,8 +606,8 @@ def test_space_tokens_of_the_wrong_kind_fail_with_clear_errors(ctx):
             except harness.TestFailure as failure:
                 raise harness.TestFailure("%s %s with %s<invitation>: %s"
                                           % (method, path, header, failure))
-    check_equal(ctx.stack.redis("EXISTS", _invitation_key(sid, token)).strip(),
-                b"1", "the invitation is not used up by failed authentications")
+    check_equal(_uses(ctx, token), (1, 0),
+                "the invitation is not used up by failed authentications")
     expect_error(_req(ctx, "erin", "GET", "/user/spaces/" + sid), 404,
                  "notFound")
     # A token that is no macaroon at all.
@@ -566,9 +660,10 @@ def test_space_race_of_two_joins_with_one_invitation_yields_one_member(ctx):
         details = {k: v for k, v in error.get("details", {}).items()
                    if k != "requestId"}
         check_equal((error["id"], details),
-                    ("badValueToken", {"key": "token",
-                                       "tokenError": "tokenInvalid"}),
+                    ("inviteTokenUsageLimitReached", {"key": "token"}),
                     "round %d: loser's error" % round_number)
+        check_equal(_uses(ctx, token), (1, 1),
+                    "round %d: the invitation's limit and count" % round_number)
         check_equal(json.loads(results[winner][1].decode()),
                     {"spaceId": sid}, "round %d: winner's body" % round_number)
         after = _members(ctx, "alice", sid)
@@ -612,7 +707,7 @@ def test_space_default_can_be_set_to_another_space_of_the_user(ctx):
     response = _req(ctx, "bob", "GET", "/user/spaces/token")
     ctx.record(response)
     token = _json_exact(response, 200, {"token"})["token"]
-    _expect_invitation(token, bench, before, now())
+    _expect_invitation(ctx, "bob", token, bench, before, now())
     _state.bench_invite = token
     # A space he is not in (an existing one, and one that never was).
     other = _create_space(ctx, "carol", "carols-room")
@@ -631,40 +726,30 @@ def test_space_default_can_be_set_to_another_space_of_the_user(ctx):
                 "left it")
 
 
-def test_space_join_keys_share_one_hash_slot_per_side(ctx):
-    """Every key of one side (the space's, the user's) shares its slot, and
-    every command touches one slot but the join script, which changes the
-    space's members and the user's list together and so touches exactly
-    both sides (fine on one Redis; Redis Cluster, issue 15, needs another
-    scheme)."""
-    sid = _need(_state.lab, "the space lab")
-    erin = _uid(ctx, "erin")
-    token = _invite(ctx, "alice", sid)
-    # The pending invitation nonces are there to count them against the
-    # space's limit and so that the last member leaving can delete the
-    # invitations still out; the join order, to hand the space over; the
-    # user's reserved places, to count a join in progress against the
-    # user's limit (the key exists only meanwhile).
-    space_side = ["oz:{s:%s}:space" % sid, "oz:{s:%s}:members" % sid,
-                  _invitation_key(sid, token), _pending_key(sid),
-                  "oz:{s:%s}:joined" % sid]
-    user_side = ["oz:{%s}:user" % erin, "oz:{%s}:spaces" % erin,
-                 "oz:{%s}:reserved" % erin]
-    check_equal(len({hash_slot(k) for k in space_side}), 1,
-                "slots of %s" % space_side)
-    check_equal(len({hash_slot(k) for k in user_side}), 1,
-                "slots of %s" % user_side)
-    # The keys are real: the space side exists before the join.
-    for key in space_side:
+def _check_join_slots(ctx, sid, joiner, token, sides):
+    """Joins `joiner` to `sid` with `token` under MONITOR. `sides` are lists
+    of keys, each in one hash slot: the space's, the joiner's and, for a
+    named invitation, its creator's (its record); all exist before the join
+    but the joiner's :reserved (there only while a join is in progress).
+    Every command touches one slot but the join script, which touches
+    exactly the keys of all sides (fine on one Redis; Redis Cluster, issue
+    15, needs another scheme); no other key is touched, and every stored
+    key of a side's hash tag shares its slot."""
+    for side in sides:
+        check_equal(len({hash_slot(k) for k in side}), 1,
+                    "slots of %s" % side)
+    for key in [k for index, side in enumerate(sides) if index != 1
+                for k in side]:
         check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
                     "%s exists" % key)
 
     # Watch what the join sends to Redis.
     lines = ctx.stack.monitor(
-        lambda: _expect_created(_join(ctx, "erin", token), sid))
+        lambda: _expect_created(_join(ctx, joiner, token), sid))
 
     units = []  # [[keys]]: one command, or one MULTI ... EXEC block
     block = None
+    last = None  # the last command outside a block
     for line in lines:
         args = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
         if not args:
@@ -679,31 +764,100 @@ def test_space_join_keys_share_one_hash_slot_per_side(ctx):
         elif block is not None:
             block.extend(keys)
         elif keys:
+            # A script goes by its hash first; the same call with its text
+            # follows when Redis answered NOSCRIPT (its first use since
+            # Redis started): one call, sent twice.
+            if (command == "EVAL" and last is not None and
+                    last[0] == "EVALSHA" and last[1] == keys and
+                    units and units[-1] is last[1]):
+                units.pop()
             units.append(keys)
+        if block is None and " lua] " not in line:
+            last = (command, keys)
     check(units, "MONITOR saw no key during the join: %r" % lines[:20])
-    both_sides = sorted(space_side + user_side)
-    joins = [keys for keys in units if sorted(set(keys)) == both_sides]
+    every_side = sorted(k for side in sides for k in side)
+    joins = [keys for keys in units if sorted(set(keys)) == every_side]
     check_equal(len(joins), 1, "commands that touched exactly the keys of "
-                "both sides %s; saw %s" % (both_sides, units))
+                "every side %s; saw %s" % (every_side, units))
     for keys in units:
         if keys is not joins[0]:
             check_equal(len({hash_slot(k) for k in keys}), 1,
                         "one hash slot for the keys of one command or "
                         "transaction: %s" % keys)
     touched = {k for keys in units for k in keys}
-    check(set(user_side) <= touched, "the user-side keys %s were not "
-          "touched: %s" % (user_side, units))
+    check(set(sides[1]) <= touched, "the joiner's keys %s were not "
+          "touched: %s" % (sides[1], units))
+    tags = sorted({side[0][:side[0].index("}") + 1] for side in sides})
     for key in touched:
-        check(key.startswith("oz:{s:%s}" % sid) or key.startswith("oz:{%s}"
-                                                                     % erin),
-              "the join touched a key of neither side: %s" % key)
-    # Every stored key of the space, and of erin, shares its side's slot.
-    for pattern, slot in (("oz:{s:%s}*" % sid, hash_slot(space_side[0])),
-                          ("oz:{%s}*" % erin, hash_slot(user_side[0]))):
-        keys = ctx.stack.redis_lines("--scan", "--pattern", pattern)
-        check(keys, "no keys match %s" % pattern)
-        check_equal({hash_slot(k) for k in keys}, {slot},
+        check(any(key.startswith(tag) for tag in tags),
+              "the join touched a key of no side (%s): %s" % (tags, key))
+    for tag in tags:
+        keys = ctx.stack.redis_lines("--scan", "--pattern", tag + "*")
+        check(keys, "no keys match %s*" % tag)
+        check_equal(len({hash_slot(k) for k in keys}), 1,
                     "slots of the keys %s" % keys)
+
+
+def _joiner_side(ctx, name):
+    uid = _uid(ctx, name)
+    return ["oz:{%s}:user" % uid, "oz:{%s}:spaces" % uid,
+            "oz:{%s}:reserved" % uid]
+
+
+def test_space_join_keys_share_one_hash_slot_per_side(ctx):
+    """erin joins lab with a named invitation of alice's: the space's keys
+    (the join order, to hand the space over), erin's (her reserved places
+    count a join in progress against her limit) and the invitation's record
+    in alice's slot (its uses are counted in the join script) are three
+    slots; only the join script touches more than one."""
+    sid = _need(_state.lab, "the space lab")
+    token = _invite(ctx, "alice", sid)
+    space_side = ["oz:{s:%s}:space" % sid, "oz:{s:%s}:members" % sid,
+                  "oz:{s:%s}:joined" % sid]
+    _check_join_slots(ctx, sid, "erin", token,
+                      [space_side, _joiner_side(ctx, "erin"),
+                       [_invitation_key(sid, token)]])
+    check_equal(_uses(ctx, token), (1, 1), "the invitation erin used")
+
+
+def test_space_seed_invitation_issued_before_still_joins_once(ctx):
+    """A seed invitation (inv.<spaceId>.<nonce>) from before the endpoints
+    made named ones: an expired copy and its use as an access token leave
+    it unused; dave joins with it in one script that touches the space's
+    slot (its record, and its nonce among the pending ones, are there) and
+    his own; it is then gone, and a second use is tokenInvalid."""
+    sid = _need(_state.lab, "the space lab")
+    if _uid(ctx, "dave") in _members(ctx, "alice", sid):
+        _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + sid))
+    token = _seed_invitation(ctx, sid)
+    key = _invitation_key(sid, token)
+    nonce = _nonce(token)
+    check_equal(ctx.stack.redis("GET", key).strip(), b"t0",
+                "the seed invitation's record (its ownership term)")
+    expired = token_codec.attenuate(token, "time < %d" % (now() - 1))
+    _expect_bad_invitation(_join(ctx, "dave", expired), "tokenCaveatUnverified")
+    response = ctx.stack.curl("GET", API + "/user",
+                              headers=["X-Auth-Token: " + token])
+    expect_error(response, 401, "unauthorized",
+                 auth_error=("notAnAccessToken",
+                             {"received": {"inviteToken": {
+                                 "inviteType": "userJoinSpace",
+                                 "spaceId": sid}}}))
+    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"1",
+                "the seed invitation is unused after the refusals")
+    count = _count(ctx, sid)
+    space_side = ["oz:{s:%s}:space" % sid, "oz:{s:%s}:members" % sid, key,
+                  _pending_key(sid), "oz:{s:%s}:joined" % sid]
+    _check_join_slots(ctx, sid, "dave", token,
+                      [space_side, _joiner_side(ctx, "dave")])
+    check_equal(_count(ctx, sid), count + 1, "members after dave joined")
+    check_equal(ctx.stack.redis("EXISTS", key).strip(), b"0",
+                "the used seed invitation's record is gone")
+    check_equal(ctx.stack.redis("ZSCORE", _pending_key(sid), nonce).strip(),
+                b"", "the used seed invitation is no longer pending")
+    _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + sid))
+    _expect_bad_invitation(_join(ctx, "dave", token), "tokenInvalid")
+    check_equal(_count(ctx, sid), count, "members after dave left")
 
 
 def test_space_leaving_drops_it_and_leaving_again_is_404(ctx):
@@ -738,19 +892,26 @@ def _space_error(response):
 
 
 def test_space_owner_leaving_hands_it_to_the_longest_standing_member(ctx):
-    """dave's space relay: erin joins, then carol; dave (the owner) leaves
-    with two invitations out. erin, who joined first, owns it now: GET names
-    her, she can invite and carol still cannot; dave's invitations answer
-    exactly as a used one does, and Redis keeps none of them."""
+    """dave's space relay: erin joins (a named invitation), then carol (a
+    seed one of dave's ownership term); dave (the owner) leaves with two
+    named and two seed invitations out. erin, who joined first, owns it
+    now: GET names her, she can invite and carol still cannot. dave's
+    invitations admit no one: the named ones as their creator no longer
+    owns the space (checked at the join, nothing counted; also once dave is
+    back as a plain member), the seed ones exactly as a used one (their
+    term ended), and Redis keeps none of the seed ones."""
     _users(ctx)
     relay = _create_space(ctx, "dave", "relay")
-    for name in ("erin", "carol"):
-        used = _invite(ctx, "dave", relay)
-        _expect_created(_join(ctx, name, used), relay)
+    _expect_created(_join(ctx, "erin", _invite(ctx, "dave", relay)), relay)
+    used = _seed_invitation(ctx, relay)
+    _expect_created(_join(ctx, "carol", used), relay)
     cancelled = [_invite(ctx, "dave", relay) for _ in range(2)]
+    cancelled_seed = [_seed_invitation(ctx, relay) for _ in range(2)]
     for token in cancelled:
+        check_equal(_uses(ctx, token), (1, 0), "dave's named invitation")
+    for token in cancelled_seed:
         check_equal(ctx.stack.redis("EXISTS", _invitation_key(relay, token))
-                    .strip(), b"1", "dave's invitation is in Redis")
+                    .strip(), b"1", "dave's seed invitation is in Redis")
     _expect_space(ctx, "erin", relay, "relay", "dave", 3)
 
     _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + relay))
@@ -758,29 +919,44 @@ def test_space_owner_leaving_hands_it_to_the_longest_standing_member(ctx):
     check_equal(_members(ctx, "erin", relay),
                 sorted([_uid(ctx, "erin"), _uid(ctx, "carol")]),
                 "relay's members")
-    # dave's invitations admit no one, with the answer of a used one.
-    reused = _space_error(_join(ctx, "bob", used))
-    for token in cancelled:
-        response = _join(ctx, "bob", token)
-        _expect_bad_invitation(response, "tokenInvalid")
-        check_equal(_space_error(response), reused,
-                    "answer to a departed owner's invitation (as to a used "
-                    "one)")
-    check(relay not in _spaces(ctx, "bob")[0], "bob got into relay")
+
+    def expect_cancelled():
+        for token in cancelled:
+            expect_error(_join(ctx, "bob", token), 400,
+                         "inviteTokenSubjectNotAuthorized", {"key": "token"})
+            check_equal(_uses(ctx, token), (1, 0),
+                        "dave's named invitation after the refusal")
+        reused = _space_error(_join(ctx, "bob", used))
+        for token in cancelled_seed:
+            response = _join(ctx, "bob", token)
+            _expect_bad_invitation(response, "tokenInvalid")
+            check_equal(_space_error(response), reused,
+                        "answer to a departed owner's seed invitation (as "
+                        "to a used one)")
+        check(relay not in _spaces(ctx, "bob")[0], "bob got into relay")
+    expect_cancelled()
     left = [k for k in _space_keys(ctx, relay)
             if k.startswith("oz:{s:%s}i" % relay) or ":cancelled" in k]
-    check_equal(left, [], "dave's invitations left in Redis")
+    check_equal(left, [], "dave's seed invitations left in Redis")
     check_equal(ctx.stack.redis("ZCARD", _pending_key(relay)).strip(), b"0",
-                "pending invitations of relay")
+                "pending seed invitations of relay")
     # erin invites, carol (not the owner) may not.
     expect_error(_req(ctx, "carol", "POST", "/spaces/%s/users/token" % relay),
                  403, "forbidden")
+    expect_error(_req(ctx, "dave", "POST", "/spaces/%s/users/token" % relay),
+                 404, "notFound")
     _expect_created(_join(ctx, "bob", _invite(ctx, "erin", relay)), relay)
     _expect_space(ctx, "bob", relay, "relay", "erin", 3)
-    # erin leaves: carol joined before bob.
+    # dave back as a member: his invitations still admit no one.
+    _expect_created(_join(ctx, "dave", _invite(ctx, "erin", relay)), relay)
+    _expect_no_content(_req(ctx, "bob", "DELETE", "/user/spaces/" + relay))
+    expect_cancelled()
+    _expect_created(_join(ctx, "bob", _invite(ctx, "erin", relay)), relay)
+    _expect_space(ctx, "bob", relay, "relay", "erin", 4)
+    # erin leaves: carol joined before dave and bob.
     _expect_no_content(_req(ctx, "erin", "DELETE", "/user/spaces/" + relay))
-    _expect_space(ctx, "bob", relay, "relay", "carol", 2)
-    for name in ("carol", "bob"):
+    _expect_space(ctx, "bob", relay, "relay", "carol", 3)
+    for name in ("carol", "dave", "bob"):
         _expect_no_content(_req(ctx, name, "DELETE", "/user/spaces/" + relay))
     # The last one out deleted it.
     expect_error(_req(ctx, "bob", "GET", "/user/spaces/" + relay), 404,
@@ -796,7 +972,9 @@ def test_space_racing_joins_and_leaves_keep_members_and_lists_equal(ctx):
     """Two users each send a leave and a join (with a fresh invitation) of
     erin's space arena at once, JOIN_LEAVE_RACES times: whichever comes
     first, each user's list of spaces (and default) agrees with the space's
-    members after every race."""
+    members after every race. erin deletes each race's invitations after
+    it (DELETE /tokens/named/{id}), used or not: they are named tokens of
+    hers, and she may hold only max_named_tokens_per_user of them."""
     _users(ctx)
     racers = ("carol", "dave")
     arena = _create_space(ctx, "erin", "arena")
@@ -806,9 +984,11 @@ def test_space_racing_joins_and_leaves_keep_members_and_lists_equal(ctx):
     while races < JOIN_LEAVE_RACES and time.monotonic() < deadline:
         races += 1
         requests = []
+        invitations = []
         for name in racers:
             token = ctx.session[_user(name)]
-            join = json.dumps({"token": _invite(ctx, "erin", arena)}).encode()
+            invitations.append(_invite(ctx, "erin", arena))
+            join = json.dumps({"token": invitations[-1]}).encode()
             requests.append((name, "DELETE", "/user/spaces/" + arena, token, b""))
             requests.append((name, "POST", "/user/spaces/join", token, join))
         barrier = threading.Barrier(len(requests))
@@ -831,6 +1011,9 @@ def test_space_racing_joins_and_leaves_keep_members_and_lists_equal(ctx):
                   "race %d: %s's %s answered %r" % (races, name, method,
                                                     result))
             statuses["%s %d" % (method, result[0])] += 1
+        for invitation in invitations:
+            _expect_no_content(_req(ctx, "erin", "DELETE",
+                                    "/tokens/named/" + _nonce(invitation)))
         members = set(_members(ctx, "erin", arena))
         for name in racers:
             spaces, default = _spaces(ctx, name)
@@ -868,7 +1051,7 @@ def test_space_last_member_out_deletes_the_space_and_all_its_keys(ctx):
     bench = _need(_state.bench, "bob's space bench")
     invite = _need(_state.bench_invite, "the invitation to bench")
     check(_space_keys(ctx, bench), "bench has no keys in Redis")
-    # bob is the only member of bench, which has an invitation pending.
+    # bob is the only member of bench, which has an invitation out.
     check_equal(_members(ctx, "bob", bench), [_uid(ctx, "bob")],
                 "bench's members")
     _expect_no_content(_req(ctx, "bob", "DELETE", "/user/spaces/" + bench))
@@ -877,9 +1060,11 @@ def test_space_last_member_out_deletes_the_space_and_all_its_keys(ctx):
                  "notFound")
     expect_error(_req(ctx, "bob", "DELETE", "/user/spaces/" + bench), 404,
                  "notFound")
-    # The pending invitation leads nowhere now.
+    # The invitation leads nowhere now; it stays a named token of bob's
+    # (until it expires or he deletes it), and nothing is counted.
     _expect_bad_invitation(_join(ctx, "carol", invite), "tokenInvalid")
     check_equal(_spaces(ctx, "carol"), ([], None), "carol's spaces")
+    check_equal(_uses(ctx, invite), (1, 0), "the invitation to bench")
     # Everyone leaves lab, alice (the owner) first; the last one out
     # deletes it.
     remaining = [name for name in NAMES
@@ -894,7 +1079,7 @@ def test_space_last_member_out_deletes_the_space_and_all_its_keys(ctx):
                         len(remaining) - index - 1, "members left")
     expect_error(_req(ctx, remaining[-1], "GET", "/user/spaces/" + sid), 404,
                  "notFound")
-    # Redis: no key of either space is left, pending invitations included.
+    # Redis: no key of either space is left, seed invitations included.
     left = {}
     for space in (bench, sid):
         records = [k for k in _space_keys(ctx, space)
@@ -962,8 +1147,8 @@ def test_space_creates_and_joins_past_max_spaces_per_user_get_403_until_one_is_l
         _expect_limit(_req(ctx, "hoarder", "POST", "/user/spaces",
                            {"name": "one more"}), limit)
         _expect_limit(_join(ctx, "hoarder", invite), limit)
-        check_equal(ctx.stack.redis("EXISTS", _invitation_key(club, invite))
-                    .strip(), b"1", "the refused join's invitation is unused")
+        check_equal(_uses(ctx, invite), (1, 0),
+                    "the refused join's invitation is unused")
         check_equal(_members(ctx, "erin", club), [_uid(ctx, "erin")],
                     "club's members after the refused join")
         spaces, default = _spaces(ctx, "hoarder")
@@ -978,6 +1163,9 @@ def test_space_creates_and_joins_past_max_spaces_per_user_get_403_until_one_is_l
         # Already in: 409 (the invitation stays unused), not 403.
         expect_error(_join(ctx, "hoarder", _state.club_spare), 409,
                      "alreadyExists", {"spaceId": club})
+        check_equal(_uses(ctx, invite), (1, 1), "the invitation hoarder used")
+        check_equal(_uses(ctx, _state.club_spare), (1, 0),
+                    "the invitation of the 409")
         _expect_limit(_req(ctx, "hoarder", "POST", "/user/spaces",
                            {"name": "one more"}), limit)
         spaces = _spaces(ctx, "hoarder")[0]
@@ -1001,53 +1189,106 @@ def test_space_creates_and_joins_past_max_spaces_per_user_get_403_until_one_is_l
                 "club's members after the user's deletion")
 
 
-def test_space_invites_past_max_pending_invites_per_space_get_403_until_used_or_expired(ctx):
-    club = _need(_state.club, "erin's space club")
-    spare = _need(_state.club_spare, "a pending invitation to club")
-    limit = _limit(ctx, "max_pending_invites_per_space")
-    pending = int(ctx.stack.redis("ZCARD", _pending_key(club)).strip())
-    check_equal(pending, 1, "club's pending invitations before")
-    beyond = 2 * PARALLEL
-    room = limit - pending
-    check_equal(_at_once(ctx, "erin", "POST", "/spaces/%s/users/token" % club,
-                         room + beyond),
-                {200: room, 403: beyond},
-                "statuses of %d invitations with room for %d"
-                % (room + beyond, room))
-    invite_path = "/spaces/%s/users/token" % club
-    _expect_limit(_req(ctx, "erin", "POST", invite_path), limit)
-    # The seed's endpoint counts the same (club is erin's default space).
-    check_equal(_default(ctx, "erin"), club, "erin's default space")
-    _expect_limit(_req(ctx, "erin", "GET", "/user/spaces/token"), limit)
+def test_space_invites_past_the_owners_max_named_tokens_per_user_get_403_not_max_pending_invites_per_space(ctx):
+    """space-inviter's invitations are named tokens of theirs: past
+    max_named_tokens_per_user both invitation endpoints (and the named-token
+    API) are 403 with that limit, the invitations sent several at once;
+    max_pending_invites_per_space, larger here, no longer applies (the
+    space keeps no pending set). A used invitation still counts until it
+    is deleted or expires; either frees a place. space-inviter is deleted
+    afterwards with onezone-admin."""
+    _users(ctx)
+    limit = _limit(ctx, "max_named_tokens_per_user")
+    ignored = _config_value(ctx, "max_pending_invites_per_space")
+    check(limit + 2 * PARALLEL < ignored, "max_named_tokens_per_user %d is "
+          "not below max_pending_invites_per_space %d: this test could not "
+          "tell which one applies" % (limit, ignored))
+    inviter = _user("inviter")
+    ctx.add_user(inviter)
+    try:
+        ctx.session[inviter] = ctx.create_token(inviter, use_basic=True)
+        ctx.user_ids[inviter] = ctx.get("/user", inviter).json()["userId"]
+        uid = ctx.user_ids[inviter]
+        guild = _create_space(ctx, "inviter", "guild")
+        invite_path = "/spaces/%s/users/token" % guild
+        beyond = 2 * PARALLEL
+        check_equal(_at_once(ctx, "inviter", "POST", invite_path,
+                             limit + beyond),
+                    {200: limit, 403: beyond},
+                    "statuses of %d invitations with room for %d"
+                    % (limit + beyond, limit))
+        _expect_limit(_req(ctx, "inviter", "POST", invite_path), limit)
+        # The seed's endpoint counts the same (guild is the default space),
+        # and so does the named-token API.
+        check_equal(_default(ctx, "inviter"), guild, "inviter's default space")
+        _expect_limit(_req(ctx, "inviter", "GET", "/user/spaces/token"), limit)
+        _expect_limit(_req(ctx, "inviter", "POST", "/user/tokens/named",
+                           {"name": "one more"}), limit)
+        # The list shows the seed (client) tokens too, which never count.
+        ids = [i for i in _json_exact(_req(ctx, "inviter", "GET",
+                                           "/user/tokens/named"),
+                                      200, {"tokens"})["tokens"]
+               if not i.startswith("00000000")]
+        check_equal(len(ids), limit, "inviter's named tokens")
+        check_equal(ctx.stack.redis("EXISTS", _pending_key(guild)).strip(),
+                    b"0", "guild's pending set")
 
-    # A used invitation frees a place.
-    _expect_created(_join(ctx, "dave", spare), club)
-    expiring = _invite(ctx, "erin", club)
-    _expect_limit(_req(ctx, "erin", "POST", invite_path), limit)
+        # A used invitation still counts ...
+        body = _json_exact(_req(ctx, "inviter", "GET", "/tokens/named/" +
+                                ids[0]), 200,
+                           {"id", "name", "subject", "type", "caveats",
+                            "metadata", "revoked", "token"})
+        used = body["token"]
+        _expect_created(_join(ctx, "dave", used), guild)
+        check_equal(_uses(ctx, used), (1, 1), "the used invitation")
+        _expect_limit(_req(ctx, "inviter", "POST", invite_path), limit)
+        # ... until it is deleted (it then admits no one, as a used one).
+        _expect_no_content(_req(ctx, "inviter", "DELETE",
+                                "/tokens/named/" + ids[0]))
+        expiring = _invite(ctx, "inviter", guild)
+        _expect_limit(_req(ctx, "inviter", "POST", invite_path), limit)
+        _expect_bad_invitation(_join(ctx, "carol", used), "tokenInvalid")
 
-    # So does an expired one. An invitation lives 7 days; this one is made
-    # to end now, as if issued with a TTL of 1 s: its record's deadline and
-    # its score, both its expiry (store_keys.h).
-    key = _invitation_key(club, expiring)
-    nonce = _nonce(expiring)
-    end = now() + 1
-    check_equal(ctx.stack.redis("ZADD", _pending_key(club), "XX", "CH",
-                                str(end), nonce).strip(), b"1",
-                "the expiring invitation's score changed")
-    check_equal(ctx.stack.redis("EXPIREAT", key, str(end)).strip(), b"1",
-                "EXPIREAT of the expiring invitation's record")
-    deadline = time.monotonic() + 30
-    while ctx.stack.redis("EXISTS", key).strip() != b"0":
-        check(time.monotonic() < deadline,
-              "%s still exists 30 s after its expiry" % key)
-        time.sleep(0.1)
-    _expect_bad_invitation(_join(ctx, "carol", expiring), "tokenInvalid")
-    _state.club_spare = _invite(ctx, "erin", club)
-    check(ctx.stack.redis("ZSCORE", _pending_key(club), nonce).strip() == b"",
-          "the expired invitation is still counted")
-    _expect_limit(_req(ctx, "erin", "POST", invite_path), limit)
-    check_equal(int(ctx.stack.redis("ZCARD", _pending_key(club)).strip()),
-                limit, "club's pending invitations at the end")
+        # An expired one frees a place too. An invitation lives 7 days;
+        # this one is made to end now, as if issued with a TTL of 1 s: its
+        # record's deadline and its score in the named list, both its
+        # expiry (store_keys.h).
+        key = _invitation_key(guild, expiring)
+        end = now() + 1
+        check_equal(ctx.stack.redis("ZADD", "oz:{%s}:named" % uid, "XX", "CH",
+                                    str(end), _nonce(expiring)).strip(), b"1",
+                    "the expiring invitation's score changed")
+        check_equal(ctx.stack.redis("EXPIREAT", key, str(end)).strip(), b"1",
+                    "EXPIREAT of the expiring invitation's record")
+        deadline = time.monotonic() + 30
+        while ctx.stack.redis("EXISTS", key).strip() != b"0":
+            check(time.monotonic() < deadline,
+                  "%s still exists 30 s after its expiry" % key)
+            time.sleep(0.1)
+        while now() <= end:
+            time.sleep(0.1)
+        _expect_bad_invitation(_join(ctx, "carol", expiring), "tokenInvalid")
+        _invite(ctx, "inviter", guild)
+        _expect_limit(_req(ctx, "inviter", "POST", invite_path), limit)
+        check_equal(_members(ctx, "dave", guild),
+                    sorted([uid, _uid(ctx, "dave")]), "guild's members")
+    finally:
+        ctx.session.pop(inviter, None)
+        ctx.user_ids.pop(inviter, None)
+        code, out, err = ctx.stack.admin("user", "del", inviter)
+        ctx.secret_extras["password of deleted " + inviter] = (
+            ctx.passwords.pop(inviter).encode())
+        check_equal(code, 0, "user del %s exit code (%s)" % (inviter,
+                                                             err.strip()))
+    # dave is left in guild, its owner now; the last one out deletes it.
+    _expect_space(ctx, "dave", guild, "guild", "dave", 1)
+    _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + guild))
+    check_equal(_space_keys(ctx, guild), [], "keys of guild once all left")
+    check_equal(ctx.stack.redis_lines("--scan", "--pattern", "oz:{%s}n*" % uid)
+                + ctx.stack.redis_lines("--scan", "--pattern",
+                                        "oz:{%s}:name*" % uid),
+                [], "named-token keys of the deleted inviter (their "
+                "invitations)")
 
 
 def _bounded_batches(lines):
@@ -1065,18 +1306,46 @@ def _bounded_batches(lines):
     return widest, longest
 
 
+SEED_PENDING = 1000  # seed invitations left pending in club below
+
+# KEYS: the space's pending set. ARGV: how many, their expiry, the record
+# value (t<term>), the record key's prefix (oz:{s:<id>}i). Writes seed
+# invitation records as SpaceStore::AddInvitation did, in one call (the
+# record keys are built here: fine on the stack's one Redis).
+BULK_SEED_INVITATIONS = """
+for i = 1, tonumber(ARGV[1]) do
+  local nonce = string.format('bulk%012d', i)
+  redis.call('SET', ARGV[4] .. nonce, ARGV[3], 'EXAT', ARGV[2])
+  redis.call('ZADD', KEYS[1], ARGV[2], nonce)
+end
+redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT')
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
 def test_space_deleted_with_many_pending_invitations_leaves_no_key_in_bounded_batches(ctx):
-    """erin, the last member of club (dave leaves first), leaves it with
-    max_pending_invites_per_space invitations pending while dave tries to
-    join with one of them again and again. Either dave's first join came
-    first (he is then its last member, and leaves too) or every join fails;
-    then nothing of club is left in Redis, and no command or script on the
-    way handled more than one batch."""
+    """club gets SEED_PENDING seed invitations pending, as the former
+    invitation endpoints left them (nothing issues them now, but those
+    issued before are still there); dave joins with one (on the former code
+    path) and leaves. Then erin, the last member of club, leaves it while
+    dave tries to join with another one again and again. Either dave's
+    first join came first (he is then its last member, and leaves too) or
+    every join fails; then nothing of club is left in Redis, and no command
+    or script on the way handled more than one batch."""
     club = _need(_state.club, "erin's space club")
-    spare = _need(_state.club_spare, "a pending invitation to club")
-    pending = int(ctx.stack.redis("ZCARD", _pending_key(club)).strip())
+    entry = _seed_invitation(ctx, club)
+    spare = _seed_invitation(ctx, club)
+    term = ctx.stack.redis("HGET", "oz:{s:%s}:space" % club, "term").strip()
+    pending = int(ctx.stack.redis(
+        "EVAL", BULK_SEED_INVITATIONS, "1", _pending_key(club),
+        str(SEED_PENDING), str(now() + INVITE_TTL),
+        "t" + (term.decode() or "0"), "oz:{s:%s}i" % club).strip())
+    check_equal(pending, SEED_PENDING + 2, "club's pending seed invitations")
     check(pending > 4 * DELETE_BATCH, "club has only %d invitations pending"
           % pending)
+    _expect_created(_join(ctx, "dave", entry), club)
+    check_equal(int(ctx.stack.redis("ZCARD", _pending_key(club)).strip()),
+                pending - 1, "club's pending seed invitations after dave's join")
     _expect_no_content(_req(ctx, "dave", "DELETE", "/user/spaces/" + club))
     check_equal(_members(ctx, "erin", club), [_uid(ctx, "erin")],
                 "club's members before the race")

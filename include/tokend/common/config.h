@@ -64,9 +64,11 @@ struct Config {
   int login_failure_window = 300;
   // Live access tokens one user may hold.
   int max_tokens_per_user = 1000;
-  // Spaces one user may be a member of, and pending (issued, unused,
-  // unexpired) invitations one space may have.
+  // Spaces one user may be a member of.
   int max_spaces_per_user = 1000;
+  // Read and checked but no longer used: it bounded a space's pending seed
+  // invitations; the invitation endpoints now issue named invitations,
+  // bounded by max_named_tokens_per_user.
   int max_pending_invites_per_space = 1000;
   // Named tokens (the successor API): live ones one user may hold, and the
   // largest customMetadata object one may carry (bytes of its JSON text).
