@@ -66,6 +66,10 @@ class KeySlotTest : public CppUnit::TestFixture {
     const char* dir = mkdtemp(dir_template);
     CPPUNIT_ASSERT(dir != nullptr);
     const std::string state = dir;
+    struct RemoveOnExit {
+      std::string path;
+      ~RemoveOnExit() { std::filesystem::remove_all(path); }
+    } remove_on_exit{state};
     {
       test::RedisServer server;
       server.Start(state, {"--cluster-enabled", "yes", "--cluster-config-file",
@@ -87,7 +91,6 @@ class KeySlotTest : public CppUnit::TestFixture {
                                      KeySlot(key));
       }
     }
-    std::filesystem::remove_all(state);
   }
 };
 

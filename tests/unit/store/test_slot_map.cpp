@@ -16,18 +16,29 @@
 namespace tokend {
 namespace {
 
-// A loopback TCP port free right now (the kernel's choice).
-int FreePort() {
+// Whether a loopback TCP port is free right now.
+bool PortFree(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t size = sizeof(address);
-  CPPUNIT_ASSERT(bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0);
-  CPPUNIT_ASSERT(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const bool free =
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   close(fd);
-  return ntohs(address.sin_port);
+  return free;
+}
+
+// A port for a cluster node: free, and its cluster bus port (10000 above,
+// so at most 55535) free too. The kernel's own picks run past that.
+int FreeClusterPort() {
+  const int start = 20000 + static_cast<int>(getpid() % 20000);
+  for (int offset = 0; offset < 25000; ++offset) {
+    const int port = 20000 + (start - 20000 + offset) % 25000;
+    if (PortFree(port) && PortFree(port + 10000)) return port;
+  }
+  CPPUNIT_FAIL("no free port pair for a cluster node");
+  return 0;
 }
 
 class SlotMapTest : public CppUnit::TestFixture {
@@ -44,7 +55,11 @@ class SlotMapTest : public CppUnit::TestFixture {
     const char* dir = mkdtemp(dir_template);
     CPPUNIT_ASSERT(dir != nullptr);
     const std::string state = dir;
-    const int port = FreePort();
+    const int port = FreeClusterPort();
+    struct RemoveOnExit {
+      std::string path;
+      ~RemoveOnExit() { std::filesystem::remove_all(path); }
+    } remove_on_exit{state};
     {
       test::RedisServer server;
       server.Start(state, {"--port", std::to_string(port), "--bind", "127.0.0.1",
@@ -74,7 +89,6 @@ class SlotMapTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL("127.0.0.1:" + std::to_string(port),
                            map.PrimaryForKey("foo")->Address());
     }
-    std::filesystem::remove_all(state);
   }
 
   void testMovedMovesOneSlot() {
