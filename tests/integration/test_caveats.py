@@ -30,10 +30,11 @@ import itertools
 import json
 import time
 
-from pymacaroons import Caveat, Macaroon, MACAROON_V2
 
 import token_codec
 from harness import API, check, check_equal, expect_error, expect_status, now
+from test_confined import _attenuated
+from test_named_tokens import _user
 
 JSON = ["Content-Type: application/json"]
 WAIT_SECONDS = 30  # generous deadline for a short time caveat to lapse
@@ -41,17 +42,6 @@ _names = itertools.count(1)
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-def _user(ctx, name):
-    """The user's id; the user, with a session token, is made on first use."""
-    if name not in ctx.passwords:
-        ctx.add_user(name)
-        ctx.session[name] = ctx.create_token(name, use_basic=True)
-        response = ctx.get("/user", name)
-        expect_status(response, 200)
-        ctx.user_ids[name] = response.json()["userId"]
-    return ctx.user_ids[name]
 
 
 def _post(ctx, path, body, headers=()):
@@ -147,19 +137,6 @@ def _expect_verify_refused(response, caveat, what,
 
 def _caveat_strings(token):
     return [c.decode() for c in token_codec.decode_token(token).caveats]
-
-
-def _pymacaroons_attenuated(token, caveat, v2):
-    """`token` with `caveat` appended by pymacaroons, serialized as V1 or V2
-    (as test_confined does)."""
-    py = Macaroon.deserialize(token_codec.plain_base64url(token))
-    if v2:
-        copy = Macaroon(location=py.location, identifier=py.identifier,
-                        signature=py.signature, version=MACAROON_V2)
-        copy.caveats = [Caveat(caveat_id=c.caveat_id_bytes, version=MACAROON_V2)
-                        for c in py.caveats]
-        py = copy
-    return py.add_first_party_caveat(caveat).serialize()
 
 
 def _kind_cases(ctx, owner, holds, fails, string_of, request=None,
@@ -486,7 +463,7 @@ def test_caveat_pymacaroons_v1_and_v2_confinements_are_honoured(ctx):
     for v2 in (False, True):
         for text, refused, verify in cases:
             what = "pymacaroons %s `%s`" % ("V2" if v2 else "V1", text)
-            token = _pymacaroons_attenuated(plain, text, v2)
+            token = _attenuated(plain, text, v2)
             if not v2:
                 # The storage checks read V1 only; a V2 copy has the same
                 # signature as its V1 twin, which they look for.
