@@ -2,6 +2,7 @@
 #include "tokend/api/api.h"
 
 #include <exception>
+#include <functional>
 
 #include "tokend/common/clock.h"
 #include "tokend/common/metrics.h"
@@ -120,7 +121,10 @@ Outcome Api::AuthenticateAndServe(const Endpoint& endpoint, Call call,
   // second, taken only when that check finds a basic-auth user's password
   // hash changed, checks the credentials in full.
   bool may_defer = endpoint.access == Access::kCallerCheckedByWrite;
-  const std::string operation = Operation(endpoint, call);
+  // Put together only for a token with caveats about the request.
+  const std::function<std::string()> operation = [&endpoint, &call] {
+    return Operation(endpoint, call);
+  };
   for (;;) {
     Outcome outcome = blank;
     std::string token_identifier;

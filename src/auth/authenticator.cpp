@@ -15,7 +15,8 @@ Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
       basic_auth_(config, users, password_cache, login_limiter) {}
 
 Status Authenticator::Authenticate(const Request& request, int64_t now,
-                                   std::string_view operation, Caller* caller,
+                                   const std::function<std::string()>& operation,
+                                   Caller* caller,
                                    std::string* token_identifier,
                                    const BeforeUserLookup& before_lookup,
                                    DeferredCheck* deferred) {
@@ -27,7 +28,7 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
       use.context.now = now;
       use.context.peer_ip = request.remote_addr;
       use.context.interface = "rest";
-      use.context.operation = operation;
+      use.operation_of = operation;
       use.own_service = "ozw-onezone";
       if (const std::string* service = request.Header("x-onedata-service-token")) {
         use.service_token = *service;

@@ -286,6 +286,11 @@ Status TokenAuth::CheckUse(const VerifiedToken& verified, const TokenUse& use) {
   CaveatContext context = use.context;
   context.service = service;
   context.consumer = consumer;
+  std::string operation;
+  if (context.operation.empty() && use.operation_of) {
+    operation = use.operation_of();
+    context.operation = operation;
+  }
   return CheckContextualCaveats(verified.contextual, context);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -39,10 +40,12 @@ class Authenticator {
   // hash before (see deferred_check.h). A token's caveats are checked
   // against the request: its client address, the REST interface and
   // `operation` ("ozw/GET/user/tokens/named", the path as routed, for
-  // `api` caveats), with the identities its x-onedata-service-token and
+  // `api` caveats, built only for a token that has caveats about the
+  // request), with the identities its x-onedata-service-token and
   // x-onedata-consumer-token headers prove.
   Status Authenticate(const Request& request, int64_t now,
-                      std::string_view operation, Caller* caller,
+                      const std::function<std::string()>& operation,
+                      Caller* caller,
                       std::string* token_identifier,
                       const BeforeUserLookup& before_lookup = nullptr,
                       DeferredCheck* deferred = nullptr);

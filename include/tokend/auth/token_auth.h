@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,6 +63,9 @@ struct TokenUse {
   // request to this service itself; empty at a verify endpoint, where the
   // asking service did not say who it is (a `service` caveat fails).
   std::string_view own_service;
+  // Builds the operation for `api` caveats when the context has none: a
+  // request's path is only put together for a token that has one.
+  std::function<std::string()> operation_of;
   // The identity token of whoever consumes the token
   // (x-onedata-consumer-token, or consumerToken); empty: unknown.
   std::string_view consumer_token;
