@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "tokend/store/command_slot.h"
+#include "tokend/store/redis_commands.h"
 
 namespace tokend {
 
@@ -54,6 +54,8 @@ struct ClusterClient::Group {
   std::vector<Unit*> units;
   std::string wire;
   size_t reply_count = 0;
+  bool writes = false;  // a unit may write: the replicas' WAIT follows
+  bool waits = false;
   bool answered = false;
   std::vector<RedisReply> replies;
 };
@@ -198,15 +200,28 @@ Status ClusterClient::Exchange(const std::vector<RedisCommand>& commands,
       }
       for (size_t i = unit.begin; i < unit.end; ++i) {
         AppendResp(commands[i], &group->wire);
+        group->writes = group->writes || MayWrite(commands[i]);
       }
       group->reply_count += unit.end - unit.begin;
     }
     // Out to every node first, then every answer.
-    for (Group& group : groups) group.answered = group.connection->Send(group.wire).ok();
+    for (Group& group : groups) {
+      group.answered = group.connection->EnsureConnected().ok();
+      if (!group.answered) continue;
+      group.waits = group.connection->AppendReplicaWait(group.writes, &group.wire);
+      group.answered = group.connection->Send(group.wire).ok();
+    }
     for (Group& group : groups) {
       if (group.answered) {
-        group.answered =
-            group.connection->Receive(group.reply_count, &group.replies).ok();
+        group.answered = group.connection
+                             ->Receive(group.reply_count + (group.waits ? 1 : 0),
+                                       &group.replies)
+                             .ok();
+      }
+      if (group.answered && group.waits) {
+        // Replicas that did not confirm: the writes were made; never twice.
+        Status confirmed = group.connection->TakeReplicaWait(&group.replies);
+        if (!confirmed.ok()) return confirmed;
       }
     }
     for (Group& group : groups) {

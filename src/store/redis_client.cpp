@@ -3,6 +3,7 @@
 
 #include "tokend/common/crypto.h"
 #include "tokend/store/cluster_client.h"
+#include "tokend/store/redis_commands.h"
 #include "tokend/store/sentinel.h"
 
 namespace tokend {
@@ -65,6 +66,8 @@ RedisClient::RedisClient(const Config& config) {
   settings_.command_timeout_ms = config.redis_command_timeout_ms;
   settings_.user = config.redis_user;
   settings_.password = config.redis_password;
+  settings_.replicas_ack = config.redis_replicas_ack;
+  settings_.replicas_ack_timeout_ms = config.redis_replicas_ack_timeout_ms;
   RedisTarget target;
   std::string error;
   ParseRedisTarget(config.redis, &target, &error);  // checked at config load
@@ -100,17 +103,23 @@ Status RedisClient::Exchange(const std::vector<RedisCommand>& commands,
                              std::vector<RedisReply>* replies) {
   if (cluster_) return cluster_->Exchange(commands, replies);
   std::string wire;
-  for (const RedisCommand& command : commands) AppendResp(command, &wire);
-  if (sentinel_) return sentinel_->Exchange(wire, commands.size(), replies);
+  bool writes = false;
+  for (const RedisCommand& command : commands) {
+    AppendResp(command, &wire);
+    writes = writes || MayWrite(command);
+  }
+  if (sentinel_) return sentinel_->Exchange(wire, commands.size(), writes, replies);
   // A connection kept from an earlier request may have died with a Redis
   // restart; that shows only when it is used, as the peer having closed it.
   // Only that case gets one retry on a fresh connection: a timeout means
   // Redis is alive but slow and may still run the command, so resending
   // could run it twice (and would double the wait).
-  Status status = single_->Exchange(wire, commands.size(), replies);
+  Status status = ExchangeWithReplicaWait(single_.get(), wire, commands.size(),
+                                          writes, replies);
   if (!status.ok() &&
       single_->failure() == RedisConnection::Failure::kPeerClosed) {
-    status = single_->Exchange(wire, commands.size(), replies);
+    status = ExchangeWithReplicaWait(single_.get(), wire, commands.size(),
+                                     writes, replies);
   }
   return status;
 }

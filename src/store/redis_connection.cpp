@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "tokend/common/crypto.h"
+#include "tokend/common/metrics.h"
 
 namespace tokend {
 
@@ -133,7 +134,61 @@ Status RedisConnection::Connect() {
           REDIS_OK) {
     return Fail(Failure::kConnect);
   }
-  return LogIn();
+  Status status = LogIn();
+  if (status.ok()) status = LearnReplicas();
+  fresh_ = status.ok();
+  return status;
+}
+
+Status RedisConnection::LearnReplicas() {
+  replicas_to_wait_ = settings_->replicas_ack;
+  if (replicas_to_wait_ >= 0) return Status::Ok();
+  // ROLE of a primary: ["master", offset, [[host, port, offset], ...]].
+  std::string wire;
+  AppendResp({"ROLE"}, &wire);
+  void* raw = nullptr;
+  if (redisAppendFormattedCommand(context_, wire.data(), wire.size()) !=
+          REDIS_OK ||
+      redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+    return Fail(Failure::kConnect);
+  }
+  ReplyPtr reply(static_cast<redisReply*>(raw));
+  const bool primary_with_replicas =
+      reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+      reply->element[2]->type == REDIS_REPLY_ARRAY &&
+      reply->element[2]->elements > 0;
+  replicas_to_wait_ = primary_with_replicas ? 1 : 0;
+  return Status::Ok();
+}
+
+Status RedisConnection::EnsureConnected() {
+  failure_ = Failure::kNone;
+  return context_ != nullptr ? Status::Ok() : Connect();
+}
+
+bool RedisConnection::AppendReplicaWait(bool writes, std::string* wire) const {
+  if (!writes || replicas_to_wait_ <= 0) return false;
+  AppendResp({"WAIT", std::to_string(replicas_to_wait_),
+              std::to_string(settings_->replicas_ack_timeout_ms)},
+             wire);
+  return true;
+}
+
+Status RedisConnection::TakeReplicaWait(std::vector<RedisReply>* replies) const {
+  const RedisReply wait = std::move(replies->back());
+  replies->pop_back();
+  if (wait.type == RedisReply::Type::kInteger &&
+      wait.integer >= replicas_to_wait_) {
+    return Status::Ok();
+  }
+  // A primary demoted meanwhile wrote nothing: its READONLY is the answer.
+  for (const RedisReply& reply : *replies) {
+    if (reply.IsError("READONLY")) return Status::Ok();
+  }
+  CountRedisError();
+  return Status(Code::kServiceUnavailable,
+                "The change was made but no replica of the token store "
+                "confirmed it in time; check and repeat it shortly.");
 }
 
 Status RedisConnection::LogIn() {
@@ -159,12 +214,10 @@ Status RedisConnection::LogIn() {
 }
 
 Status RedisConnection::Send(const std::string& wire) {
-  failure_ = Failure::kNone;
-  reused_ = context_ != nullptr;
-  if (!reused_) {
-    Status status = Connect();
-    if (!status.ok()) return status;
-  }
+  Status status = EnsureConnected();
+  if (!status.ok()) return status;
+  reused_ = !fresh_;
+  fresh_ = false;
   if (redisAppendFormattedCommand(context_, wire.data(), wire.size()) !=
       REDIS_OK) {
     return Fail(Failure::kOther);
@@ -208,6 +261,17 @@ Status RedisConnection::Exchange(const std::string& wire, size_t count,
   Status status = Send(wire);
   if (!status.ok()) return status;
   return Receive(count, replies);
+}
+
+Status ExchangeWithReplicaWait(RedisConnection* connection, std::string wire,
+                               size_t count, bool writes,
+                               std::vector<RedisReply>* replies) {
+  Status status = connection->EnsureConnected();
+  if (!status.ok()) return status;
+  const bool waits = connection->AppendReplicaWait(writes, &wire);
+  status = connection->Exchange(wire, count + (waits ? 1 : 0), replies);
+  if (!status.ok() || !waits) return status;
+  return connection->TakeReplicaWait(replies);
 }
 
 }  // namespace tokend

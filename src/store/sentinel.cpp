@@ -66,16 +66,20 @@ RedisConnection* SentinelClient::Primary() {
 }
 
 Status SentinelClient::Exchange(const std::string& wire, size_t count,
-                                std::vector<RedisReply>* replies) {
+                                bool writes, std::vector<RedisReply>* replies) {
   const Clock::time_point deadline = Clock::now() + retry_time_;
   std::chrono::milliseconds wait = kFirstWait;
   while (true) {
     if (Primary() != nullptr) {
-      Status status = primary_->Exchange(wire, count, replies);
-      if (status.ok() && !AnyDemotedReply(*replies)) return status;
-      if (!status.ok() &&
-          primary_->failure() == RedisConnection::Failure::kOther) {
-        return status;  // may have run: never twice
+      Status status =
+          ExchangeWithReplicaWait(primary_.get(), wire, count, writes, replies);
+      if (status.ok()) {
+        if (!AnyDemotedReply(*replies)) return status;
+      } else if (primary_->connected() ||
+                 primary_->failure() == RedisConnection::Failure::kOther) {
+        // Replicas that did not confirm, or a timeout: the commands ran, or
+        // may have; never twice.
+        return status;
       }
       primary_.reset();  // down, restarted or demoted: ask again
     }

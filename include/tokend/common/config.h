@@ -41,6 +41,12 @@ struct Config {
   // transition (a replica taking over, a slot moving, a primary not yet
   // known) before it gets 503 (milliseconds).
   int redis_retry_ms = 1000;
+  // Replicas that must confirm every write before it is acknowledged
+  // (WAIT, in the write's own round trip), and how long they may take;
+  // fewer in time is 503. -1: one when the primary had a replica when the
+  // connection was made, else none (see README, Redis Cluster).
+  int redis_replicas_ack = -1;
+  int redis_replicas_ack_timeout_ms = 1000;
   // The Redis ACL user to log in as (AUTH right after each connect) and the
   // file holding its password: one line, mode 0600 or stricter, owned by
   // the user the program runs as. Both or neither; neither (the default):

@@ -1,6 +1,6 @@
 // ClusterClient: a pipeline of commands sent to the Redis Cluster primaries
 // that serve their slots (issue 15). Each command goes to the primary of
-// its first key's slot (command_slot.h), by the slot map the cluster gives
+// its first key's slot (redis_commands.h), by the slot map the cluster gives
 // (slot_map.h); the commands for several primaries are written out to all
 // of them before any reply is read, so a pipeline is still one round trip.
 // A MULTI ... EXEC block goes to one primary as a whole, and a command

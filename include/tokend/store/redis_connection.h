@@ -41,6 +41,10 @@ struct RedisSettings {
   std::string user;      // empty: no AUTH
   std::string password;  // never logged
   bool login_refusal_logged = false;  // until a login succeeds again
+  // Replicas every write waits for (WAIT); -1: one if the primary has any
+  // when the connection is made. And how long they may take (ms).
+  int replicas_ack = 0;
+  int replicas_ack_timeout_ms = 1000;
 };
 
 // Appends `command` to `wire` in Redis's wire format (RESP), so a whole
@@ -67,6 +71,9 @@ class RedisConnection {
                   // have run
   };
 
+  // Connects when not connected (and learns how many replicas writes wait
+  // for). kServiceUnavailable on failure (failure() kConnect).
+  Status EnsureConnected();
   // Connects when not connected, and writes `wire` (RESP commands) out.
   // kServiceUnavailable on failure (see failure()).
   Status Send(const std::string& wire);
@@ -78,6 +85,14 @@ class RedisConnection {
   Status Exchange(const std::string& wire, size_t count,
                   std::vector<RedisReply>* replies);
 
+  // When `writes` and writes here wait for replicas: appends a WAIT to
+  // `wire` (after EnsureConnected) and returns true; its reply comes last.
+  bool AppendReplicaWait(bool writes, std::string* wire) const;
+  // Takes the WAIT reply off the end of `replies`: kServiceUnavailable,
+  // saying so, when fewer replicas confirmed than asked (the writes were
+  // made here but might not survive this server's loss).
+  Status TakeReplicaWait(std::vector<RedisReply>* replies) const;
+
   Failure failure() const { return failure_; }
   const RedisEndpoint& endpoint() const { return endpoint_; }
   bool connected() const { return context_ != nullptr; }
@@ -86,14 +101,24 @@ class RedisConnection {
  private:
   Status Connect();
   Status LogIn();
+  Status LearnReplicas();
   Status Fail(Failure failure);
 
   RedisEndpoint endpoint_;
   RedisSettings* settings_;
   redisContext* context_ = nullptr;
+  bool fresh_ = false;   // opened since the last Send
   bool reused_ = false;  // the connection was open before this Send
+  int replicas_to_wait_ = 0;
   Failure failure_ = Failure::kNone;
 };
+
+// `connection`'s Exchange of `wire` (`count` commands), followed in the
+// same round trip by the replicas' WAIT when `writes` (see
+// AppendReplicaWait); `replies` gets the commands' replies only.
+Status ExchangeWithReplicaWait(RedisConnection* connection, std::string wire,
+                               size_t count, bool writes,
+                               std::vector<RedisReply>* replies);
 
 // Logs that Redis refused a login (or wants one), once until a login
 // succeeds again: the user, Redis's words and where to look; never the

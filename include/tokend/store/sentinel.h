@@ -28,8 +28,9 @@ class SentinelClient {
                  RedisSettings* settings, int retry_ms);
 
   // Sends `wire` (`count` RESP commands) to the primary and reads the
-  // replies. OK when every reply came, error replies included.
-  Status Exchange(const std::string& wire, size_t count,
+  // replies; when `writes`, the replicas' WAIT goes with them. OK when
+  // every reply came, error replies included.
+  Status Exchange(const std::string& wire, size_t count, bool writes,
                   std::vector<RedisReply>* replies);
 
   // A connection to the primary (resolved if need be), or nullptr.

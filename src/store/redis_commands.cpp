@@ -1,5 +1,5 @@
-// The hash slot of a command (see command_slot.h).
-#include "tokend/store/command_slot.h"
+// The hash slot of a command, and whether it writes (see redis_commands.h).
+#include "tokend/store/redis_commands.h"
 
 #include <strings.h>
 
@@ -28,7 +28,24 @@ bool HasNoKey(const std::string& name) {
   return false;
 }
 
+// Commands that only read.
+bool OnlyReads(const std::string& name) {
+  static const char* const kReads[] = {
+      "GET",   "EXISTS", "HGET",  "HMGET",  "HGETALL", "HLEN",  "SCARD",
+      "SISMEMBER", "SMEMBERS", "ZCARD", "ZRANGE", "ZSCORE", "EXPIRETIME",
+      "TTL",   "PTTL",   "SCAN",  "PING",   "CLUSTER", "ROLE",  "INFO",
+      "ASKING", "WAIT",  "TYPE",  "OBJECT", "MEMORY", "DBSIZE"};
+  for (const char* read : kReads) {
+    if (Is(name, read)) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+bool MayWrite(const RedisCommand& command) {
+  return !command.empty() && !OnlyReads(command[0]);
+}
 
 int CommandSlot(const RedisCommand& command) {
   if (command.size() < 2 || HasNoKey(command[0])) return -1;
