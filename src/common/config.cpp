@@ -84,6 +84,21 @@ KeySpec EndpointKey(const char* key, std::string Config::*field) {
           }};
 }
 
+// `redis`: an endpoint (a relative unix path taken relative to the config's
+// directory), or a cluster:// or sentinel:// list (see RedisTarget).
+KeySpec RedisKey(const char* key, std::string Config::*field) {
+  return {key, [field](Config* config, const std::string& value,
+                       const std::string& base_dir) -> std::string {
+            RedisTarget target;
+            std::string error;
+            if (!ParseRedisTarget(value, &target, &error)) return error;
+            config->*field = target.unix_path.empty()
+                                 ? value
+                                 : "unix:" + ResolvePath(target.unix_path, base_dir);
+            return "";
+          }};
+}
+
 KeySpec PathKey(const char* key, std::string Config::*field) {
   return {key, [field](Config* config, const std::string& value,
                        const std::string& base_dir) -> std::string {
@@ -196,11 +211,12 @@ const std::vector<KeySpec>& KeyTable() {
       EndpointKey("listen", &Config::listen),
       IntegerKey("socket_mode", &Config::socket_mode, 0, 0777, 8),
       IntegerKey("workers", &Config::workers, 1, 256),
-      EndpointKey("redis", &Config::redis),
+      RedisKey("redis", &Config::redis),
       IntegerKey("redis_connect_timeout_ms", &Config::redis_connect_timeout_ms,
                  1, 60000),
       IntegerKey("redis_command_timeout_ms", &Config::redis_command_timeout_ms,
                  1, 60000),
+      IntegerKey("redis_retry_ms", &Config::redis_retry_ms, 0, 60000),
       RedisUserKey("redis_user"),
       OptionalPathKey("redis_password_file", &Config::redis_password_file),
       PathKey("master_secret_file", &Config::master_secret_file),
@@ -269,6 +285,83 @@ bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
   }
   *host = endpoint.substr(0, colon);
   *port = static_cast<int>(parsed);
+  return true;
+}
+
+namespace {
+
+// "host:port" or "[v6]:port" into `hosts`; false for anything else.
+bool AddHostPort(const std::string& text,
+                 std::vector<std::pair<std::string, int>>* hosts) {
+  std::string unix_path, host;
+  int port = 0;
+  if (text.rfind("unix:", 0) == 0 ||
+      !ParseEndpoint(text, &unix_path, &host, &port)) {
+    return false;
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return false;  // an IPv6 address must be in brackets
+  }
+  if (host.empty() || host.find_first_of("[]/ ,") != std::string::npos) {
+    return false;
+  }
+  hosts->emplace_back(host, port);
+  return true;
+}
+
+// "h:p,h:p,..." into `hosts`.
+bool AddHostList(const std::string& list,
+                 std::vector<std::pair<std::string, int>>* hosts) {
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    if (!AddHostPort(list.substr(start, comma - start), hosts)) return false;
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+bool ParseRedisTarget(const std::string& text, RedisTarget* target,
+                      std::string* error) {
+  *target = RedisTarget{};
+  const std::string cluster = "cluster://";
+  const std::string sentinel = "sentinel://";
+  if (text.rfind(cluster, 0) == 0) {
+    target->kind = RedisTarget::Kind::kCluster;
+    if (!AddHostList(text.substr(cluster.size()), &target->hosts)) {
+      *error = "expected cluster://host:port,host:port,...";
+      return false;
+    }
+    return true;
+  }
+  if (text.rfind(sentinel, 0) == 0) {
+    target->kind = RedisTarget::Kind::kSentinel;
+    const std::string rest = text.substr(sentinel.size());
+    const size_t slash = rest.find('/');
+    if (slash == std::string::npos || slash + 1 == rest.size() ||
+        rest.find_first_of("/ ", slash + 1) != std::string::npos ||
+        !AddHostList(rest.substr(0, slash), &target->hosts)) {
+      *error = "expected sentinel://host:port,host:port,.../mastername";
+      return false;
+    }
+    target->master_name = rest.substr(slash + 1);
+    return true;
+  }
+  std::string host;
+  int port = 0;
+  if (!ParseEndpoint(text, &target->unix_path, &host, &port)) {
+    *error = "expected unix:/path, host:port, cluster://... or sentinel://...";
+    return false;
+  }
+  if (target->unix_path.empty() && !AddHostPort(text, &target->hosts)) {
+    *error = "expected unix:/path, host:port ([v6]:port), cluster://... or "
+             "sentinel://...";
+    return false;
+  }
   return true;
 }
 

@@ -12,25 +12,6 @@ namespace tokend {
 
 namespace {
 
-// Keys looked at per SCAN step. Records without a name key are made only by
-// earlier versions, so this runs once per database.
-constexpr char kScanCount[] = "1000";
-
-// The id inside a user record's key "oz:{<id>}:user"; empty for any other
-// key SCAN's pattern lets through.
-std::string IdOfUserKey(const std::string& key) {
-  const std::string prefix = "oz:{";
-  const std::string suffix = "}:user";
-  if (key.size() <= prefix.size() + suffix.size() ||
-      key.compare(0, prefix.size(), prefix) != 0 ||
-      key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return "";
-  }
-  std::string id =
-      key.substr(prefix.size(), key.size() - prefix.size() - suffix.size());
-  return IsHexId(id) ? id : "";
-}
-
 // Gives each of `ids`' records a name key unless its name has one.
 Status AdoptRecords(RedisClient* redis, const std::vector<std::string>& ids,
                     size_t* adopted) {
@@ -43,13 +24,12 @@ Status AdoptRecords(RedisClient* redis, const std::vector<std::string>& ids,
   for (size_t i = 0; i < ids.size(); ++i) {
     if (names[i].is_nil()) continue;  // deleted meanwhile
     writes.push_back({"SET", UserNameKey(names[i].text), ids[i], "NX"});
-    writes.push_back({"SADD", UserNamesKey(), names[i].text});
   }
   if (writes.empty()) return Status::Ok();
   std::vector<RedisReply> replies;
   status = redis->Pipeline(writes, &replies);
   if (!status.ok()) return status;
-  for (size_t i = 0; i < replies.size(); i += 2) {
+  for (size_t i = 0; i < replies.size(); ++i) {
     if (replies[i].type == RedisReply::Type::kStatus) ++*adopted;
   }
   return Status::Ok();
@@ -62,23 +42,15 @@ Status MigrateUserIds(RedisClient* redis, size_t* adopted) {
   RedisReply reply;
   Status status = redis->Run({"EXISTS", UserIdsMigratedKey()}, &reply);
   if (!status.ok() || reply.integer == 1) return status;
-  std::string cursor = "0";
-  do {
-    status = redis->Run(
-        {"SCAN", cursor, "MATCH", "oz:{*}:user", "COUNT", kScanCount}, &reply);
-    if (!status.ok()) return status;
-    if (reply.elements.size() != 2) {
-      return Status(Code::kInternal, "unexpected reply to SCAN");
-    }
-    cursor = reply.elements[0].text;
+  status = redis->ScanKeys("oz:{*}:user", [&](const std::vector<std::string>& keys) {
     std::vector<std::string> ids;
-    for (const RedisReply& key : reply.elements[1].elements) {
-      std::string id = IdOfUserKey(key.text);
+    for (const std::string& key : keys) {
+      std::string id = UserIdOfKey(key);
       if (!id.empty()) ids.push_back(id);
     }
-    if (!ids.empty()) status = AdoptRecords(redis, ids, adopted);
-    if (!status.ok()) return status;
-  } while (cursor != "0");
+    return ids.empty() ? Status::Ok() : AdoptRecords(redis, ids, adopted);
+  });
+  if (!status.ok()) return status;
   status = redis->Run({"SET", UserIdsMigratedKey(), "1"}, &reply);
   if (status.ok() && *adopted > 0) {
     std::fprintf(stderr, "onezone-tokend: gave %zu user(s) made before random "

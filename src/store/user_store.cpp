@@ -15,26 +15,45 @@ namespace tokend {
 
 namespace {
 
-// KEYS: the name key, the new user record. ARGV: name, id, password hash,
-// the names set's key (an admin-only index outside the user's slot).
-// Returns 0 when the name is taken, -1 when the (random) id is.
-constexpr char kAddUserScript[] = R"lua(
+// A user is two keys in two hash slots (a Redis Cluster runs no script
+// across slots): the record, in the user's slot, and the name key, in the
+// name's. They are written in an order that keeps one rule: a name key
+// that names an id without a record is a user deleted (or being deleted),
+// and may be given to a new user. Adding writes the record, then claims
+// the name; deleting removes the record, then the name. A record no name
+// names (an add that lost a race, or stopped half way) reaches nothing: no
+// token was ever made for it, and listing leaves it out.
+
+// KEYS: the new user record. ARGV: name, password hash. Returns 0 when
+// the (random) id is taken.
+constexpr char kAddRecordScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-redis.call('SET', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[2], 'name', ARGV[1], 'pw', ARGV[3])
-redis.call('SADD', ARGV[4], ARGV[1])
+redis.call('HSET', KEYS[1], 'name', ARGV[1], 'pw', ARGV[2])
 return 1
 )lua";
 
-// KEYS: the name key, the user record. ARGV: name, id, the names set's key.
-// The name and the record go together, so there is never a name without a
-// user or a user without a name. Returns 0 when the name is no longer that
-// user's.
-constexpr char kDeleteUserScript[] = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('SREM', ARGV[3], ARGV[1])
+// KEYS: the name key. ARGV: the new id, the id the name key must hold now
+// ("" for none: a deleted user's id may be replaced). Returns 0 when it
+// holds another one (the name was taken meanwhile).
+constexpr char kClaimNameScript[] = R"lua(
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+// KEYS: the user record. ARGV: name. From this step on no token of the
+// user authenticates. Returns 0 when the record is not that user's.
+constexpr char kDeleteRecordScript[] = R"lua(
+if redis.call('HGET', KEYS[1], 'name') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+)lua";
+
+// KEYS: the name key. ARGV: the deleted user's id. Frees the name unless a
+// new user has it already.
+constexpr char kReleaseNameScript[] = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
 return 1
 )lua";
 
@@ -77,29 +96,51 @@ Status UserStore::Add(const std::string& name, const std::string& password_hash,
                       UserRecord* created) {
   Status status = EnsureMigrated();
   if (!status.ok()) return status;
+  std::string former_id;
+  status = FindNameHolder(name, &former_id);
+  if (!status.ok()) return status;
+  std::string user_id;
   // A random id is taken only by a 1 in 2^128 chance; a second draw then.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string user_id = NewRandomId();
-    if (user_id.empty()) {
-      return Status(Code::kInternal, "no random bytes for a user id");
-    }
-    RedisReply reply;
-    // One script, so a user is never left half-made (a name without a
-    // record, or a record without its name).
-    status = redis_->Run({"EVAL", kAddUserScript, "2", UserNameKey(name),
-                          UserKey(user_id), name, user_id, password_hash,
-                          UserNamesKey()},
-                         &reply);
+  for (int attempt = 0; attempt < 3 && user_id.empty(); ++attempt) {
+    std::string id = NewRandomId();
+    if (id.empty()) return Status(Code::kInternal, "no random bytes for a user id");
+    RedisReply added;
+    status = redis_->Run(
+        {"EVAL", kAddRecordScript, "1", UserKey(id), name, password_hash}, &added);
     if (!status.ok()) return status;
-    if (reply.integer == 0) {
-      return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
-    }
-    if (reply.integer == 1) {
-      *created = UserRecord{user_id, name, password_hash};
-      return Status::Ok();
-    }
+    if (added.integer == 1) user_id = id;
   }
-  return Status(Code::kInternal, "no free user id");
+  if (user_id.empty()) return Status(Code::kInternal, "no free user id");
+  RedisReply claimed;
+  status = redis_->Run({"EVAL", kClaimNameScript, "1", UserNameKey(name),
+                        user_id, former_id},
+                       &claimed);
+  if (!status.ok() || claimed.integer != 1) {
+    // Another add took the name first (or we cannot tell): the record
+    // goes, so no user is left without a name.
+    RedisReply deleted;
+    redis_->Run({"DEL", UserKey(user_id)}, &deleted);
+    if (!status.ok()) return status;
+    return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
+  }
+  *created = UserRecord{user_id, name, password_hash};
+  return Status::Ok();
+}
+
+Status UserStore::FindNameHolder(const std::string& name, std::string* former_id) {
+  former_id->clear();
+  RedisReply id;
+  Status status = redis_->Run({"GET", UserNameKey(name)}, &id);
+  if (!status.ok() || id.is_nil()) return status;
+  UserRecord holder;
+  bool found = false;
+  if (IsHexId(id.text)) status = FindById(id.text, &holder, &found);
+  if (!status.ok()) return status;
+  if (found && holder.name == name) {
+    return Status(Code::kAlreadyExists, "User \"" + name + "\" already exists.");
+  }
+  *former_id = id.text;  // a deleted user's: the name is free
+  return Status::Ok();
 }
 
 Status UserStore::SetPasswordHash(const std::string& name,
@@ -185,15 +226,17 @@ Status UserStore::Delete(const std::string& name) {
   UserRecord user;
   Status status = FindExisting(this, name, &user);
   if (!status.ok()) return status;
-  // The name and the user record go first, in one step: from then on no
-  // token of theirs authenticates, even one created while the rest is
-  // being removed, and the name is free for a new user with a new id.
+  // The user record goes first: from then on no token of theirs
+  // authenticates, even one created while the rest is being removed. Then
+  // the name, free for a new user with a new id.
   RedisReply reply;
-  status = redis_->Run({"EVAL", kDeleteUserScript, "2", UserNameKey(name),
-                        UserKey(user.id), name, user.id, UserNamesKey()},
-                       &reply);
+  status = redis_->Run(
+      {"EVAL", kDeleteRecordScript, "1", UserKey(user.id), name}, &reply);
   if (!status.ok()) return status;
   if (reply.integer == 0) return NoSuchUser(name);
+  status = redis_->Run(
+      {"EVAL", kReleaseNameScript, "1", UserNameKey(name), user.id}, &reply);
+  if (!status.ok()) return status;
   RedisReply members;
   status = redis_->Run(TokenStore::ListCommand(user.id), &members);
   if (!status.ok()) return status;
@@ -219,11 +262,47 @@ Status UserStore::ListNames(std::vector<std::string>* names) {
   names->clear();
   Status status = EnsureMigrated();
   if (!status.ok()) return status;
+  // The index of names kept before Redis Cluster, no longer in step.
   RedisReply reply;
-  status = redis_->Run({"SMEMBERS", UserNamesKey()}, &reply);
+  status = redis_->Run({"DEL", FormerUserNamesKey()}, &reply);
   if (!status.ok()) return status;
-  for (const RedisReply& element : reply.elements) names->push_back(element.text);
+  // Every user record, on every primary; a record counts when its name's
+  // key names it (see the scripts above).
+  status = redis_->ScanKeys(
+      "oz:{*}:user", [&](const std::vector<std::string>& keys) {
+        std::vector<std::string> ids;
+        std::vector<RedisCommand> reads;
+        for (const std::string& key : keys) {
+          std::string id = UserIdOfKey(key);
+          if (id.empty()) continue;
+          ids.push_back(id);
+          reads.push_back({"HGET", UserKey(id), "name"});
+        }
+        std::vector<RedisReply> found;
+        Status read = redis_->Pipeline(reads, &found);
+        if (!read.ok()) return read;
+        std::vector<std::string> candidates;
+        std::vector<RedisCommand> holders;
+        for (size_t i = 0; i < ids.size(); ++i) {
+          if (found[i].is_nil()) continue;  // deleted meanwhile
+          candidates.push_back(found[i].text);
+          holders.push_back({"GET", UserNameKey(found[i].text)});
+        }
+        std::vector<RedisReply> held;
+        read = redis_->Pipeline(holders, &held);
+        if (!read.ok()) return read;
+        size_t next = 0;
+        for (size_t i = 0; i < ids.size(); ++i) {
+          if (found[i].is_nil()) continue;
+          if (held[next].text == ids[i]) names->push_back(candidates[next]);
+          ++next;
+        }
+        return Status::Ok();
+      });
+  if (!status.ok()) return status;
   std::sort(names->begin(), names->end());
+  // SCAN may give a key twice.
+  names->erase(std::unique(names->begin(), names->end()), names->end());
   return Status::Ok();
 }
 

@@ -1,4 +1,6 @@
 // Runs every registered CppUnit fixture and ends with "unit: N passed, N failed".
+// One argument runs only the fixture or test it names, e.g.
+// `unit_tests tokend::ClusterClientTest`.
 #include <cppunit/BriefTestProgressListener.h>
 #include <cppunit/CompilerOutputter.h>
 #include <cppunit/TestResult.h>
@@ -8,7 +10,7 @@
 
 #include <iostream>
 
-int main() {
+int main(int argc, char** argv) {
   CppUnit::TestResult controller;
   CppUnit::TestResultCollector collector;
   controller.addListener(&collector);
@@ -17,7 +19,7 @@ int main() {
 
   CppUnit::TestRunner runner;
   runner.addTest(CppUnit::TestFactoryRegistry::getRegistry().makeTest());
-  runner.run(controller);
+  runner.run(controller, argc > 1 ? argv[1] : "");
 
   CppUnit::CompilerOutputter outputter(&collector, std::cerr);
   outputter.write();

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tokend/common/status.h"
 
@@ -27,11 +29,18 @@ struct Config {
   // wait on Redis, and writes wait for its fsync: more workers let Redis
   // put more writes under one fsync.
   int workers = 16;
-  // Redis: "unix:/path/to.sock" or "host:port".
+  // Redis: one server, "unix:/path/to.sock" or "host:port"; a Redis
+  // Cluster, "cluster://host:port,host:port,..." (nodes to ask for the
+  // slot map first); or the primary Redis Sentinel names,
+  // "sentinel://host:port,host:port,.../mastername" (see RedisTarget).
   std::string redis = "unix:/run/redis-onezone-tokend/redis-server.sock";
   // Bounds so that no worker hangs on a dead Redis (milliseconds).
   int redis_connect_timeout_ms = 500;
   int redis_command_timeout_ms = 2000;
+  // How long a request may wait out a cluster or a Sentinel failover in
+  // transition (a replica taking over, a slot moving, a primary not yet
+  // known) before it gets 503 (milliseconds).
+  int redis_retry_ms = 1000;
   // The Redis ACL user to log in as (AUTH right after each connect) and the
   // file holding its password: one line, mode 0600 or stricter, owned by
   // the user the program runs as. Both or neither; neither (the default):
@@ -104,5 +113,21 @@ Status LoadConfig(const std::string& path, Config* config);
 // `host` and `port`. False when it is neither (or the port is not 1-65535).
 bool ParseEndpoint(const std::string& endpoint, std::string* unix_path,
                    std::string* host, int* port);
+
+// Where the config's `redis` says Redis is.
+struct RedisTarget {
+  enum class Kind { kSingle, kCluster, kSentinel };
+  Kind kind = Kind::kSingle;
+  std::string unix_path;  // kSingle over a unix socket
+  // kSingle over TCP: the server; kCluster: the seed nodes; kSentinel: the
+  // sentinels. An IPv6 host is written "[::1]:6379" and kept bare here.
+  std::vector<std::pair<std::string, int>> hosts;
+  std::string master_name;  // kSentinel
+};
+
+// Parses the `redis` value; false (and an error for the config's message)
+// when it is none of the forms above.
+bool ParseRedisTarget(const std::string& text, RedisTarget* target,
+                      std::string* error);
 
 }  // namespace tokend

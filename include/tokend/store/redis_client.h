@@ -1,14 +1,15 @@
-// RedisClient: one connection to Redis with bounded connect and command
-// timeouts. A failed connection is dropped and re-opened by the next call,
-// so a worker recovers by itself when Redis comes back. With redis_user
-// configured, every new connection logs in (AUTH user password) before it
-// carries anything else.
+// RedisClient: what the stores send to Redis, wherever it is: one server
+// (redis_connection.h), a Redis Cluster (cluster_client.h), or the primary
+// Redis Sentinel names (sentinel.h); the config's `redis` says which.
+// Connections are opened on first use and again after a failure, so a
+// worker recovers by itself when Redis comes back.
 //
-// Not thread-safe: one client per worker. Only src/store/redis_client.cpp sees
-// hiredis; replies are copied into owning RedisReply values.
+// Not thread-safe: one client per worker.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -16,22 +17,13 @@
 
 #include "tokend/common/config.h"
 #include "tokend/common/status.h"
-
-struct redisContext;
+#include "tokend/store/redis_connection.h"
+#include "tokend/store/redis_reply.h"
 
 namespace tokend {
 
-struct RedisReply {
-  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
-  Type type = Type::kNil;
-  std::string text;  // kString, kStatus, kError
-  long long integer = 0;
-  std::vector<RedisReply> elements;
-
-  bool is_nil() const { return type == Type::kNil; }
-};
-
-using RedisCommand = std::vector<std::string>;
+class ClusterClient;
+class SentinelClient;
 
 class RedisClient {
  public:
@@ -54,7 +46,7 @@ class RedisClient {
   Status Run(const RedisCommand& command, RedisReply* reply);
 
   // Runs `commands` inside MULTI/EXEC in one round trip; `replies` gets the
-  // EXEC results, one per command.
+  // EXEC results, one per command. On a cluster they must share one slot.
   Status Transaction(const std::vector<RedisCommand>& commands,
                      std::vector<RedisReply>* replies);
 
@@ -67,27 +59,27 @@ class RedisClient {
   // Forgets what was prefetched and not used (once per request).
   void DropPrefetched();
 
+  // Calls `batch` with the keys matching `pattern`, one SCAN step at a
+  // time, over the whole keyspace: the one server, or every primary of a
+  // cluster. A key may come twice (SCAN's promise); none present
+  // throughout is missed.
+  Status ScanKeys(const std::string& pattern,
+                  const std::function<Status(const std::vector<std::string>&)>&
+                      batch);
+
  private:
-  Status PipelineOnce(const std::vector<RedisCommand>& commands,
-                      std::vector<RedisReply>* replies);
+  // Sends and reads; OK when every reply came, error replies included.
+  Status Exchange(const std::vector<RedisCommand>& commands,
+                  std::vector<RedisReply>* replies);
   Status PipelineWithPrefetched(const std::vector<RedisCommand>& commands,
                                 std::vector<RedisReply>* replies);
   RedisCommand ByHash(const RedisCommand& eval);
-  Status Connect();
-  Status LogIn();
   const std::string& ScriptSha1(const std::string& script);
-  void Disconnect();
 
-  std::string unix_path_;
-  std::string host_;
-  int port_ = 0;
-  int connect_timeout_ms_;
-  int command_timeout_ms_;
-  std::string user_;
-  std::string password_;  // wiped by the destructor
-  bool login_refusal_logged_ = false;  // until a login succeeds again
-  redisContext* context_ = nullptr;
-  bool peer_closed_ = false;  // the last failure was Redis closing on us
+  RedisSettings settings_;  // the password is wiped by the destructor
+  std::unique_ptr<RedisConnection> single_;      // one server
+  std::unique_ptr<ClusterClient> cluster_;       // or a cluster
+  std::unique_ptr<SentinelClient> sentinel_;     // or Sentinel's primary
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
   std::vector<RedisCommand> to_prefetch_;  // go with the next round trip
   std::vector<std::pair<RedisCommand, RedisReply>> prefetched_;

@@ -15,7 +15,7 @@
 
 #include "tokend/common/status.h"
 #include "tokend/store/key_slot.h"
-#include "tokend/store/redis_client.h"
+#include "tokend/store/redis_reply.h"
 
 namespace tokend {
 

@@ -5,8 +5,10 @@
 //
 //   oz:{n:<digest>}:id   string the id of the user with that name
 //                               (digest: UserNameDigest of the name), the
-//                               only way from a name to its user; deleted
-//                               with the user record, in one script
+//                               only way from a name to its user; set after
+//                               the record is made, deleted after it is
+//                               (one naming an id without a record is a
+//                               deleted user's: a new user may take it)
 //   oz:{uid}:user        hash   name, pw (the slow password hash)
 //   oz:{uid}:tokens      zset   "<nonce>:<expiry>" of each token (expiry in
 //                               Unix s), scored by minus its creation time
@@ -54,7 +56,9 @@
 //   oz:{uid}:reserved    zset   places among the user's spaces that creates
 //                               and joins in progress hold, scored by when
 //                               they lapse (Unix s)
-//   oz:users             set    all user names (admin listing only)
+//   oz:users             set    all user names: an index kept before
+//                               Redis Cluster, deleted when users are
+//                               listed (a SCAN of the records now)
 //   oz:migrated:user-ids string set once every user record has its name
 //                               key (store/user_id_migration.h)
 //   oz:{uid}:fails       string failed logins in the current window
@@ -168,7 +172,20 @@ inline std::string UserSpacesKey(const std::string& user_id) {
 inline std::string UserSpaceReservationsKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:reserved";
 }
-inline std::string UserNamesKey() { return "oz:users"; }
+inline std::string FormerUserNamesKey() { return "oz:users"; }
+// The id in a user record's key "oz:{<id>}:user"; empty for any other key.
+inline std::string UserIdOfKey(const std::string& key) {
+  const std::string prefix = "oz:{";
+  const std::string suffix = "}:user";
+  if (key.size() <= prefix.size() + suffix.size() ||
+      key.compare(0, prefix.size(), prefix) != 0 ||
+      key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return "";
+  }
+  std::string id =
+      key.substr(prefix.size(), key.size() - prefix.size() - suffix.size());
+  return IsHexId(id) ? id : "";
+}
 inline std::string UserNameKey(const std::string& name) {
   return "oz:{n:" + UserNameDigest(name) + "}:id";
 }

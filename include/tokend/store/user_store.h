@@ -1,6 +1,8 @@
 // UserStore: users in Redis, by name. A user's id is random, given when the
 // user is added: a name deleted and added again is a new user, whom no token
-// of the old one reaches. The name key maps a name to the id.
+// of the old one reaches. The name key maps a name to the id; it and the
+// record lie in two hash slots, written in an order that a Redis Cluster
+// keeps safe (see user_store.cpp).
 //
 // Not thread-safe (uses the caller's RedisClient).
 #pragma once
@@ -50,9 +52,13 @@ class UserStore {
   // Deletes the user and revokes all of their tokens, named tokens too.
   // kNotFound if absent.
   Status Delete(const std::string& name);
+  // Every user's name, sorted: a SCAN of every primary (admin only).
   Status ListNames(std::vector<std::string>* names);
 
  private:
+  // `former_id`: the id the name's key holds for a user deleted (empty
+  // when it holds none); kAlreadyExists when a user holds the name.
+  Status FindNameHolder(const std::string& name, std::string* former_id);
   // Runs MigrateUserIds once, before the first use of a name.
   Status EnsureMigrated();
 

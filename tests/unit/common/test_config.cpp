@@ -66,6 +66,7 @@ class ConfigTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRefusesAMissingEmptyOrMalformedPasswordFile);
   CPPUNIT_TEST(testRefusesARedisUserWithoutAPasswordFileAndTheReverse);
   CPPUNIT_TEST(testRefusesARedisUserNameWithSpacesOrControlCharacters);
+  CPPUNIT_TEST(testParsesTheRedisClusterAndSentinelForms);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -454,6 +455,36 @@ class ConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1, port);
     CPPUNIT_ASSERT(ParseEndpoint("localhost:65535", &unix_path, &host, &port));
     CPPUNIT_ASSERT_EQUAL(65535, port);
+  }
+
+  void testParsesTheRedisClusterAndSentinelForms() {
+    RedisTarget target;
+    std::string error;
+    CPPUNIT_ASSERT(ParseRedisTarget("cluster://10.0.0.1:7000,[::1]:7001,redis-c:7002",
+                                    &target, &error));
+    CPPUNIT_ASSERT(target.kind == RedisTarget::Kind::kCluster);
+    const std::vector<std::pair<std::string, int>> seeds = {
+        {"10.0.0.1", 7000}, {"::1", 7001}, {"redis-c", 7002}};
+    CPPUNIT_ASSERT(seeds == target.hosts);
+    CPPUNIT_ASSERT(ParseRedisTarget("sentinel://127.0.0.1:26379,127.0.0.2:26379/tokens",
+                                    &target, &error));
+    CPPUNIT_ASSERT(target.kind == RedisTarget::Kind::kSentinel);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, target.hosts.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("tokens"), target.master_name);
+    CPPUNIT_ASSERT(ParseRedisTarget("[::1]:6379", &target, &error));
+    CPPUNIT_ASSERT(target.kind == RedisTarget::Kind::kSingle);
+    CPPUNIT_ASSERT_EQUAL(std::string("::1"), target.hosts.at(0).first);
+    CPPUNIT_ASSERT(ParseRedisTarget("unix:/run/r.sock", &target, &error));
+    CPPUNIT_ASSERT_EQUAL(std::string("/run/r.sock"), target.unix_path);
+    for (const char* bad :
+         {"cluster://", "cluster://a", "cluster://a:1,", "cluster://a:1,,b:2",
+          "cluster://unix:/x", "cluster://::1:7000", "cluster://a:0",
+          "sentinel://a:1", "sentinel://a:1/", "sentinel:///m",
+          "sentinel://a:1/m/n", "sentinel://a:1/m n", "redis://a:1", "::1:6379"}) {
+      error.clear();
+      CPPUNIT_ASSERT_MESSAGE(bad, !ParseRedisTarget(bad, &target, &error));
+      CPPUNIT_ASSERT_MESSAGE(bad, !error.empty());
+    }
   }
 
   void testRejectsMalformedEndpoints() {

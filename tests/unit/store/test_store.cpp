@@ -86,6 +86,8 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testEveryUserGetsADifferentRandomId);
   CPPUNIT_TEST(testANameDeletedAndAddedAgainIsANewUserWhomOldTokensMiss);
   CPPUNIT_TEST(testDeleteTakesTheNameAndTheRecordTogether);
+  CPPUNIT_TEST(testANameLeftByAHalfDoneDeleteIsFreeForANewUser);
+  CPPUNIT_TEST(testARecordNoNameNamesIsNotAUser);
   CPPUNIT_TEST(testUsersMadeBeforeRandomIdsKeepTheirIds);
   CPPUNIT_TEST(testTheMigrationWalksEveryScanStepAndRunsOnce);
   CPPUNIT_TEST(testTheMigrationNeverTakesANameFromItsUser);
@@ -714,10 +716,50 @@ class StoreTest : public CppUnit::TestFixture {
     UserRecord alice;
     ASSERT_OK(users.Add("alice", "$h", &alice));
     ASSERT_OK(users.Delete("alice"));
-    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserNameKey("alice"),
-                                       UserKey(alice.id)}));
-    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"SISMEMBER", UserNamesKey(), "alice"}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserNameKey("alice")}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserKey(alice.id)}));
     ASSERT_CODE(Code::kNotFound, users.Delete("alice"));
+  }
+
+  // A delete that stopped after the record (the name key still names the
+  // id): the user is gone, and the name is free for a new one.
+  void testANameLeftByAHalfDoneDeleteIsFreeForANewUser() {
+    UserStore users(redis_.get());
+    UserRecord alice;
+    ASSERT_OK(users.Add("alice", "$h", &alice));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"DEL", UserKey(alice.id)}));
+    UserRecord found;
+    bool exists = true;
+    ASSERT_OK(users.FindByName("alice", &found, &exists));
+    CPPUNIT_ASSERT(!exists);
+    std::vector<std::string> names = {"stale"};
+    ASSERT_OK(users.ListNames(&names));
+    CPPUNIT_ASSERT(names.empty());
+    UserRecord again;
+    ASSERT_OK(users.Add("alice", "$h2", &again));
+    CPPUNIT_ASSERT(again.id != alice.id);
+    ASSERT_OK(users.FindByName("alice", &found, &exists));
+    CPPUNIT_ASSERT(exists);
+    CPPUNIT_ASSERT_EQUAL(again.id, found.id);
+    ASSERT_CODE(Code::kAlreadyExists, users.Add("alice", "$h3", &found));
+  }
+
+  // An add that stopped after the record (no name key names it): nobody
+  // reaches it, and the listing leaves it out.
+  void testARecordNoNameNamesIsNotAUser() {
+    UserStore users(redis_.get());
+    UserRecord bob;
+    ASSERT_OK(users.Add("bob", "$h", &bob));  // past the one-time migration
+    const std::string orphan = "0123456789abcdef0123456789abcdef";
+    CPPUNIT_ASSERT_EQUAL(2LL, Integer({"HSET", UserKey(orphan), "name", "ghost", "pw", "$h"}));
+    std::vector<std::string> names;
+    ASSERT_OK(users.ListNames(&names));
+    CPPUNIT_ASSERT(names == std::vector<std::string>{"bob"});
+    UserRecord ghost;
+    ASSERT_OK(users.Add("ghost", "$h", &ghost));
+    CPPUNIT_ASSERT(ghost.id != orphan);
+    ASSERT_OK(users.ListNames(&names));
+    CPPUNIT_ASSERT((names == std::vector<std::string>{"bob", "ghost"}));
   }
 
   // What a version before random ids left: the record under the digest of
@@ -726,7 +768,7 @@ class StoreTest : public CppUnit::TestFixture {
     std::vector<RedisReply> replies;
     ASSERT_OK(redis_->Pipeline(
         {{"HSET", UserKey(UserNameDigest(name)), "name", name, "pw", "$old"},
-         {"SADD", UserNamesKey(), name}},
+         {"SADD", FormerUserNamesKey(), name}},
         &replies));
   }
 
@@ -1487,7 +1529,7 @@ class StoreKeysTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:spaces", UserSpacesKey(uid));
     CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:reserved",
                          UserSpaceReservationsKey(uid));
-    CPPUNIT_ASSERT_EQUAL(std::string("oz:users"), UserNamesKey());
+    CPPUNIT_ASSERT_EQUAL(std::string("oz:users"), FormerUserNamesKey());
     CPPUNIT_ASSERT_EQUAL("oz:{" + uid + "}:fails", LoginFailuresKey(uid));
     CPPUNIT_ASSERT_EQUAL(std::string("oz:{ip:127.0.0.1}:fails"),
                          AddressFailuresKey("127.0.0.1"));

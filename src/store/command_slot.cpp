@@ -1,0 +1,47 @@
+// The hash slot of a command (see command_slot.h).
+#include "tokend/store/command_slot.h"
+
+#include <strings.h>
+
+#include "tokend/store/key_slot.h"
+
+namespace tokend {
+
+namespace {
+
+bool Is(const std::string& name, const char* expected) {
+  return strcasecmp(name.c_str(), expected) == 0;
+}
+
+// Commands without keys, whatever their arguments.
+bool HasNoKey(const std::string& name) {
+  static const char* const kKeyless[] = {
+      "PING",   "MULTI",  "EXEC",  "DISCARD",  "WAIT",   "SCAN",
+      "CLUSTER", "SCRIPT", "INFO", "AUTH",     "ASKING", "DBSIZE",
+      "FLUSHALL", "FLUSHDB", "CLIENT", "CONFIG", "TIME", "ACL",
+      "ROLE",   "DEBUG",  "SAVE",  "BGSAVE", "BGREWRITEAOF", "LASTSAVE",
+      "SLOWLOG", "COMMAND", "HELLO", "READONLY", "READWRITE", "FUNCTION",
+      "SENTINEL", "RANDOMKEY", "SELECT", "SWAPDB", "KEYS", "LATENCY"};
+  for (const char* keyless : kKeyless) {
+    if (Is(name, keyless)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int CommandSlot(const RedisCommand& command) {
+  if (command.size() < 2 || HasNoKey(command[0])) return -1;
+  const std::string& name = command[0];
+  if (Is(name, "EVAL") || Is(name, "EVALSHA") || Is(name, "EVAL_RO") ||
+      Is(name, "EVALSHA_RO")) {
+    if (command.size() < 4 || command[2] == "0") return -1;
+    return KeySlot(command[3]);
+  }
+  if (Is(name, "OBJECT") || Is(name, "MEMORY")) {
+    return command.size() < 3 ? -1 : KeySlot(command[2]);
+  }
+  return KeySlot(command[1]);
+}
+
+}  // namespace tokend
