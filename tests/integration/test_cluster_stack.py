@@ -15,10 +15,11 @@ minute on a busy machine: the cluster is started twice.
 
 What needs the daemon's Redis Cluster client (`redis = cluster://...`,
 issue 15) is marked `needs_cluster_client`: a user made with onezone-admin
-and a token made and used through nginx. Those tests are skipped, saying
-so, when the daemon does not know the `cluster://` scheme; everything else
-(the nodes, the daemons on TCP, nginx in front of both, status, restart,
-stop) is checked either way.
+and a token made and used through nginx on both daemons, and still valid
+after a restart. Those checks are skipped, saying so, with a daemon built
+without that client (one that does not know the `cluster://` scheme);
+everything else (the nodes, the daemons on TCP, nginx in front of both,
+status, restart, stop) is checked either way.
 """
 
 import os
@@ -168,10 +169,10 @@ def every_process(stack):
 
 def cluster_client_problem(build):
     """None when the daemon knows `redis = cluster://...`, else why not.
-    Today's parser takes `cluster://a:1,b:2` for a host named
-    `cluster://a:1,b` (the config check passes, the connection fails), so
-    the binary is asked instead: a daemon with a cluster client has the
-    scheme's name in it."""
+    The binary is asked, not --check-config: a daemon from before its
+    cluster client took `cluster://a:1,b:2` for a host named
+    `cluster://a:1,b` (its config check passed, its connections failed),
+    and one with the client has the scheme's name in it."""
     path = os.path.join(build, "bin", "onezone-tokend")
     with open(path, "rb") as f:
         if b"cluster://" in f.read():
