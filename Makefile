@@ -4,6 +4,9 @@
 #   make test       install missing packages, build, run every test suite
 #   make run        serve the whole stack on https://localhost:8443 (foreground)
 #   make start/stop the same, in the background
+#   make run CLUSTER=1 / make start CLUSTER=1   the same with a local Redis
+#                   Cluster (3 primaries, 3 replicas) and two daemons behind
+#                   nginx; `make stop` stops whichever stack runs
 #   make bench      benchmarks that print figures
 #   make soak       a bounded mixed-load soak that prints its figures
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -16,6 +19,10 @@ OPT      := -O2
 DEBUG    := -g
 INCLUDES := -Iinclude -I/usr/include/jsoncpp
 LIBS     := -lfcgi -ljsoncpp -lhiredis -lssl -lcrypto -largon2 -lpthread
+# CLUSTER=1: `make run` and `make start` start the cluster stack
+# (scripts/stack --cluster) instead of the single one.
+CLUSTER  ?=
+STACK_MODE := $(if $(filter-out 0 no,$(CLUSTER)),--cluster)
 # Parallel jobs for the builds that `make test`, `run` and `bench` start.
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -102,11 +109,11 @@ unit: $(UNIT)
 
 run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
-	@BUILD=$(BUILD) bash scripts/stack run
+	@BUILD=$(BUILD) bash scripts/stack run $(STACK_MODE)
 
 start: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
-	@BUILD=$(BUILD) bash scripts/stack start
+	@BUILD=$(BUILD) bash scripts/stack start $(STACK_MODE)
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all $(MACAROON_BENCH) $(CEILING)
