@@ -117,7 +117,7 @@ start: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all $(MACAROON_BENCH) $(CEILING)
-	@BUILD=$(BUILD) bash scripts/bench
+	@BUILD=$(BUILD) CLUSTER=$(CLUSTER) bash scripts/bench
 
 # A bounded soak through nginx TLS (SOAK_SECONDS, default 60) that prints
 # its figures; not part of `make test`.
