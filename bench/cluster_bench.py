@@ -158,18 +158,4 @@ def main():
 
 
 if __name__ == "__main__":
-    code = 1
-    try:
-        code = main()
-    except sb.BenchFailure as error:
-        print("cluster_bench: FAILED: %s" % error, file=sys.stderr)
-    except sb.Interrupted as error:
-        print("cluster_bench: %s; cleaning up" % error, file=sys.stderr)
-        code = 130
-    except subprocess.TimeoutExpired as error:
-        print("cluster_bench: FAILED: timed out: %s" % error, file=sys.stderr)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        sb.CLEANUP.run_all()
-    sys.exit(code)
+    sb.run_benchmark(main, "cluster_bench")

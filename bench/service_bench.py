@@ -1487,20 +1487,26 @@ def main():
     return 0
 
 
-if __name__ == "__main__":
+def run_benchmark(main_function, program):
+    """Runs `main_function` as a benchmark program: its failures said in one
+    line, everything it started cleaned up whatever happens; exits."""
     code = 1
     try:
-        code = main()
+        code = main_function()
     except BenchFailure as error:
-        print("service_bench: FAILED: %s" % error, file=sys.stderr)
+        print("%s: FAILED: %s" % (program, error), file=sys.stderr)
     except Interrupted as error:
-        print("service_bench: %s; cleaning up" % error, file=sys.stderr)
+        print("%s: %s; cleaning up" % (program, error), file=sys.stderr)
         code = 130
     except subprocess.TimeoutExpired as error:
-        print("service_bench: FAILED: timed out: %s" % error, file=sys.stderr)
+        print("%s: FAILED: timed out: %s" % (program, error), file=sys.stderr)
     finally:
         # No second Ctrl-C in the middle of stopping things.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         CLEANUP.run_all()
     sys.exit(code)
+
+
+if __name__ == "__main__":
+    run_benchmark(main, "service_bench")

@@ -191,10 +191,17 @@ class Stack:
 
     # --- lifecycle ---------------------------------------------------------
 
-    def _stack(self, command, timeout=120):
+    # What `start` adds (a subclass's --cluster), and how long a command may
+    # take (seconds).
+    start_args = ()
+    stack_timeout = 120
+
+    def _stack(self, command, timeout=None):
         env = dict(os.environ, BUILD=self.build)
+        timeout = timeout or self.stack_timeout
         args = []
         if command == "start":
+            args += list(self.start_args)
             if self.base6:
                 args.append("--ipv6")
             for setting in self.settings:

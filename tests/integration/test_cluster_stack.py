@@ -9,17 +9,13 @@ and nginx on a free loopback port; checks the parts it promises and that
   --keep        keep the state directory (logs, Redis data) for inspection
 
 Env BUILD (default `build`) is the build directory with bin/onezone-tokend
-and bin/onezone-admin. Ends with `cluster-stack: N passed, N failed` (and
-how many were skipped) and exits 1 if any test failed. Takes about a
-minute on a busy machine: the cluster is started twice.
+and bin/onezone-admin. Ends with `cluster-stack: N passed, N failed` and
+exits 1 if any test failed. Takes about a minute on a busy machine: the
+cluster is started twice.
 
-What needs the daemon's Redis Cluster client (`redis = cluster://...`,
-issue 15) is marked `needs_cluster_client`: a user made with onezone-admin
-and a token made and used through nginx on both daemons, and still valid
-after a restart. Those checks are skipped, saying so, with a daemon built
-without that client (one that does not know the `cluster://` scheme);
-everything else (the nodes, the daemons on TCP, nginx in front of both,
-status, restart, stop) is checked either way.
+Through the daemons' Redis Cluster client (`redis = cluster://...`), a
+user made with onezone-admin gets a token through nginx that both daemons
+accept, still valid after a restart.
 """
 
 import os
@@ -52,23 +48,15 @@ class ClusterStack(harness.Stack):
     """harness.Stack, started with --cluster; the daemons' configs are
     STATE/cluster/tokend-N.conf (onezone-admin uses the first)."""
 
+    start_args = ("--cluster", "--workers", str(WORKERS))
+    stack_timeout = STACK_TIMEOUT_SECONDS
+
     def __init__(self, root, build):
         super().__init__(root, build)
         self.cluster = os.path.join(self.state, "cluster")
         self.config = self.daemon_file(1, "conf")
         self.node_ports = []
         self.tokend_ports = []
-
-    def _stack(self, command, timeout=STACK_TIMEOUT_SECONDS):
-        env = dict(os.environ, BUILD=self.build)
-        args = ["--cluster", "--workers", str(WORKERS)] if command == "start" else []
-        if command == "start" and self.base6:
-            args.append("--ipv6")
-        return subprocess.run(
-            ["bash", os.path.join(self.root, "scripts", "stack"), command,
-             "--state", self.state, "--port", str(self.port)] + args,
-            cwd=self.root, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
 
     def start(self):
         self.started = True
@@ -162,28 +150,6 @@ def every_process(stack):
             check(name is not None, "pid %d (%s) is not running" % (each, path))
             found[each] = name
     return found
-
-
-# --- the daemon's cluster client -----------------------------------------------
-
-
-def cluster_client_problem(build):
-    """None when the daemon knows `redis = cluster://...`, else why not.
-    The binary is asked, not --check-config: a daemon from before its
-    cluster client took `cluster://a:1,b:2` for a host named
-    `cluster://a:1,b` (its config check passed, its connections failed),
-    and one with the client has the scheme's name in it."""
-    path = os.path.join(build, "bin", "onezone-tokend")
-    with open(path, "rb") as f:
-        if b"cluster://" in f.read():
-            return None
-    return ("%s has no Redis Cluster client yet (no `cluster://` scheme in "
-            "it; issue 15's client lands in src/store)" % path)
-
-
-def needs_cluster_client(test):
-    test.needs_cluster_client = True
-    return test
 
 
 # --- checks ---------------------------------------------------------------------
@@ -339,7 +305,6 @@ def test_a_stopped_daemon_costs_no_later_request_and_start_brings_it_back(ctx):
     check_equal(code, 0, "status after tokend 1 came back (output: %s)" % status)
 
 
-@needs_cluster_client
 def test_a_user_from_onezone_admin_gets_a_token_through_nginx_and_both_daemons_accept_it(ctx):
     name = "cluster-" + secrets.token_hex(4)
     ctx.add_user(name)
@@ -420,8 +385,7 @@ def main():
     if args is None:
         return 1
     stack = ClusterStack(ROOT, build)
-    no_client = cluster_client_problem(build)
-    passed = failed = skipped = 0
+    passed = failed = 0
     suite_started = time.monotonic()
     try:
         print("%s: state %s, %s" % (SUITE, stack.state, stack.base), flush=True)
@@ -436,10 +400,6 @@ def main():
             name = test.__name__
             if args.filters and not any(f in name for f in args.filters) \
                     and test is not test_stop_ends_every_process_it_started:
-                continue
-            if getattr(test, "needs_cluster_client", False) and no_client:
-                print("SKIP %s: %s" % (name, no_client), flush=True)
-                skipped += 1
                 continue
             if harness.run_test(name, test, ctx):
                 passed += 1
@@ -457,7 +417,7 @@ def main():
             else:
                 stack.remove()
         print("%s: finished in %.0f s" % (SUITE, time.monotonic() - suite_started))
-        print("%s: %d passed, %d failed, %d skipped" % (SUITE, passed, failed, skipped))
+        print("%s: %d passed, %d failed" % (SUITE, passed, failed))
     return 1 if failed else 0
 
 
