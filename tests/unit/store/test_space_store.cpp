@@ -60,6 +60,16 @@ class SpaceStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testInvitationJoinsCountOnlyNewMembersUpToTheLimit);
   CPPUNIT_TEST(testConcurrentJoinsNeverPassTheUsageLimit);
   CPPUNIT_TEST(testRevokedPastGenerationAndOrphanedInvitationsAdmitNoOne);
+  CPPUNIT_TEST(testUsesAreCountedInTheSpaceAndGoWithIt);
+  CPPUNIT_TEST(testUsesARecordCountedBeforeStillCount);
+  CPPUNIT_TEST(testUsesOfExpiredInvitationsAreDropped);
+  CPPUNIT_TEST(testListingDropsSpacesThatNoLongerListTheUser);
+  CPPUNIT_TEST(testListingAddsTheSpaceOfAJoinWhoseIndexStepNeverRan);
+  CPPUNIT_TEST(testAPlaceOfAJoinWhoseIndexStepNeverRanStaysTakenAfterItLapses);
+  CPPUNIT_TEST(testADefaultItsSpaceNoLongerListsIsNone);
+  CPPUNIT_TEST(testTheDefaultMayBeASpaceTheIndexHasNotListedYet);
+  CPPUNIT_TEST(testLeavingEverySpaceLeavesThoseOnlyAPlaceNames);
+  CPPUNIT_TEST(testLeavesRacingJoinsOfOneSpaceNeverLoseTheSpaceFromTheList);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -561,6 +571,211 @@ class SpaceStoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(int64_t{0}, UsageCount(other.id));
   }
 
+  // --- issue 15: one slot per script, the index repaired -----------------
+
+  void testUsesAreCountedInTheSpaceAndGoWithIt() {
+    SpaceStore spaces(redis_.get());
+    std::string space;
+    ASSERT_OK(spaces.Create(kAliceId, "lab", 100, &space));
+    const NamedTokenRecord invitation = MakeInvitation(space, 5);
+    JoinResult result;
+    ASSERT_OK(spaces.JoinWithInvitationToken(
+        kBobId, space, NamedInvitation(invitation), 100, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    // In the space's slot; the record in alice's is not written.
+    CPPUNIT_ASSERT_EQUAL(std::string("1"),
+                         Text({"HGET", SpaceInvitationUsesKey(space),
+                               invitation.id}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"HEXISTS",
+                                       NamedTokenRecordKey(kAliceId,
+                                                           invitation.id),
+                                       "k"}));
+    CPPUNIT_ASSERT_EQUAL(int64_t{1}, UsageCount(invitation.id));
+    // An invitation without expiry has no entry to expire by.
+    CPPUNIT_ASSERT_EQUAL(0LL,
+                         Integer({"EXISTS", SpaceInvitationUseExpiriesKey(space)}));
+    bool left = false;
+    ASSERT_OK(spaces.Leave(kBobId, space, &left));
+    ASSERT_OK(spaces.Leave(kAliceId, space, &left));
+    CPPUNIT_ASSERT(KeysOfSpace(space).empty());
+  }
+
+  void testUsesARecordCountedBeforeStillCount() {
+    SpaceStore spaces(redis_.get());
+    std::string space;
+    ASSERT_OK(spaces.Create(kAliceId, "lab", 100, &space));
+    const NamedTokenRecord invitation = MakeInvitation(space, 3);
+    // Two joins counted in the record, before the space counted them.
+    Integer({"HSET", NamedTokenRecordKey(kAliceId, invitation.id), "k", "2"});
+    CPPUNIT_ASSERT_EQUAL(int64_t{2}, UsageCount(invitation.id));
+    JoinResult result;
+    ASSERT_OK(spaces.JoinWithInvitationToken(
+        kBobId, space, NamedInvitation(invitation), 100, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    CPPUNIT_ASSERT_EQUAL(int64_t{3}, UsageCount(invitation.id));
+    ASSERT_OK(spaces.JoinWithInvitationToken(
+        kCarolId, space, NamedInvitation(invitation), 100, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kUsageLimitReached);
+  }
+
+  void testUsesOfExpiredInvitationsAreDropped() {
+    SpaceStore spaces(redis_.get());
+    std::string space;
+    ASSERT_OK(spaces.Create(kAliceId, "lab", 100, &space));
+    // Uses of an invitation that has expired, as a join left them.
+    const std::string uses = SpaceInvitationUsesKey(space);
+    const std::string expiries = SpaceInvitationUseExpiriesKey(space);
+    const std::string gone = NewRandomId();
+    Integer({"HSET", uses, gone, "4"});
+    Integer({"ZADD", expiries, std::to_string(Now() - 1), gone});
+    NamedTokenRecord invitation = MakeInvitation(space, 0);
+    const int64_t expiry = Now() + 3600;
+    Integer({"EXPIREAT", NamedTokenRecordKey(kAliceId, invitation.id),
+             std::to_string(expiry)});
+    JoinResult result;
+    ASSERT_OK(spaces.JoinWithInvitationToken(
+        kBobId, space, NamedInvitation(invitation), 100, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"HEXISTS", uses, gone}));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"ZCARD", expiries}));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(expiry),
+                         Text({"ZSCORE", expiries, invitation.id}));
+  }
+
+  void testListingDropsSpacesThatNoLongerListTheUser() {
+    SpaceStore spaces(redis_.get());
+    std::string own, club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    ASSERT_OK(spaces.Create(kAliceId, "own", 10, &own));
+    ASSERT_OK(spaces.SetDefaultSpace(kBobId, club));
+    // Bob left his club, and no step after the space's ran.
+    Integer({"SREM", SpaceMembersKey(club), kBobId});
+    std::vector<std::string> ids;
+    std::string default_space = "stale";
+    ASSERT_OK(spaces.DefaultSpace(kBobId, &default_space));
+    CPPUNIT_ASSERT_EQUAL(std::string(), default_space);
+    ASSERT_OK(spaces.UserSpaces(kBobId, &ids, &default_space));
+    CPPUNIT_ASSERT(ids.empty());
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kBobId)}));
+    // Alice's own index is hers.
+    ASSERT_OK(spaces.UserSpaces(kAliceId, &ids, &default_space));
+    CPPUNIT_ASSERT(ids == std::vector<std::string>{own});
+    CPPUNIT_ASSERT_EQUAL(own, default_space);
+  }
+
+  void testListingAddsTheSpaceOfAJoinWhoseIndexStepNeverRan() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {});
+    JoinedUnlisted(kAliceId, club, Now() + 60);  // still in progress
+    std::vector<std::string> ids;
+    std::string default_space;
+    ASSERT_OK(spaces.UserSpaces(kAliceId, &ids, &default_space));
+    CPPUNIT_ASSERT(ids == std::vector<std::string>{club});
+    CPPUNIT_ASSERT_EQUAL(club, default_space);
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"SISMEMBER", UserSpacesKey(kAliceId), club}));
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kAliceId));
+    // A place whose join failed, lapsed, goes; one in progress stays.
+    const std::string other = NewRandomId();
+    Integer({"ZADD", UserSpaceReservationsKey(kAliceId),
+             std::to_string(Now() - 1), SpaceReservation(other, "failed"),
+             std::to_string(Now() + 60), SpaceReservation(other, "ongoing")});
+    ASSERT_OK(spaces.UserSpaces(kAliceId, &ids, &default_space));
+    CPPUNIT_ASSERT(ids == std::vector<std::string>{club});
+    CPPUNIT_ASSERT_EQUAL(1LL, PlacesHeld(kAliceId));
+  }
+
+  void testAPlaceOfAJoinWhoseIndexStepNeverRanStaysTakenAfterItLapses() {
+    SpaceStore spaces(redis_.get());
+    std::string own, club = SpaceWithInvitations(&spaces, kBobId, {});
+    ASSERT_OK(spaces.Create(kAliceId, "own", 2, &own));
+    JoinedUnlisted(kAliceId, club, Now() - 1);
+    // Alice is in two spaces: the lapsed place is the club's, not free.
+    std::string refused;
+    ExpectLimit(2, spaces.Create(kAliceId, "third", 2, &refused));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", SpaceKey(refused)}));
+    CPPUNIT_ASSERT_EQUAL(2LL, Integer({"SCARD", UserSpacesKey(kAliceId)}));
+    CPPUNIT_ASSERT_EQUAL(0LL, PlacesHeld(kAliceId));
+  }
+
+  void testADefaultItsSpaceNoLongerListsIsNone() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {"n1"});
+    JoinResult result = JoinResult::kNoSuchSpace;
+    ASSERT_OK(spaces.Join(kAliceId, club, "n1", 10, &result));
+    std::string default_space;
+    ASSERT_OK(spaces.DefaultSpace(kAliceId, &default_space));
+    CPPUNIT_ASSERT_EQUAL(club, default_space);
+    Integer({"SREM", SpaceMembersKey(club), kAliceId});
+    ASSERT_OK(spaces.DefaultSpace(kAliceId, &default_space));
+    CPPUNIT_ASSERT_EQUAL(std::string(), default_space);
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"HEXISTS", UserKey(kAliceId), "default"}));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+  }
+
+  void testTheDefaultMayBeASpaceTheIndexHasNotListedYet() {
+    SpaceStore spaces(redis_.get());
+    std::string own, club = SpaceWithInvitations(&spaces, kBobId, {});
+    ASSERT_OK(spaces.Create(kAliceId, "own", 10, &own));
+    JoinedUnlisted(kAliceId, club, Now() + 60);
+    ASSERT_OK(spaces.SetDefaultSpace(kAliceId, club));
+    CPPUNIT_ASSERT_EQUAL(club, Text({"HGET", UserKey(kAliceId), "default"}));
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"SISMEMBER", UserSpacesKey(kAliceId), club}));
+  }
+
+  void testLeavingEverySpaceLeavesThoseOnlyAPlaceNames() {
+    SpaceStore spaces(redis_.get());
+    std::string own, club = SpaceWithInvitations(&spaces, kBobId, {});
+    ASSERT_OK(spaces.Create(kAliceId, "own", 10, &own));
+    JoinedUnlisted(kAliceId, club, Now() - 1);
+    ASSERT_OK(spaces.LeaveAll(kAliceId));
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"SISMEMBER", SpaceMembersKey(club), kAliceId}));
+    CPPUNIT_ASSERT(KeysOfSpace(own).empty());
+    CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId),
+                                       UserSpaceReservationsKey(kAliceId)}));
+  }
+
+  void testLeavesRacingJoinsOfOneSpaceNeverLoseTheSpaceFromTheList() {
+    // Alice leaves the club and joins it again at once, from two workers,
+    // round after round: whichever order their steps take, her index never
+    // misses the club while she is in it, and her list (which asks the
+    // spaces) names it exactly then. The index may name it after she left
+    // (a join's index step after the leave's): reads drop that.
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {});
+    constexpr int kRounds = 150;
+    for (int round = 0; round < kRounds; ++round) {
+      const std::string nonce = "r" + std::to_string(round);
+      ASSERT_OK(spaces.AddInvitation(club, kBobId, nonce, Now() + 3600, 1000));
+      Status join_status, leave_status;
+      std::thread joiner([&] {
+        RedisClient redis(config_);
+        SpaceStore own(&redis);
+        JoinResult result;
+        join_status = own.Join(kAliceId, club, nonce, 10, &result);
+      });
+      std::thread leaver([&] {
+        RedisClient redis(config_);
+        SpaceStore own(&redis);
+        bool left = false;
+        leave_status = own.Leave(kAliceId, club, &left);
+      });
+      joiner.join();
+      leaver.join();
+      ASSERT_OK(join_status);
+      ASSERT_OK(leave_status);
+      const std::string where = "round " + std::to_string(round);
+      const bool member =
+          Integer({"SISMEMBER", SpaceMembersKey(club), kAliceId}) == 1;
+      if (member) {
+        CPPUNIT_ASSERT_MESSAGE(
+            where, Integer({"SISMEMBER", UserSpacesKey(kAliceId), club}) == 1);
+      }
+      std::vector<std::string> ids;
+      std::string default_space;
+      ASSERT_OK(spaces.UserSpaces(kAliceId, &ids, &default_space));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(where, member, ids == std::vector<std::string>{club});
+    }
+  }
+
  private:
   // A space of `owner` with the invitations `nonces`, pending for an hour.
   std::string SpaceWithInvitations(SpaceStore* spaces, const std::string& owner,
@@ -571,6 +786,18 @@ class SpaceStoreTest : public CppUnit::TestFixture {
       ASSERT_OK(spaces->AddInvitation(id, owner, nonce, Now() + 3600, 1000));
     }
     return id;
+  }
+
+  // What a join whose index step never ran leaves (its process died): the
+  // user a member, and a place held for the space until `deadline`.
+  void JoinedUnlisted(const std::string& user_id, const std::string& space_id,
+                      int64_t deadline) {
+    Integer({"SADD", SpaceMembersKey(space_id), user_id});
+    Integer({"ZADD", SpaceJoinOrderKey(space_id),
+             std::to_string(Integer({"HINCRBY", SpaceKey(space_id), "joins", "1"})),
+             user_id});
+    Integer({"ZADD", UserSpaceReservationsKey(user_id), std::to_string(deadline),
+             SpaceReservation(space_id, NewRandomId())});
   }
 
   // Places among the user's spaces that requests hold (none once every
