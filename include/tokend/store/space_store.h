@@ -16,8 +16,9 @@
 //     and give the place back (user);
 //   leave: the space side, unlist the space (user), then ask the space
 //     again and list it back if the user is a member by then (a join that
-//     finished in between), so that a leave racing a join cannot leave the
-//     members and the user's list unequal.
+//     finished in between), so that a leave racing a join never leaves the
+//     index without a space the user is in. It may name one they have left
+//     (a join's index step after the leave's), which reads drop.
 // A process that dies between steps leaves the index behind (a held place
 // names a space the user is in, unlisted) or ahead (a space listed that no
 // longer lists the user). Listing the user's spaces asks every space named
