@@ -47,15 +47,16 @@ return 1
 // members, join order, uses, use expiries. ARGV: user id, creator id, the
 // read's verdict (0, -1 or -3), a named invitation's id ("" for a
 // temporary one), its usage limit (0: none), the uses its record counted
-// ("k", from before the space counted them), its expiry (0: none).
-// Returns 1 joined (a named invitation's use counted), 0 already a member
-// (nothing counted), -1 gone (the read found no invitation to this space,
-// or it has expired by Redis's clock, the one that expires its record),
+// ("k", from before the space counted them), its expiry (0: none), now,
+// the expiry before which uses are dropped. Returns 1 joined (a named
+// invitation's use counted), 0 already a member (nothing counted), -1 gone
+// (the read found no invitation to this space, or it has expired since),
 // -2 no space, -3 revoked (named: "r"; temporary: another generation), -4
 // the usage limit is reached, -5 the creator does not own the space. The
 // limit check and the count are one step, so joins at once never admit
-// more than the limit. Uses of expired invitations are dropped as met (at
-// most 1000 a join): none of them can be checked again after the expiry.
+// more than the limit. Uses of invitations long expired are dropped as met
+// (at most 1000 a join): kUseExpiryMarginSeconds after its expiry, no
+// worker whose clock is that close takes the invitation any more.
 constexpr char kJoinWithTokenScript[] = R"lua(#!lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
@@ -64,9 +65,8 @@ local named = ARGV[4] ~= ''
 local expiry = tonumber(ARGV[7])
 local used = 0
 if named then
-  local now = tonumber(redis.call('TIME')[1])
-  if expiry ~= 0 and expiry <= now then return -1 end
-  local expired = redis.call('ZRANGE', KEYS[5], '-inf', now, 'BYSCORE',
+  if expiry ~= 0 and expiry <= tonumber(ARGV[8]) then return -1 end
+  local expired = redis.call('ZRANGE', KEYS[5], '-inf', ARGV[9], 'BYSCORE',
                              'LIMIT', 0, 1000)
   if #expired > 0 then
     redis.call('HDEL', KEYS[4], unpack(expired))
@@ -652,6 +652,7 @@ Status SpaceStore::JoinWithInvitationToken(const std::string& user_id,
   if (!status.ok()) return status;
   InvitationState state;
   status = ReadInvitation(space_id, invitation, &state);
+  const int64_t now = NowSeconds();
   RedisReply reply;
   if (status.ok()) {
     status = redis_->Run(
@@ -662,7 +663,8 @@ Status SpaceStore::JoinWithInvitationToken(const std::string& user_id,
          invitation.creator_id, std::to_string(state.verdict),
          invitation.temporary ? "" : invitation.token_id,
          std::to_string(state.usage_limit), std::to_string(state.used_before),
-         std::to_string(state.expires_at)},
+         std::to_string(state.expires_at), std::to_string(now),
+         std::to_string(now - kUseExpiryMarginSeconds)},
         &reply);
   }
   if (!status.ok()) {

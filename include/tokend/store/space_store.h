@@ -75,6 +75,10 @@ struct SpaceRecord {
 constexpr int kPlaceReservationSeconds = 60;
 // Invitation records one command deletes when a space is deleted.
 constexpr int kInvitationDeleteBatch = 100;
+// How long after a named invitation's expiry the space keeps its usage
+// count (s): far longer than the clocks of two workers can differ, so none
+// still takes the invitation once its count is gone.
+constexpr int kUseExpiryMarginSeconds = 3600;
 
 enum class JoinResult {
   kJoined,

@@ -111,8 +111,8 @@
 //                               when the last member leaves
 //   oz:{s:sid}:uses:expiry  zset  the ids in :uses whose invitations
 //                               expire, scored by their expiry (Unix s):
-//                               the join script drops what has expired
-//                               from both
+//                               the join script drops from both what
+//                               expired kUseExpiryMarginSeconds ago
 //
 // The per-token records are most of the store, so their keys are short: the
 // kind letter ("t" token, "n" named token, "i" invitation) follows the hash

@@ -627,7 +627,8 @@ class SpaceStoreTest : public CppUnit::TestFixture {
     const std::string expiries = SpaceInvitationUseExpiriesKey(space);
     const std::string gone = NewRandomId();
     Integer({"HSET", uses, gone, "4"});
-    Integer({"ZADD", expiries, std::to_string(Now() - 1), gone});
+    Integer({"ZADD", expiries,
+             std::to_string(Now() - kUseExpiryMarginSeconds - 1), gone});
     NamedTokenRecord invitation = MakeInvitation(space, 0);
     const int64_t expiry = Now() + 3600;
     Integer({"EXPIREAT", NamedTokenRecordKey(kAliceId, invitation.id),
@@ -637,6 +638,15 @@ class SpaceStoreTest : public CppUnit::TestFixture {
         kBobId, space, NamedInvitation(invitation), 100, &result));
     CPPUNIT_ASSERT(result == JoinResult::kJoined);
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"HEXISTS", uses, gone}));
+    // One that expired only just now stays a while.
+    const std::string recent = NewRandomId();
+    Integer({"HSET", uses, recent, "1"});
+    Integer({"ZADD", expiries, std::to_string(Now() - 1), recent});
+    ASSERT_OK(spaces.JoinWithInvitationToken(
+        kCarolId, space, NamedInvitation(invitation), 100, &result));
+    CPPUNIT_ASSERT(result == JoinResult::kJoined);
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"HEXISTS", uses, recent}));
+    Integer({"ZREM", expiries, recent});
     CPPUNIT_ASSERT_EQUAL(1LL, Integer({"ZCARD", expiries}));
     CPPUNIT_ASSERT_EQUAL(std::to_string(expiry),
                          Text({"ZSCORE", expiries, invitation.id}));
