@@ -338,11 +338,14 @@ Status SpaceStore::RepairIndex(const std::string& user_id,
     if (!is_member(id.text)) change.unlist.push_back(id.text);
   }
   if (!index[1].is_nil()) {
+    // The default is one of the listed spaces; if not, it goes or is listed.
     *default_space = index[1].text;
-    if (!is_member(*default_space) &&
-        std::find(change.unlist.begin(), change.unlist.end(),
-                  *default_space) == change.unlist.end()) {
-      change.unlist.push_back(*default_space);
+    const bool listed = std::any_of(
+        index[0].elements.begin(), index[0].elements.end(),
+        [&](const RedisReply& id) { return id.text == *default_space; });
+    if (!listed) {
+      (is_member(*default_space) ? change.list : change.unlist)
+          .push_back(*default_space);
     }
   }
   const int64_t now = NowSeconds();
@@ -478,30 +481,28 @@ Status SpaceStore::InvitationPending(const std::string& space_id,
 
 Status SpaceStore::SetDefaultSpace(const std::string& user_id,
                                    const std::string& space_id) {
+  const Status not_member(Code::kNotFound, "You are not a member of that space.");
   // The space's members are the truth; the write then takes only a space
   // the index lists, so a leave in between (which unlists it, default and
   // all, after the space side) cannot leave it the default.
   std::vector<std::string> listing;
   Status status = SpacesListing(user_id, {space_id}, &listing);
   if (!status.ok()) return status;
+  if (listing.empty()) return not_member;
   const RedisCommand set = {"EVAL", kSetDefaultScript, "2",
-                            UserSpacesKey(user_id), UserKey(user_id),
-                            space_id};
+                            UserSpacesKey(user_id), UserKey(user_id), space_id};
   RedisReply reply;
-  if (!listing.empty()) status = redis_->Run(set, &reply);
-  if (status.ok() && !listing.empty() && reply.integer != 1) {
-    // A member the index does not list yet (a join's index step to come,
-    // or never come): repaired, it does.
+  status = redis_->Run(set, &reply);
+  if (status.ok() && reply.integer != 1) {
+    // A member the index does not list yet (a join's index step still to
+    // come, or never come): repaired, it does.
     std::vector<std::string> ids;
     std::string default_space;
     status = RepairIndex(user_id, &ids, &default_space);
     if (status.ok()) status = redis_->Run(set, &reply);
   }
   if (!status.ok()) return status;
-  if (listing.empty() || reply.integer != 1) {
-    return Status(Code::kNotFound, "You are not a member of that space.");
-  }
-  return Status::Ok();
+  return reply.integer == 1 ? Status::Ok() : not_member;
 }
 
 Status SpaceStore::Leave(const std::string& user_id, const std::string& space_id,

@@ -67,6 +67,7 @@ class SpaceStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testListingAddsTheSpaceOfAJoinWhoseIndexStepNeverRan);
   CPPUNIT_TEST(testAPlaceOfAJoinWhoseIndexStepNeverRanStaysTakenAfterItLapses);
   CPPUNIT_TEST(testADefaultItsSpaceNoLongerListsIsNone);
+  CPPUNIT_TEST(testADefaultTheIndexMissesIsListedWhileItsSpaceListsTheUser);
   CPPUNIT_TEST(testTheDefaultMayBeASpaceTheIndexHasNotListedYet);
   CPPUNIT_TEST(testLeavingEverySpaceLeavesThoseOnlyAPlaceNames);
   CPPUNIT_TEST(testLeavesRacingJoinsOfOneSpaceNeverLoseTheSpaceFromTheList);
@@ -719,6 +720,19 @@ class SpaceStoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string(), default_space);
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"HEXISTS", UserKey(kAliceId), "default"}));
     CPPUNIT_ASSERT_EQUAL(0LL, Integer({"EXISTS", UserSpacesKey(kAliceId)}));
+  }
+
+  void testADefaultTheIndexMissesIsListedWhileItsSpaceListsTheUser() {
+    SpaceStore spaces(redis_.get());
+    std::string club = SpaceWithInvitations(&spaces, kBobId, {});
+    Integer({"SADD", SpaceMembersKey(club), kAliceId});
+    Integer({"HSET", UserKey(kAliceId), "default", club});
+    std::vector<std::string> ids;
+    std::string default_space;
+    ASSERT_OK(spaces.UserSpaces(kAliceId, &ids, &default_space));
+    CPPUNIT_ASSERT(ids == std::vector<std::string>{club});
+    CPPUNIT_ASSERT_EQUAL(club, default_space);
+    CPPUNIT_ASSERT_EQUAL(1LL, Integer({"SISMEMBER", UserSpacesKey(kAliceId), club}));
   }
 
   void testTheDefaultMayBeASpaceTheIndexHasNotListedYet() {
