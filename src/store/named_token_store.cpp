@@ -393,8 +393,9 @@ constexpr char kRevokedField[] = "r";
 constexpr char kLastUsedField[] = "u";
 constexpr char kLastUsedIpField[] = "p";
 // Invitations (store_keys.h): the space, the usage limit (absent: none),
-// the usage count (absent: 0; SpaceStore's join script increments it) and
-// the privileges joined by ",".
+// the usage count records kept before SpaceStore counted uses in the
+// space's slot (absent: 0; read as a floor) and the privileges joined by
+// ",".
 constexpr char kSpaceField[] = "s";
 constexpr char kUsageLimitField[] = "l";
 constexpr char kUsageCountField[] = "k";
@@ -636,6 +637,16 @@ Status NamedTokenStore::Get(const std::string& user_id, const std::string& id,
       record->usage_count = 0;
     }
     record->privileges = SplitPrivileges(fields[11].text);
+    // Joins count uses in the space's slot (SpaceStore), one round trip
+    // more: a Redis Cluster runs no command across two slots.
+    RedisReply uses;
+    status = redis_->Run(
+        {"HGET", SpaceInvitationUsesKey(record->invite_space_id), id}, &uses);
+    if (!status.ok()) return status;
+    int64_t counted = 0;
+    if (ParseDecimal(uses.text, &counted)) {
+      record->usage_count = std::max(record->usage_count, counted);
+    }
   }
   record->caveats = SplitCaveats(fields[2].text);
   record->created_at = created_at;

@@ -5,8 +5,6 @@
 #pragma once
 
 #include <cppunit/extensions/HelperMacros.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,35 +20,6 @@
 
 namespace tokend {
 namespace test {
-
-// Whether a loopback TCP port is free right now.
-inline bool LoopbackPortFree(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  const bool free =
-      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return free;
-}
-
-// A port for a cluster node: free, and its cluster bus port (10000 above,
-// so at most 55535) free too; none of `taken`.
-inline int FreeClusterNodePort(const std::vector<int>& taken = {}) {
-  const int start = static_cast<int>(getpid() % 25000);
-  for (int offset = 0; offset < 25000; ++offset) {
-    const int port = 20000 + (start + offset) % 25000;
-    bool used = false;
-    for (int other : taken) used = used || other == port || other + 10000 == port;
-    if (!used && LoopbackPortFree(port) && LoopbackPortFree(port + 10000)) {
-      return port;
-    }
-  }
-  CPPUNIT_FAIL("no free port pair for a cluster node");
-  return 0;
-}
 
 class LocalCluster {
  public:
@@ -72,7 +41,7 @@ class LocalCluster {
     for (int i = 0; i < count; ++i) {
       const std::string node_dir = dir_ + "/" + std::to_string(i);
       std::filesystem::create_directory(node_dir);
-      const int port = FreeClusterNodePort(ports_);
+      const int port = FreeClusterPort(ports_);
       ports_.push_back(port);
       servers_.push_back(std::make_unique<RedisServer>());
       servers_.back()->Start(

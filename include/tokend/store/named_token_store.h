@@ -6,7 +6,8 @@
 // A token with a time caveat expires with it: Redis forgets its record at
 // the expiry, and the user's index keys are pruned of it as they are met.
 // Every key is in the user's hash slot, and every write is one Lua script
-// (see store_keys.h for the layout).
+// (see store_keys.h for the layout); only an invitation's usage count is in
+// its space's slot (SpaceStore counts it), which Get reads separately.
 //
 // Legacy tokens are named tokens too: every seed access token (TokenStore)
 // is listed, read, renamed, revoked reversibly and deleted here under its

@@ -1,15 +1,37 @@
 // SpaceStore: spaces, their members and their invitations in Redis (key
-// layout in store_keys.h). The space side (members, invitations) is the
-// truth; each user's list of spaces and default space is an index that the
-// store keeps in step and repairs when it finds it behind.
+// layout in store_keys.h). The space side (members, join order, owner,
+// term, invitations and their usage counts) is the truth; each user's list
+// of spaces and default space is an index that the store keeps in step and
+// repairs when it finds it behind or ahead.
 //
-// Joining is one Lua script: it checks membership, consumes the invitation,
-// adds the member and lists the space as the user's atomically, so two
-// users racing with one invitation produce exactly one membership, a failed
-// join does not use the invitation up, and a leave (also one script) racing
-// a join cannot leave the space's members and the user's list unequal.
-// These scripts touch the space's hash slot and the user's: fine on a
-// single Redis, not on a Redis Cluster (see space_store.cpp).
+// Every script and transaction touches one Redis Cluster hash slot (issue
+// 15): the space's, or the user's. Joining is one script in the space's
+// slot: it checks membership, consumes the invitation (a seed invitation's
+// record, or one use of a named invitation's usage limit) and adds the
+// member at once, so two users racing with one invitation produce exactly
+// one membership, a failed join does not use the invitation up, and joins
+// at once never pass a usage limit. The user's side follows in ordered
+// steps, one slot each:
+//   create, join: hold a place (user), the space side, then list the space
+//     and give the place back (user);
+//   leave: the space side, unlist the space (user), then ask the space
+//     again and list it back if the user is a member by then (a join that
+//     finished in between), so that a leave racing a join never leaves the
+//     index without a space the user is in. It may name one they have left
+//     (a join's index step after the leave's), which reads drop.
+// A process that dies between steps leaves the index behind (a held place
+// names a space the user is in, unlisted) or ahead (a space listed that no
+// longer lists the user). Listing the user's spaces asks every space named
+// and repairs both; so do a default that its space disowns, and a create
+// or join at the limit (UserSpaces, DefaultSpace, ReservePlace).
+//
+// A named or temporary invitation lives in its creator's slot: the join
+// reads it (record there, revoked, limit; or the current generation) in its
+// own round trip just before the space's script, which checks the limit
+// against the uses counted in the space's slot. So a revoke, a delete or a
+// new generation that lands between that read and the script does not stop
+// a join already past the read (one round trip: at most one join per
+// joiner in flight). Expiry and ownership are checked in the script.
 //
 // Ownership: members are kept in join order; when the owner leaves, the
 // longest-standing member owns the space and a new ownership term begins.
@@ -18,12 +40,13 @@
 //
 // Both sides are bounded, each checked and changed in one script in its own
 // hash slot. A user is in at most `max_spaces` spaces: a create or join
-// first reserves a place in the user's slot (their spaces plus the places
-// reserved count), then does the space side, then turns the reservation
-// into a listed space, or gives it back; a reservation that a failed
-// process leaves behind lapses after kPlaceReservationSeconds. A space has
-// at most `max_pending` pending seed invitations (AddInvitation); expired
-// ones do not count.
+// first holds a place in the user's slot (their spaces plus the places
+// held count), then does the space side, then turns the place into a
+// listed space, or gives it back. A place older than
+// kPlaceReservationSeconds has lapsed: a repair asks its space, lists the
+// space if the user is in it and gives the place back either way. A space
+// has at most `max_pending` pending seed invitations (AddInvitation);
+// expired ones do not count.
 // The last member leaving marks the space gone in one short script (from
 // then on no invitation to it joins and none is added), and its pending
 // invitations are then deleted kInvitationDeleteBatch per command.
@@ -52,6 +75,10 @@ struct SpaceRecord {
 constexpr int kPlaceReservationSeconds = 60;
 // Invitation records one command deletes when a space is deleted.
 constexpr int kInvitationDeleteBatch = 100;
+// How long after a named invitation's expiry the space keeps its usage
+// count (s): far longer than the clocks of two workers can differ, so none
+// still takes the invitation once its count is gone.
+constexpr int kUseExpiryMarginSeconds = 3600;
 
 enum class JoinResult {
   kJoined,
@@ -99,11 +126,16 @@ class SpaceStore {
                           const std::string& user_id,
                           std::vector<std::string>* members, bool* found);
 
-  // The user's spaces (sorted) and default space ("" when none).
+  // The user's spaces (sorted) and default space ("" when none), as the
+  // spaces list their members: the index is repaired on the way (one round
+  // trip to read it, one to ask the spaces, more only to repair).
   Status UserSpaces(const std::string& user_id, std::vector<std::string>* ids,
                     std::string* default_space);
+  // The default space ("" when none); one round trip more to check that the
+  // space still lists the user, and a repair when it does not.
   Status DefaultSpace(const std::string& user_id, std::string* space_id);
-  // kNotFound when the user is not a member of `space_id`.
+  // kNotFound when the user is not a member of `space_id` (asked of the
+  // space), or left it before the default was written.
   Status SetDefaultSpace(const std::string& user_id, const std::string& space_id);
 
   // Leaves the space; `*left` false when the user was not a member. The
@@ -111,10 +143,12 @@ class SpaceStore {
   // cancels the invitations the owner issued; the last member leaving
   // deletes the space. Either way the pending invitations are then deleted
   // in batches (best effort: what a Redis failure leaves of them can no
-  // longer be used and expires by itself).
+  // longer be used and expires by itself). So is the user's index after
+  // the space side: a repair finishes what a failure leaves of it.
   Status Leave(const std::string& user_id, const std::string& space_id,
                bool* left);
-  // Leaves every space (used when a user is deleted).
+  // Leaves every space the user's index names, listed or held, and drops
+  // the places held (used when a user is deleted).
   Status LeaveAll(const std::string& user_id);
 
   // Records a seed invitation by `issuer` that expires at `expires_at`
@@ -128,17 +162,15 @@ class SpaceStore {
                        const std::string& nonce, int64_t expires_at,
                        int max_pending);
 
-  // Joins with a named or temporary invitation, in one Lua script with the
-  // membership: the invitation must still be live (a named one's record
-  // exists and is not revoked, a temporary one's generation is its
-  // creator's current one), its creator must own the space (as with the
-  // seed invitations, only the owner invites, and an owner who left
+  // Joins with a named or temporary invitation: the invitation must still
+  // be live (a named one's record exists, unexpired and not revoked, a
+  // temporary one's generation is its creator's current one; read just
+  // before the join, see above), its creator must own the space (as with
+  // the seed invitations, only the owner invites, and an owner who left
   // invites no more), and a named one must have admitted fewer than its
-  // usage limit; then its usage count goes up by one with the new member.
-  // An already-member join counts nothing (kAlreadyMember). The script's
-  // keys span three hash slots (the space's, the joiner's, the creator's):
-  // one Redis, not a Cluster (see space_store.cpp). kForbidden
-  // (details.limit) as Join.
+  // usage limit; then its usage count (in the space's slot) goes up by one
+  // with the new member, in one script. An already-member join counts
+  // nothing (kAlreadyMember). kForbidden (details.limit) as Join.
   Status JoinWithInvitationToken(const std::string& user_id,
                                  const std::string& space_id,
                                  const InvitationToken& invitation,
@@ -155,19 +187,65 @@ class SpaceStore {
               const std::string& nonce, int max_spaces, JoinResult* result);
 
  private:
+  // What one call of the index script changes in a user's index.
+  struct IndexChange {
+    std::vector<std::string> unlist;   // spaces (and the default, if one)
+    std::vector<std::string> list;     // spaces (the default when none)
+    std::vector<std::string> release;  // places held (reservations)
+    bool empty() const {
+      return unlist.empty() && list.empty() && release.empty();
+    }
+  };
+  // What a join needs to know of a named or temporary invitation, read in
+  // its creator's slot: the script's verdict so far (0 live, or the
+  // script's code for gone or revoked), and a named one's limit (0: none),
+  // the uses its record counted before the space did, and its expiry (Unix
+  // s; 0: none).
+  struct InvitationState {
+    int verdict = 0;
+    int64_t usage_limit = 0;
+    int64_t used_before = 0;
+    int64_t expires_at = 0;
+  };
+
   // Holds one of the user's `max_spaces` places for `space_id`: kForbidden
-  // (details.limit) when none is free. `*reservation` names the place, or
-  // is empty when the space is listed as the user's already (nothing to
-  // hold: joining it again is not one more).
+  // (details.limit) when none is free, even once the index is repaired.
+  // `*reservation` names the place, or is empty when the space is listed
+  // as the user's already (nothing to hold: joining it again is not one
+  // more).
   Status ReservePlace(const std::string& user_id, const std::string& space_id,
                       int max_spaces, std::string* reservation);
-  // Gives a place back (best effort: it lapses by itself).
+  // Gives a place back (best effort: a repair gives back what is left).
   void ReleasePlace(const std::string& user_id, const std::string& reservation);
-  // Adds the space to the user's index, in the place `reservation` held
-  // (if any); makes it the default when none.
-  Status IndexMembership(const std::string& user_id,
-                         const std::string& space_id,
-                         const std::string& reservation);
+  // Lists the space as the user's, in the place `reservation` held (if
+  // any); makes it the default when none. Best effort: the space side is
+  // done, and what this misses a repair finds by the place still held.
+  void IndexMembership(const std::string& user_id, const std::string& space_id,
+                       const std::string& reservation);
+  // After a join's script: lists the space in the place held for a member
+  // (new or not; this also repairs an index an interrupted call left
+  // behind), or gives the place back.
+  void FinishJoin(const std::string& user_id, const std::string& space_id,
+                  const std::string& reservation, JoinResult result);
+  // Applies `change` to the user's index, then asks each space it unlisted
+  // again and lists back (`*relisted`) those the user is a member of by
+  // then. `*default_space` is the default afterwards. Both optional.
+  Status ChangeIndex(const std::string& user_id, const IndexChange& change,
+                     std::string* default_space = nullptr,
+                     std::vector<std::string>* relisted = nullptr);
+  // Asks every space named in the user's index (listed, held places, the
+  // default) whether it lists the user, and repairs the index to match:
+  // `*ids` (sorted) and `*default_space` are what it holds then.
+  Status RepairIndex(const std::string& user_id, std::vector<std::string>* ids,
+                     std::string* default_space);
+  // Which of `space_ids` list the user as a member (one round trip).
+  Status SpacesListing(const std::string& user_id,
+                       const std::vector<std::string>& space_ids,
+                       std::vector<std::string>* listing);
+  // Reads the invitation in its creator's slot, just before the join.
+  Status ReadInvitation(const std::string& space_id,
+                        const InvitationToken& invitation,
+                        InvitationState* state);
   // Deletes the invitation records whose nonces `pop` takes from a list
   // (kInvitationDeleteBatch at a time; `stride` apart in its answer) until
   // it is empty.

@@ -1,7 +1,10 @@
 // Redis key layout, in one place. Every key of one user carries the hash
-// tag {<userId>}, so all keys a request touches share one Redis Cluster
-// hash slot. A user id is random (NewRandomId); users made before ids
-// became random keep the id they had, the digest of their name.
+// tag {<userId>}, and every key of one space {s:<spaceId>}, so that each
+// script, transaction and multi-key command touches one Redis Cluster hash
+// slot; what spans a user and a space (joining, leaving) is done in ordered
+// steps, one slot each (space_store.h). A user id is random (NewRandomId);
+// users made before ids became random keep the id they had, the digest of
+// their name.
 //
 //   oz:{n:<digest>}:id   string the id of the user with that name
 //                               (digest: UserNameDigest of the name), the
@@ -36,8 +39,10 @@
 //                               "1" when revoked (absent otherwise); an
 //                               invitation (t "j", issue 14) also has s
 //                               its space id, l its usage limit (absent:
-//                               infinity), k its usage count (absent: 0;
-//                               the join script counts it), v the
+//                               infinity), k its usage count as counted
+//                               before the count moved to the space's slot
+//                               (oz:{s:sid}:uses; absent: 0; read as a
+//                               floor, no longer written), v the
 //                               privileges it grants joined by ",";
 //                               EXPIREAT the token's expiry when it has one.
 //                               Never the token itself, nor a secret
@@ -52,10 +57,18 @@
 //                               when its id is pruned. Both index keys live
 //                               as long as the longest-lived named token
 //                               (no EXPIREAT while one never expires)
-//   oz:{uid}:spaces      set    ids of the spaces the user is in
+//   oz:{uid}:spaces      set    ids of the spaces the user is in: an
+//                               index of the spaces' members, kept in step
+//                               after them and repaired when found behind
+//                               or ahead (space_store.h)
 //   oz:{uid}:reserved    zset   places among the user's spaces that creates
-//                               and joins in progress hold, scored by when
-//                               they lapse (Unix s)
+//                               and joins in progress hold,
+//                               "<spaceId>:<random>" (a bare random id in
+//                               sets from before), scored by when they
+//                               lapse (Unix s); no expiry: a lapsed one may
+//                               stand for a join whose index step never
+//                               ran, so it stays until a repair has asked
+//                               the space
 //   oz:users             set    all user names: an index kept before
 //                               Redis Cluster, deleted when users are
 //                               listed (a SCAN of the records now)
@@ -72,8 +85,9 @@
 //                               and never expires, so a revoked generation
 //                               never comes back while the user exists
 //
-// A space's keys carry {s:<spaceId>} instead, so joining (invitation and
-// membership together) is one atomic script in one slot:
+// A space's keys carry {s:<spaceId>} instead, so joining (a seed
+// invitation, a named one's usage count and the membership together) is
+// one atomic script in the space's slot:
 //   oz:{s:sid}:space     hash   name, owner, joins (members joined so
 //                               far), term (owner handovers so far; absent
 //                               before the first)
@@ -95,6 +109,14 @@
 //                               are deleted
 //   oz:{s:sid}:invs      set    the same before the limit (a former key,
 //                               only read to delete what it names)
+//   oz:{s:sid}:uses      hash   named invitation id -> how many users it
+//                               admitted (issue 14; the limit is checked
+//                               against it in the join script); deleted
+//                               when the last member leaves
+//   oz:{s:sid}:uses:expiry  zset  the ids in :uses whose invitations
+//                               expire, scored by their expiry (Unix s):
+//                               the join script drops from both what
+//                               expired kUseExpiryMarginSeconds ago
 //
 // The per-token records are most of the store, so their keys are short: the
 // kind letter ("t" token, "n" named token, "i" invitation) follows the hash
@@ -172,6 +194,18 @@ inline std::string UserSpacesKey(const std::string& user_id) {
 inline std::string UserSpaceReservationsKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:reserved";
 }
+// A member of UserSpaceReservationsKey: the space it holds a place for,
+// and a random id that tells apart two requests for the same space.
+inline std::string SpaceReservation(const std::string& space_id,
+                                    const std::string& random_id) {
+  return space_id + ":" + random_id;
+}
+// The space of a SpaceReservation; "" for a reservation from before they
+// named it.
+inline std::string ReservedSpace(const std::string& reservation) {
+  size_t colon = reservation.find(':');
+  return colon == std::string::npos ? "" : reservation.substr(0, colon);
+}
 inline std::string FormerUserNamesKey() { return "oz:users"; }
 // The id in a user record's key "oz:{<id>}:user"; empty for any other key.
 inline std::string UserIdOfKey(const std::string& key) {
@@ -234,6 +268,14 @@ inline std::string FormerSpaceInvitationsKey(const std::string& space_id) {
 inline std::string InvitationKey(const std::string& space_id,
                                  const std::string& nonce) {
   return "oz:{s:" + space_id + "}i" + nonce;
+}
+// How many users each named invitation to the space admitted, and when
+// those that expire do (the layout above).
+inline std::string SpaceInvitationUsesKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:uses";
+}
+inline std::string SpaceInvitationUseExpiriesKey(const std::string& space_id) {
+  return "oz:{s:" + space_id + "}:uses:expiry";
 }
 
 }  // namespace tokend

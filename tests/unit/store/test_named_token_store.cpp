@@ -24,7 +24,6 @@
 #include "../redis_server.h"
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
-#include "tokend/store/space_store.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
 #include "tokend/store/user_store.h"
@@ -103,9 +102,6 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testDeletingAllLegacyTokensTakesRevokedOnesToo);
   CPPUNIT_TEST(testDeletingTheUserLeavesNothingOfTheirLegacyTokens);
   CPPUNIT_TEST(testAnInvitationRecordsItsSpaceLimitAndPrivileges);
-  CPPUNIT_TEST(testInvitationJoinsCountOnlyNewMembersUpToTheLimit);
-  CPPUNIT_TEST(testConcurrentJoinsNeverPassTheUsageLimit);
-  CPPUNIT_TEST(testRevokedPastGenerationAndOrphanedInvitationsAdmitNoOne);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -886,13 +882,6 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
     return invitation;
   }
 
-  InvitationToken NamedInvitation(const NamedTokenRecord& record) {
-    InvitationToken token;
-    token.creator_id = kAlice;
-    token.token_id = record.id;
-    return token;
-  }
-
   int64_t UsageCount(const std::string& id) {
     NamedTokenStore store(redis_.get());
     NamedTokenRecord read;
@@ -935,119 +924,6 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
     made.privileges.clear();
     made.invite_space_id = "not a space";
     ASSERT_CODE(Code::kBadData, store.Create(kAlice, made, 100));
-  }
-
-  void testInvitationJoinsCountOnlyNewMembersUpToTheLimit() {
-    SpaceStore spaces(redis_.get());
-    std::string space;
-    ASSERT_OK(spaces.Create(kAlice, "lab", 100, &space));
-    const NamedTokenRecord invitation = MakeInvitation(space, 2);
-    JoinResult result;
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        kAlice, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kAlreadyMember);
-    CPPUNIT_ASSERT_EQUAL(int64_t{0}, UsageCount(invitation.id));
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        kBob, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kJoined);
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        kBob, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kAlreadyMember);
-    CPPUNIT_ASSERT_EQUAL(int64_t{1}, UsageCount(invitation.id));
-    const std::string carol = NewRandomId(), dave = NewRandomId();
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        carol, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kJoined);
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        dave, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kUsageLimitReached);
-    CPPUNIT_ASSERT_EQUAL(int64_t{2}, UsageCount(invitation.id));
-    CPPUNIT_ASSERT_EQUAL(3LL, test::RedisInteger(redis_.get(),
-                                           {"SCARD", SpaceMembersKey(space)}));
-    // The refused user holds no place among their spaces.
-    CPPUNIT_ASSERT_EQUAL(0LL, test::RedisInteger(redis_.get(),
-                                           {"ZCARD", UserSpaceReservationsKey(dave)}));
-    CPPUNIT_ASSERT_EQUAL(0LL, test::RedisInteger(redis_.get(),
-                                           {"SCARD", UserSpacesKey(dave)}));
-    // An invitation to another space does not open this one.
-    const NamedTokenRecord elsewhere = MakeInvitation(NewRandomId(), 0);
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        dave, space, NamedInvitation(elsewhere), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kInvitationGone);
-  }
-
-  void testConcurrentJoinsNeverPassTheUsageLimit() {
-    SpaceStore spaces(redis_.get());
-    std::string space;
-    ASSERT_OK(spaces.Create(kAlice, "lab", 100, &space));
-    const NamedTokenRecord invitation = MakeInvitation(space, 3);
-    constexpr int kJoiners = 16;
-    std::vector<JoinResult> results(kJoiners, JoinResult::kNoSuchSpace);
-    std::vector<Status> statuses(kJoiners);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kJoiners; ++i) {
-      threads.emplace_back([&, i] {
-        RedisClient redis(config_);
-        SpaceStore own(&redis);
-        statuses[i] = own.JoinWithInvitationToken(
-            NewRandomId(), space, NamedInvitation(invitation), 100, &results[i]);
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-    int joined = 0, refused = 0;
-    for (int i = 0; i < kJoiners; ++i) {
-      ASSERT_OK(statuses[i]);
-      if (results[i] == JoinResult::kJoined) ++joined;
-      if (results[i] == JoinResult::kUsageLimitReached) ++refused;
-    }
-    CPPUNIT_ASSERT_EQUAL(3, joined);
-    CPPUNIT_ASSERT_EQUAL(kJoiners - 3, refused);
-    CPPUNIT_ASSERT_EQUAL(int64_t{3}, UsageCount(invitation.id));
-    CPPUNIT_ASSERT_EQUAL(4LL, test::RedisInteger(redis_.get(),
-                                           {"SCARD", SpaceMembersKey(space)}));
-  }
-
-  void testRevokedPastGenerationAndOrphanedInvitationsAdmitNoOne() {
-    NamedTokenStore store(redis_.get());
-    SpaceStore spaces(redis_.get());
-    std::string space;
-    ASSERT_OK(spaces.Create(kAlice, "lab", 100, &space));
-    const NamedTokenRecord invitation = MakeInvitation(space, 0);
-    NamedTokenUpdate revoke;
-    revoke.revoked = true;
-    bool found = false;
-    ASSERT_OK(store.Update(kAlice, invitation.id, revoke, &found));
-    JoinResult result;
-    const std::string carol = NewRandomId();
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        carol, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kInvitationRevoked);
-    // A temporary invitation of a past generation.
-    InvitationToken temporary;
-    temporary.creator_id = kAlice;
-    temporary.temporary = true;
-    temporary.generation = 0;
-    RedisReply set;
-    ASSERT_OK(redis_->Run({"SET", TemporaryGenerationKey(kAlice), "1"}, &set));
-    ASSERT_OK(spaces.JoinWithInvitationToken(carol, space, temporary, 100,
-                                             &result));
-    CPPUNIT_ASSERT(result == JoinResult::kInvitationRevoked);
-    temporary.generation = 1;
-    ASSERT_OK(spaces.JoinWithInvitationToken(carol, space, temporary, 100,
-                                             &result));
-    CPPUNIT_ASSERT(result == JoinResult::kJoined);
-    // Deleted: gone. And once alice has left, her invitations admit no one.
-    const NamedTokenRecord other = MakeInvitation(space, 0);
-    ASSERT_OK(store.Delete(kAlice, invitation.id, &found));
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        kBob, space, NamedInvitation(invitation), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kInvitationGone);
-    bool left = false;
-    ASSERT_OK(spaces.Leave(kAlice, space, &left));
-    ASSERT_OK(spaces.JoinWithInvitationToken(
-        kBob, space, NamedInvitation(other), 100, &result));
-    CPPUNIT_ASSERT(result == JoinResult::kIssuerNotOwner);
-    CPPUNIT_ASSERT_EQUAL(int64_t{0}, UsageCount(other.id));
   }
 
  private:

@@ -11,7 +11,6 @@
 #include <string>
 #include <thread>
 
-#include "../redis_cluster.h"
 #include "../redis_server.h"
 #include "tokend/store/redis_client.h"
 
@@ -34,7 +33,7 @@ class ReplicaWaitTest : public CppUnit::TestFixture {
     dir_ = dir;
     std::filesystem::create_directory(dir_ + "/primary");
     std::filesystem::create_directory(dir_ + "/replica");
-    port_ = test::FreeClusterNodePort();
+    port_ = test::FreeClusterPort();
     primary_.Start(dir_ + "/primary", {"--port", std::to_string(port_), "--bind",
                                        "127.0.0.1"});
   }

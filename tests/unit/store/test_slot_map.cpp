@@ -3,9 +3,7 @@
 // texts of both kinds and both address families.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
@@ -15,31 +13,6 @@
 
 namespace tokend {
 namespace {
-
-// Whether a loopback TCP port is free right now.
-bool PortFree(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  const bool free =
-      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return free;
-}
-
-// A port for a cluster node: free, and its cluster bus port (10000 above,
-// so at most 55535) free too. The kernel's own picks run past that.
-int FreeClusterPort() {
-  const int start = 20000 + static_cast<int>(getpid() % 20000);
-  for (int offset = 0; offset < 25000; ++offset) {
-    const int port = 20000 + (start - 20000 + offset) % 25000;
-    if (PortFree(port) && PortFree(port + 10000)) return port;
-  }
-  CPPUNIT_FAIL("no free port pair for a cluster node");
-  return 0;
-}
 
 class SlotMapTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(SlotMapTest);
@@ -55,7 +28,7 @@ class SlotMapTest : public CppUnit::TestFixture {
     const char* dir = mkdtemp(dir_template);
     CPPUNIT_ASSERT(dir != nullptr);
     const std::string state = dir;
-    const int port = FreeClusterPort();
+    const int port = test::FreeClusterPort();
     struct RemoveOnExit {
       std::string path;
       ~RemoveOnExit() { std::filesystem::remove_all(path); }
