@@ -46,7 +46,10 @@ import test_cluster_stack  # noqa: E402  (tests/integration, on faultlib's path)
 from test_cluster_stack import ClusterStack  # noqa: E402
 
 SUITE = "cluster-faults"
-USERS = ["cf-a", "cf-b", "cf-c", "cf-d"]
+# Six users, CLIENTS of them under load in each test (those the fault
+# touches first): more users make it likelier that one's slot lies low in
+# its primary's range, which keeps the reshard short (see test 2).
+USERS = ["cf-a", "cf-b", "cf-c", "cf-d", "cf-e", "cf-f"]
 SENTINEL_USERS = ["sf-a", "sf-b", "sf-c", "sf-d"]
 # Workers per daemon: scripts/stack start --cluster --workers N, as the
 # cluster stack suite starts it.
@@ -91,8 +94,9 @@ SENTINEL_READY_SECONDS = 60
 # --- helpers ---------------------------------------------------------------------
 
 
-def make_clients(ctx, users, count=CLIENTS, ops=LOAD_OPS):
-    deadline = time.monotonic() + LOAD_MAX_SECONDS
+def make_clients(ctx, users, count=CLIENTS, ops=LOAD_OPS,
+                 seconds=LOAD_MAX_SECONDS):
+    deadline = time.monotonic() + seconds
     return [ClientThread(ctx.stack, users[i % len(users)],
                          ctx.session[users[i % len(users)]], ops,
                          LOAD_MAX_REQUESTS, deadline)
@@ -271,6 +275,11 @@ def failover_figures(name, events, moment, recovered):
           % (name, len(events), sum(e.op == "create" for e in events),
              sum(e.op == "delete" for e in events),
              sum(e.op == "user" for e in events), describe_503s(events, moment)))
+    if events:
+        slowest = max(events, key=lambda e: e.seconds)
+        print("  figures: %s: slowest request %s (started %+.2f s after the "
+              "fault, answered %d)" % (name, ms(slowest.seconds),
+                                       slowest.start - moment, slowest.status))
     if recovered is not None:
         print("  figures: %s: the new primary was seen %s after the kill"
               % (name, ms(recovered)))
@@ -295,7 +304,7 @@ def test_killed_primary_of_a_users_slot_costs_a_bounded_number_of_503s_and_loses
           % (node_index(stack, victim.port), victim.port, victim_pid,
              victim.ranges, on_victim), flush=True)
 
-    clients = make_clients(ctx, USERS)
+    clients = make_clients(ctx, USERS[:CLIENTS])
     start_clients(clients)
     recovered = None
     try:
@@ -381,7 +390,10 @@ def test_slot_migration_under_load_gives_no_5xx_but_bounded_503s_and_loses_nothi
           % (count, first, user_slot_moved, moved_users, source.port,
              target.port), flush=True)
 
-    clients = make_clients(ctx, USERS)
+    load_users = (moved_users + [u for u in USERS if u not in moved_users])[:CLIENTS]
+    # The reshard may move a few thousand slots (about 15 ms each here):
+    # the load lasts as long, within its request bound.
+    clients = make_clients(ctx, load_users, seconds=240)
     start_clients(clients)
     try:
         time.sleep(2.0)
@@ -429,7 +441,7 @@ def test_killed_daemon_fails_only_its_requests_in_flight_and_start_brings_it_bac
     pool = [master] + faultlib.children(master)
     check(len(pool) == 1 + CLUSTER_WORKERS, "tokend 1 has %d workers, not %d"
           % (len(pool) - 1, CLUSTER_WORKERS))
-    clients = make_clients(ctx, USERS)
+    clients = make_clients(ctx, USERS[:CLIENTS])
     start_clients(clients)
     try:
         time.sleep(2.0)
