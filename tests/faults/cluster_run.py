@@ -24,6 +24,8 @@ The tests, in order (each leaves the stack serving for the next):
   4. Sentinel: the primary killed with SIGKILL under load (1 primary, 2
      replicas, 3 sentinels; the single stack's daemon pointed at
      `redis = sentinel://...`).
+and after the cluster stack stops, its daemons' logs are checked for worker
+deaths and sanitizer reports (the Sentinel test checks its daemon's log).
 Only counts are asserted; times are printed, never asserted, except the
 generous deadlines every wait has.
 """
@@ -42,6 +44,7 @@ import faultlib  # noqa: E402
 from faultlib import (ROOT, ClientThread, all_events, check,  # noqa: E402
                       describe_events, ms, succeeded, unavailable)
 import harness  # noqa: E402
+from run import CRASH_MARKS  # noqa: E402  (tests/faults/run.py)
 import test_cluster_stack  # noqa: E402  (tests/integration, on faultlib's path)
 from test_cluster_stack import ClusterStack  # noqa: E402
 
@@ -86,6 +89,9 @@ MAX_503_PER_FAILOVER = int(CLIENTS * (TAKEOVER_WINDOW_SECONDS / RETRY_SECONDS + 
 # Slack 2 for a request nginx had written to a kept-alive connection just
 # as the kernel closed it.
 MAX_FAILURES_DAEMON_KILL = CLUSTER_WORKERS + 2
+# The reshard moves at least this many slots (about 15 ms each here), so
+# that it runs for several seconds of load, not a fraction of one.
+MIN_RESHARD_SLOTS = 600
 # Generous deadlines of the waits (not asserted figures).
 CLUSTER_READY_SECONDS = 120
 SENTINEL_READY_SECONDS = 60
@@ -382,9 +388,11 @@ def test_slot_migration_under_load_gives_no_5xx_but_bounded_503s_and_loses_nothi
             best = (node, count, owned[0], first)
     check(best is not None, "no primary holds a test user")
     source, count, user_slot_moved, first = best
+    count = max(count, MIN_RESHARD_SLOTS)
     target = [n for n in primaries if n.id != source.id][0]
     moved_users = [u for u, s in slots.items()
                    if source.owns(s) and s <= user_slot_moved]
+    moved_users.sort(key=lambda u: slots[u])
     print("  figures: moving %d slots (from %d, through slot %d of users %s) "
           "from 127.0.0.1:%d to 127.0.0.1:%d"
           % (count, first, user_slot_moved, moved_users, source.port,
@@ -501,6 +509,22 @@ def _both_serve(ctx):
     except harness.TestFailure:
         return False
     return True
+
+
+def crash_lines(paths):
+    """Lines of the daemons' logs that say a worker died or a sanitizer
+    reported. The suite kills a whole pool (master and workers) at once, so
+    no pool ever sees a worker die: every such line is unexpected."""
+    found = []
+    for path in paths:
+        if not os.path.exists(path):
+            found.append("no %s" % path)
+            continue
+        with open(path, "rb") as f:
+            for line in f.read().decode("utf-8", "replace").split("\n"):
+                if any(mark in line for mark in CRASH_MARKS):
+                    found.append("%s: %s" % (os.path.basename(path), line[:300]))
+    return found
 
 
 # --- 4. Sentinel ---------------------------------------------------------------------
@@ -702,6 +726,8 @@ def test_sentinel_primary_kill_costs_a_bounded_number_of_503s_and_loses_nothing(
         live, dead = faultlib.verify_ledgers(stack, clients)
         print("  figures: %d acknowledged tokens authenticate, %d acknowledged "
               "deletions stay deleted" % (live, dead))
+        found = crash_lines([os.path.join(stack.state, "tokend.log")])
+        check(not found, "the daemon's log says: %s" % "; ".join(found[:5]))
     finally:
         try:
             stack.stop()
@@ -778,7 +804,19 @@ def main():
         failed += 1
     finally:
         try:
+            was_started = stack.came_up
             stack.stop()
+            if was_started:
+                name = ("test_no_worker_died_and_no_sanitizer_report_in_the_"
+                        "cluster_daemons_logs")
+                found = crash_lines([stack.daemon_file(i, "log")
+                                     for i in (1, 2)])
+                if found:
+                    failed += 1
+                    print("FAIL %s: %s" % (name, "\n    ".join(found[:10])))
+                else:
+                    passed += 1
+                    print("PASS %s" % name)
         finally:
             if args.keep or (failed and os.environ.get("KEEP_ON_FAILURE")):
                 print("%s: kept %s" % (SUITE, stack.state))
