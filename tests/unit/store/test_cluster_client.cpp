@@ -13,6 +13,8 @@
 #include "../redis_cluster.h"
 #include "tokend/store/key_slot.h"
 #include "tokend/store/redis_client.h"
+#include "tokend/store/store_keys.h"
+#include "tokend/store/user_store.h"
 
 namespace tokend {
 namespace {
@@ -33,6 +35,7 @@ class ClusterClientTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testScanKeysVisitsEveryPrimary);
   CPPUNIT_TEST(testASlotNobodyServesIsUnavailableAndTheRestServe);
   CPPUNIT_TEST(testAPrimaryGoneIsUnavailableAndTheRestServe);
+  CPPUNIT_TEST(testUsersSpreadOverThePrimariesAreAddedListedAndDeleted);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -182,6 +185,37 @@ class ClusterClientTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(Code::kServiceUnavailable, status.code());
     ASSERT_OK(client_->Run({"GET", kept}, &reply_));
     CPPUNIT_ASSERT_EQUAL(std::string("k"), reply_.text);
+  }
+
+  // The user store on a real cluster: names and records in slots of
+  // every primary, listed by a SCAN of each.
+  void testUsersSpreadOverThePrimariesAreAddedListedAndDeleted() {
+    UserStore users(client_.get());
+    std::vector<std::string> names;
+    std::set<int> nodes;
+    for (int i = 0; i < 12; ++i) {
+      UserRecord user;
+      names.push_back("user" + std::to_string(i));
+      ASSERT_OK(users.Add(names.back(), "$h", &user));
+      nodes.insert(cluster_.NodeOfSlot(KeySlot(UserKey(user.id))));
+    }
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, nodes.size());
+    std::vector<std::string> listed;
+    ASSERT_OK(users.ListNames(&listed));
+    std::sort(names.begin(), names.end());
+    CPPUNIT_ASSERT(names == listed);
+    UserRecord user;
+    CPPUNIT_ASSERT_EQUAL(Code::kAlreadyExists, users.Add("user3", "$h", &user).code());
+    ASSERT_OK(users.Delete("user3"));
+    bool found = true;
+    ASSERT_OK(users.FindByName("user3", &user, &found));
+    CPPUNIT_ASSERT(!found);
+    ASSERT_OK(users.ListNames(&listed));
+    CPPUNIT_ASSERT_EQUAL(size_t{11}, listed.size());
+    ASSERT_OK(users.Add("user3", "$h2", &user));
+    ASSERT_OK(users.FindByName("user3", &user, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(std::string("$h2"), user.password_hash);
   }
 
  private:
