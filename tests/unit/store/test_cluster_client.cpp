@@ -11,6 +11,7 @@
 #include <string>
 
 #include "../redis_cluster.h"
+#include "../status_asserts.h"
 #include "tokend/store/key_slot.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/store_keys.h"
@@ -18,12 +19,6 @@
 
 namespace tokend {
 namespace {
-
-#define ASSERT_OK(expr)                                              \
-  do {                                                               \
-    Status status_ = (expr);                                         \
-    CPPUNIT_ASSERT_MESSAGE(status_.description(), status_.ok());     \
-  } while (0)
 
 class ClusterClientTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ClusterClientTest);

@@ -16,6 +16,7 @@
 
 #include "../redis_calls.h"
 #include "../redis_server.h"
+#include "../status_asserts.h"
 #include "tokend/store/named_token_store.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/space_store.h"
@@ -24,16 +25,6 @@
 
 namespace tokend {
 namespace {
-
-#define ASSERT_CODE(expected, status_expr)                                    \
-  do {                                                                        \
-    const Status status_once = (status_expr);                                 \
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(status_once.description(),                   \
-                                 std::string(ErrorIdOf(expected)),            \
-                                 std::string(ErrorIdOf(status_once.code()))); \
-  } while (0)
-
-#define ASSERT_OK(status_expr) ASSERT_CODE(Code::kOk, status_expr)
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
