@@ -155,6 +155,30 @@ fuzz: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) bash scripts/fuzz
 
+# The Debian package (issue 16). debian/changelog is the one place the
+# version is set; the .deb and its build records go to build/deb/.
+#   make deb        build onezone-tokend_$(VERSION)_<arch>.deb
+#   make deb-test   build it, install, run, upgrade, remove and purge it on
+#                   this machine (a disposable one: it installs packages and
+#                   starts Redis, the daemon and nginx); not part of `make test`
+VERSION  = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB_OUT  := build/deb
+
+.PHONY: deb deb-test
+deb:
+	@bash scripts/install-deps
+	@bash scripts/install-deb-deps
+	dpkg-buildpackage --no-sign -b -J$(JOBS)
+	@mkdir -p $(DEB_OUT)
+	mv ../onezone-tokend_$(VERSION)_$(DEB_ARCH).deb ../onezone-tokend-dbgsym_$(VERSION)_$(DEB_ARCH).deb \
+	   ../onezone-tokend_$(VERSION)_$(DEB_ARCH).buildinfo ../onezone-tokend_$(VERSION)_$(DEB_ARCH).changes $(DEB_OUT)/
+	@echo "built $(DEB_OUT)/onezone-tokend_$(VERSION)_$(DEB_ARCH).deb"
+
+deb-test: deb
+	@DEB=$(DEB_OUT)/onezone-tokend_$(VERSION)_$(DEB_ARCH).deb VERSION=$(VERSION) \
+	  timeout 900 bash tests/deb/run
+
 include mk/install.mk
 
 -include $(LIB_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(MAIN_SRCS:src/%.cpp=$(BUILD)/obj/%.d)
