@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "tokend/common/text.h"
+
 namespace tokend {
 
 namespace {
@@ -51,10 +53,15 @@ Status SentinelClient::FindPrimary() {
         address.elements.size() != 2) {
       continue;  // this sentinel does not know the name (or is not one)
     }
-    int port = std::atoi(address.elements[1].text.c_str());
-    if (address.elements[0].text.empty() || port <= 0 || port > 65535) continue;
+    int64_t port = 0;
+    if (address.elements[0].text.empty() ||
+        !ParseDecimal(address.elements[1].text, &port) || port <= 0 ||
+        port > 65535) {
+      continue;
+    }
     primary_ = std::make_unique<RedisConnection>(
-        RedisEndpoint{"", address.elements[0].text, port}, settings_);
+        RedisEndpoint{"", address.elements[0].text, static_cast<int>(port)},
+        settings_);
     return Status::Ok();
   }
   return RedisUnavailable();
