@@ -17,7 +17,8 @@ void TemporaryTokensApi::CreateTemporaryToken(const Call& call,
   Json::Value body;
   Status status = ParseJsonObject(call.request.body, /*allow_empty=*/true, &body);
   if (status.ok()) status = RejectUnknownKeys(body, {"type", "caveats"});
-  TokenRef ref{TokenKind::kTemporary, caller.user_id, NewRandomId()};
+  // Its id is drawn once its caveats are known (NewTemporaryTokenId).
+  TokenRef ref{TokenKind::kTemporary, caller.user_id, ""};
   if (status.ok() && body.isMember("type")) {
     status = ReadAnyTokenTypeJson(body["type"], &ref);
   }
@@ -42,15 +43,18 @@ void TemporaryTokensApi::CreateTemporaryToken(const Call& call,
   if (status.ok() && ref.invitation()) {
     status = spaces_.CheckInviter(ref.invite_space_id, caller.user_id);
   }
-  if (status.ok() && ref.nonce.empty()) {
-    status = Status(Code::kInternal, "random generator failed");
-  }
   if (status.ok()) {
     status = temporary_tokens_.Generation(caller.user_id, &ref.generation);
   }
   if (!status.ok()) return outcome->Fail(status);
   caveats.insert(caveats.end(), caller.added_caveats.begin(),
                  caller.added_caveats.end());
+  // Minted with all of them, as a named token's record is (see
+  // NewTemporaryTokenId).
+  ref.nonce = NewTemporaryTokenId(caveats.size());
+  if (ref.nonce.empty()) {
+    return outcome->Fail(Status(Code::kInternal, "random generator failed"));
+  }
   Json::Value json(Json::objectValue);
   json["token"] =
       MintTokenWithCaveats(keys_, config_.token_location, ref, caveats);

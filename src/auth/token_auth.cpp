@@ -369,8 +369,13 @@ Status TokenAuth::Verify(const std::string& text, int64_t now,
                                  &verified.ref, &verified.expires_at,
                                  &verified.contextual);
     // The service issues a seed token with one caveat; a holder adds the
-    // rest. A named token's record says how many it was minted with.
-    const size_t minted = verified.ref.kind == TokenKind::kAccess ? 1 : 0;
+    // rest. A temporary token's id says how many it was minted with, a
+    // named token's record (CheckNamed).
+    const size_t minted =
+        verified.ref.kind == TokenKind::kAccess      ? 1
+        : verified.ref.kind == TokenKind::kTemporary
+            ? MintedCaveatsOfTemporaryToken(verified.ref.nonce)
+            : 0;
     for (size_t i = minted; i < macaroon.caveats.size(); ++i) {
       verified.added_caveats.push_back(macaroon.caveats[i].id);
     }

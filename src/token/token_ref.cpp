@@ -1,6 +1,8 @@
 // Token identifiers and minting (see token_ref.h).
 #include "tokend/token/token_ref.h"
 
+#include <algorithm>
+
 #include "tokend/common/crypto.h"
 #include "tokend/common/text.h"
 #include "tokend/token/base64.h"
@@ -187,6 +189,24 @@ std::string NewRandomId() {
   uint8_t bytes[kOwnerIdChars / 2];
   if (!RandomBytes(bytes, sizeof(bytes))) return "";
   return HexEncode(bytes, sizeof(bytes));
+}
+
+std::string NewTemporaryTokenId(size_t minted_caveats) {
+  const std::string random = NewRandomId();
+  if (random.empty()) return "";
+  const std::string_view marker = kMintedCountMarker;
+  const uint8_t count = static_cast<uint8_t>(std::min<size_t>(minted_caveats, 255));
+  return random.substr(0, kOwnerIdChars - marker.size() - 2) +
+         std::string(marker) + HexEncode(&count, 1);
+}
+
+size_t MintedCaveatsOfTemporaryToken(std::string_view token_id) {
+  const std::string_view marker = kMintedCountMarker;
+  if (!IsHexId(token_id)) return 0;
+  const size_t at = kOwnerIdChars - marker.size() - 2;
+  if (token_id.substr(at, marker.size()) != marker) return 0;
+  return LowerHexDigitValue(token_id[kOwnerIdChars - 2]) * 16 +
+         LowerHexDigitValue(token_id[kOwnerIdChars - 1]);
 }
 
 std::string LegacyTokenId(const std::string& nonce) {

@@ -845,15 +845,31 @@ def test_a_temporary_token_needs_a_time_caveat_within_the_maximum(ctx):
     _expect_user(ctx, token, name)
 
 
-def test_a_temporary_tokens_caveats_confine_the_named_tokens_it_makes(ctx):
+def test_a_temporary_tokens_own_caveats_do_not_confine_what_it_makes(ctx):
+    # The caveats a temporary token was created with are its creator's, as a
+    # named token's are: it makes named tokens as long-lived as asked, and
+    # may un-revoke one (what the token page's session does). A caveat a
+    # holder appended confines it as any confined copy is.
     name = "temporary-user"
     _user(ctx, name)
     deadline = now() + 300
     temporary = _create_temporary(ctx, name, {"caveats": [_time_caveat(deadline)]})
-    token_id, token = _create(ctx, name, {"name": "from-a-temporary"},
-                              token=temporary)
-    check_equal(_caveats(token), ["time < %d" % deadline],
+    later = now() + 86400
+    token_id, token = _create(ctx, name, {"name": "from-a-temporary", "caveats": [
+        _time_caveat(later)]}, token=temporary)
+    check_equal(_caveats(token), ["time < %d" % later],
                 "caveats of a named token a temporary token made")
+    expect_status(_patch(ctx, name, token_id, {"revoked": True}, token=temporary), 204)
+    expect_status(_patch(ctx, name, token_id, {"revoked": False}, token=temporary), 204)
+    # A holder's copy with a shorter time caveat appended: confined.
+    copy = _attenuated(temporary, "time < %d" % (deadline - 60))
+    _remember(ctx, copy)
+    _, confined = _create(ctx, name, {"name": "from-a-confined-copy"}, token=copy)
+    check_equal(_caveats(confined), ["time < %d" % (deadline - 60)],
+                "caveats of a named token a confined temporary copy made")
+    expect_status(_patch(ctx, name, token_id, {"revoked": True}, token=copy), 204)
+    response = _patch(ctx, name, token_id, {"revoked": False}, token=copy)
+    expect_status(response, 403)
 
 
 # --- seed tokens are named tokens too -------------------------------------------

@@ -97,6 +97,21 @@ std::string NewRandomId();
 // nonce's 12 bytes. A named token's own id never starts with eight zeros
 // (CreateNamedToken draws again), so the two never clash.
 constexpr char kLegacyTokenIdPrefix[] = "00000000";
+// A temporary token's id tells how many caveats it was minted with, as a
+// named token's record does, so that the caveats a holder appended (which
+// confine what the token may obtain, see Caller::added_caveats) are told
+// from its creator's (which do not). No holder can alter the count: the
+// token's key derives from its identifier. The id is 22 random hex digits,
+// the marker kMintedCountMarker and the count in two hex digits (at most
+// 255: more are counted as appended, which only confines more).
+constexpr char kMintedCountMarker[] = "c4ea7c0a";
+// A fresh id for a temporary token minted with `minted_caveats`; empty if
+// the random generator fails.
+std::string NewTemporaryTokenId(size_t minted_caveats);
+// The count NewTemporaryTokenId put in `token_id`; 0 for an id without the
+// marker (one made before ids held it: all its caveats count as appended).
+size_t MintedCaveatsOfTemporaryToken(std::string_view token_id);
+
 // The id of the seed token with `nonce`; empty for a malformed nonce.
 std::string LegacyTokenId(const std::string& nonce);
 // The nonce of a legacy token id; false for any other text.

@@ -128,6 +128,8 @@ class AccessTokenTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAppendedCaveatsAreSignedAndEnforced);
   CPPUNIT_TEST(testLegacyTokenIdIsEightZerosAndTheNoncesHex);
   CPPUNIT_TEST(testParsesOnlyLegacyTokenIds);
+  CPPUNIT_TEST(testTemporaryTokenIdsCarryTheirMintedCaveatCount);
+  CPPUNIT_TEST(testTemporaryTokenIdsWithoutTheMarkerCountNone);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -153,6 +155,33 @@ class AccessTokenTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string(""), LegacyTokenId("AAECAwQFBgcICQo"));
     CPPUNIT_ASSERT_EQUAL(std::string(""), LegacyTokenId("AAECAwQFBgcICQo!"));
     CPPUNIT_ASSERT_EQUAL(std::string(""), LegacyTokenId("AAECAwQFBgcICQ+L"));
+  }
+
+  void testTemporaryTokenIdsCarryTheirMintedCaveatCount() {
+    for (size_t count : {0, 1, 2, 15, 16, 200, 255}) {
+      const std::string id = NewTemporaryTokenId(count);
+      CPPUNIT_ASSERT(IsHexId(id));
+      CPPUNIT_ASSERT_EQUAL(count, MintedCaveatsOfTemporaryToken(id));
+    }
+    // More than two hex digits hold: counted as fewer, which confines more.
+    CPPUNIT_ASSERT_EQUAL(size_t(255),
+                         MintedCaveatsOfTemporaryToken(NewTemporaryTokenId(300)));
+    // Random beyond the count.
+    CPPUNIT_ASSERT(NewTemporaryTokenId(1) != NewTemporaryTokenId(1));
+  }
+
+  // Ids made before they held a count: every caveat is a holder's.
+  void testTemporaryTokenIdsWithoutTheMarkerCountNone() {
+    CPPUNIT_ASSERT_EQUAL(size_t(0), MintedCaveatsOfTemporaryToken(NewRandomId()));
+    CPPUNIT_ASSERT_EQUAL(size_t(0), MintedCaveatsOfTemporaryToken(
+                                        "0123456789abcdef012345c4ea7c0b03"));
+    // Not an id at all.
+    CPPUNIT_ASSERT_EQUAL(size_t(0), MintedCaveatsOfTemporaryToken(
+                                        "0123456789abcdef012345C4EA7C0A03"));
+    CPPUNIT_ASSERT_EQUAL(size_t(0),
+                         MintedCaveatsOfTemporaryToken("c4ea7c0a03"));
+    CPPUNIT_ASSERT_EQUAL(size_t(3), MintedCaveatsOfTemporaryToken(
+                                        "0123456789abcdef012345c4ea7c0a03"));
   }
 
   void testParsesOnlyLegacyTokenIds() {
