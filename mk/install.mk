@@ -35,6 +35,9 @@ sbindir := $(PREFIX)/sbin
 docdir  := $(PREFIX)/share/doc/onezone-tokend
 # What onezone-tokend-setup reads: the Redis ACL rule it renders.
 datadir := $(PREFIX)/share/onezone-tokend
+# The token page's static files, which the nginx site serves.
+webdir  := $(datadir)/web
+WEB_FILES := $(wildcard web/*.html web/*.js web/*.css)
 
 # System locations, independent of PREFIX (see above).
 confdir      := /etc/onezone-tokend
@@ -106,7 +109,8 @@ endef
 
 SITE_SED := -e 's|@LISTEN@|$(SYSTEM_LISTEN)|g' -e 's|@CERT@|$(SYSTEM_CERT)|g' \
             -e 's|@KEY@|$(SYSTEM_KEY)|g' -e 's|@FASTCGI@|$(SYSTEM_FASTCGI)|g' \
-            -e 's|@ACCESS_LOG@|$(SYSTEM_ACCESS_LOG)|g' -e 's|@HOP_DIR@|$(SYSTEM_HOP_DIR)|g'
+            -e 's|@ACCESS_LOG@|$(SYSTEM_ACCESS_LOG)|g' -e 's|@HOP_DIR@|$(SYSTEM_HOP_DIR)|g' \
+            -e 's|@WEB_ROOT@|$(webdir)|g'
 UNIT_SED := -e 's|@BINDIR@|$(bindir)|g' -e 's|@DOCDIR@|$(docdir)|g'
 
 .PHONY: install uninstall
@@ -121,6 +125,8 @@ install: $(DAEMON) $(ADMIN)
 	$(INSTALL) -m 0755 $(ADMIN) $(DESTDIR)$(bindir)/onezone-admin
 	$(INSTALL) -m 0755 scripts/setup-host $(DESTDIR)$(sbindir)/onezone-tokend-setup
 	$(INSTALL) -m 0644 config/redis-users.acl.in $(DESTDIR)$(datadir)/redis-users.acl.in
+	$(INSTALL) -d $(DESTDIR)$(webdir)
+	$(INSTALL) -m 0644 $(WEB_FILES) $(DESTDIR)$(webdir)/
 	$(INSTALL) -m 0644 config/onezone-tokend.conf.example \
 	  $(DESTDIR)$(confdir)/onezone-tokend.conf.example
 	@if [ -e $(DESTDIR)$(confdir)/onezone-tokend.conf ]; then \
@@ -141,6 +147,7 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/onezone-tokend $(DESTDIR)$(bindir)/onezone-admin \
 	  $(DESTDIR)$(sbindir)/onezone-tokend-setup \
 	  $(DESTDIR)$(datadir)/redis-users.acl.in \
+	  $(addprefix $(DESTDIR)$(webdir)/,$(notdir $(WEB_FILES))) \
 	  $(DESTDIR)$(confdir)/onezone-tokend.conf.example \
 	  $(DESTDIR)$(nginxsites)/onezone-tokend \
 	  $(DESTDIR)$(unitdir)/onezone-tokend.service \
@@ -165,7 +172,7 @@ uninstall:
 	    esac; \
 	  fi; \
 	done
-	-@rmdir $(DESTDIR)$(docdir) $(DESTDIR)$(datadir) $(DESTDIR)$(confdir) 2>/dev/null || true
+	-@rmdir $(DESTDIR)$(docdir) $(DESTDIR)$(webdir) $(DESTDIR)$(datadir) $(DESTDIR)$(confdir) 2>/dev/null || true
 	@if [ -d $(DESTDIR)$(confdir) ]; then \
 	  echo "kept $(DESTDIR)$(confdir) (host state: certificate, Redis password, edited config)"; fi
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
