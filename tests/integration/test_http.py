@@ -9,10 +9,31 @@ from harness import API, check, check_equal, expect_error, expect_status
 
 def test_an_unknown_path_is_not_found(ctx):
     for path in (API + "/user/nothing", API + "/users", API + "/user/clients",
-                 "/", "/api/v3/other/user", "/api/v2/onezone/user"):
+                 "/nothing", "/ui/nothing.js", "/ui/", "/index.html",
+                 "/api/v3/other/user", "/api/v2/onezone/user"):
         response = ctx.stack.curl("GET", path,
                                   headers=ctx.auth_headers("alice"))
         expect_error(response, 404, "notFound")
+
+
+def test_the_token_page_is_served_at_the_root_with_its_headers(ctx):
+    # / and /ui/NAME are the token page's static files (web/); only GET
+    # and HEAD reach them.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for path, name, kind in (("/", "index.html", "text/html"),
+                             ("/ui/app.js", "app.js", "application/javascript"),
+                             ("/ui/style.css", "style.css", "text/css")):
+        response = ctx.stack.curl("GET", path)
+        expect_status(response, 200)
+        check_equal(response.header("content-type"), kind + "; charset=utf-8",
+                    "Content-Type of " + path)
+        with open(os.path.join(root, "web", name), "rb") as f:
+            check(response.body == f.read(), "%s is not web/%s" % (path, name))
+        csp = response.header("content-security-policy") or ""
+        check("script-src 'self';" in csp and "unsafe" not in csp, "CSP: %r" % csp)
+        check_equal(response.header("x-content-type-options"), "nosniff", "nosniff")
+        check_equal(response.header("x-frame-options"), "DENY", "X-Frame-Options")
+    expect_error(ctx.stack.curl("POST", "/", body="x"), 403, "forbidden")
 
 
 def test_a_known_path_with_a_wrong_method_is_not_supported_with_an_allow_header(ctx):
