@@ -1,25 +1,26 @@
 // Writing, counting and logging an answer (see answer.h).
 #include "tokend/server/answer.h"
 
-#include <cstdio>
 #include <string>
 
 #include "tokend/common/metrics.h"
 #include "tokend/http/request_log.h"
 #include "tokend/server/fcgi_adapter.h"
+#include "tokend/server/log_batch.h"
 
 namespace tokend {
 
 void Answer(const Request& request, const Outcome& outcome, FCGX_Request* fcgi,
-            RequestClock::time_point read_at) {
+            RequestClock::time_point read_at, LogBatch* log) {
   WriteFcgiResponse(outcome.response, fcgi);
   double ms = std::chrono::duration<double, std::milli>(RequestClock::now() -
                                                         read_at)
                   .count();
   CountRequest(outcome.route_number, outcome.response.status, ms / 1000.0);
-  std::string lines = FormatRequestLog(request, outcome, ms) + "\n" +
-                      FormatAuditLines(request, outcome);
-  std::fputs(lines.c_str(), stderr);
+  std::string lines = FormatRequestLog(request, outcome, ms);
+  lines += '\n';
+  lines += FormatAuditLines(request, outcome);
+  log->Add(lines);
 }
 
 }  // namespace tokend

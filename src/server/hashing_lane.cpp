@@ -19,8 +19,9 @@ namespace {
 
 }  // namespace
 
-HashingLane::HashingLane(const Config& config, const TokenKeys& keys)
-    : config_(config), keys_(keys) {}
+HashingLane::HashingLane(const Config& config, const TokenKeys& keys,
+                         LogBatch* log)
+    : config_(config), keys_(keys), log_(log) {}
 
 HashingLane::~HashingLane() {
   Stop();
@@ -100,7 +101,7 @@ void HashingLane::Run() {
       outcome.needs_hashing_lane = false;
       outcome.Fail(Status(Code::kInternal, "hashing lane refused a hash"));
     }
-    Answer(job.request, outcome, job.fcgi, job.read_at);
+    Answer(job.request, outcome, job.fcgi, job.read_at, log_);
     job.claim.reset();  // the queue place, when no hash was needed after all
     {
       std::lock_guard<std::mutex> lock(mutex_);

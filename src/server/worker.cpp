@@ -2,6 +2,7 @@
 #include "tokend/server/worker.h"
 
 #include <fcgiapp.h>
+#include <unistd.h>
 
 #include <memory>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "tokend/server/fcgi_connections.h"
 #include "tokend/server/hashing_lane.h"
 #include "tokend/server/interval_timer.h"
+#include "tokend/server/log_batch.h"
 #include "tokend/server/worker_pool.h"
 #include "tokend/store/redis_client.h"
 
@@ -22,10 +24,13 @@ namespace tokend {
 int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
   RedisClient redis(config);
   Api api(config, keys, &redis);
+  // Declared before the connections and the lane: its destructor writes
+  // what their last answers logged.
+  LogBatch log(STDERR_FILENO);
   FcgiConnections connections(listen_fd);
   // Declared after the connections, so it stops (answering every job it
   // holds) before they are closed.
-  HashingLane lane(config, keys);
+  HashingLane lane(config, keys, &log);
   if (!lane.Start()) return 1;
   connections.WatchWakeups(lane.wakeup_fd(), [&connections, &lane] {
     for (int fd : lane.TakeAnswered()) connections.Resume(fd);
@@ -56,10 +61,16 @@ int RunWorker(int listen_fd, const Config& config, const TokenKeys& keys) {
       outcome.needs_hashing_lane = false;
       outcome.Fail(HashesTooBusy());
     }
-    Answer(request, outcome, fcgi, read_at);
+    Answer(request, outcome, fcgi, read_at, &log);
     return Disposition::kAnswered;
   };
-  int code = connections.Serve(handle, WorkerWait, WorkerStopRequested);
+  // The turn's log lines go out just before the loop waits again.
+  auto wait = [&log](int epoll_fd, epoll_event* events, int max_events,
+                     int timeout_ms) {
+    log.Flush();
+    return WorkerWait(epoll_fd, events, max_events, timeout_ms);
+  };
+  int code = connections.Serve(handle, wait, WorkerStopRequested);
   lane.Stop();
   api.FlushNamedTokenUses();
   return code;

@@ -31,6 +31,7 @@
 #include "tokend/http/request.h"
 #include "tokend/server/answer.h"
 #include "tokend/server/hasher_process.h"
+#include "tokend/server/log_batch.h"
 #include "tokend/token/token_keys.h"
 
 struct FCGX_Request;
@@ -47,8 +48,9 @@ class HashingLane {
     std::unique_ptr<HashBudgetClaim> claim;
   };
 
-  // `config` and `keys` must outlive the lane.
-  HashingLane(const Config& config, const TokenKeys& keys);
+  // `config`, `keys` and `log` (where its answers are logged) must outlive
+  // the lane.
+  HashingLane(const Config& config, const TokenKeys& keys, LogBatch* log);
   ~HashingLane();
   HashingLane(const HashingLane&) = delete;
   HashingLane& operator=(const HashingLane&) = delete;
@@ -69,6 +71,7 @@ class HashingLane {
 
   const Config& config_;
   const TokenKeys& keys_;
+  LogBatch* log_;
   HasherProcess hasher_;
   int wakeup_fd_ = -1;
   std::thread thread_;

@@ -83,7 +83,8 @@ class HashingLaneTest : public CppUnit::TestFixture {
     config.redis = "unix:/nonexistent/redis.sock";  // never reached here
     SecretKey master;
     TokenKeys keys(master);
-    HashingLane lane(config, keys);
+    LogBatch log(STDERR_FILENO);
+    HashingLane lane(config, keys, &log);
     CPPUNIT_ASSERT(lane.Start());
     CPPUNIT_ASSERT(lane.wakeup_fd() >= 0);
     // Its thread appears (the hashes run in its HasherProcess, whose
