@@ -50,6 +50,12 @@ Settings (environment):
                           verify: the token GET /user beside a service's
                           POST /tokens/verify_access_token (issue 14)
   BENCH_SET="k=v ..."     settings for the service stacks (scripts/stack --set)
+  BENCH_LOG=file          where the service stacks' daemons log: file
+                          (STATE/tokend.log) or journal, as under the systemd
+                          unit (scripts/stack --journal; a journald this
+                          benchmark starts when none runs, as root, and
+                          stops); with journal, journald's CPU counts in the
+                          service's backend column
 
 password_flood (issue 12): token GET /user at 32 connections alone, then
 while 8 clients send wrong passwords (for unknown and known names, from
@@ -124,6 +130,12 @@ ONLY = os.environ.get("BENCH_ONLY", "")
 # BENCH_SET="key=value key=value": settings for the service stacks' config
 # (scripts/stack --set), to compare configurations.
 STACK_SETTINGS = os.environ.get("BENCH_SET", "").split()
+LOG_TO = os.environ.get("BENCH_LOG", "file")
+JOURNALD = "/lib/systemd/systemd-journald"
+JOURNAL_DIR = "/run/systemd/journal"
+JOURNAL_STREAM = os.path.join(JOURNAL_DIR, "stdout")
+# The pid of the journald the service stacks log to (BENCH_LOG=journal).
+journald_pid = None
 MEMORY_TOKENS = setting("BENCH_MEMORY_TOKENS", 100000)
 CREATE_USERS = max(1, setting("BENCH_CREATE_USERS", 250))
 PRELOAD_USERS = setting("BENCH_PRELOAD_USERS", 10000)
@@ -231,22 +243,26 @@ class Group:
     """A named set of processes (a parent and its children) whose CPU time a
     run measures: `nginx`, `backend`, `redis`."""
 
-    def __init__(self, name, pid_file=None, pid=None, with_children=True):
+    def __init__(self, name, pid_file=None, pid=None, with_children=True,
+                 extra_pid=None):
         self.name = name
         self.pid_file = pid_file
         self.pid = pid
         self.with_children = with_children
+        self.extra_pid = extra_pid  # one more process, alone (journald)
 
     def pids(self):
         pid = self.pid if self.pid is not None else read_pid(self.pid_file)
         if pid is None:
             return []
+        extra = [self.extra_pid] if self.extra_pid is not None else []
         if not self.with_children:
-            return [pid]
+            return [pid] + extra
         # Children and grandchildren: the service's workers and each
         # worker's password-hashing process.
         children = children_of(pid)
-        return [pid] + children + [g for c in children for g in children_of(c)]
+        return ([pid] + children + [g for c in children for g in children_of(c)]
+                + extra)
 
 
 def sample(groups):
@@ -306,7 +322,7 @@ class Stack:
         CLEANUP.add("stop stack " + self.name,
                     lambda: run(["bash", STACK, "stop", "--state", self.state],
                                 check=False))
-        extra = []
+        extra = ["--journal"] if LOG_TO == "journal" else []
         for setting in STACK_SETTINGS:
             extra += ["--set", setting]
         self.starting = subprocess.Popen(
@@ -328,7 +344,8 @@ class Stack:
 
     def groups(self):
         return [Group("nginx", os.path.join(self.state, "nginx.pid")),
-                Group("backend", os.path.join(self.state, "tokend.pid")),
+                Group("backend", os.path.join(self.state, "tokend.pid"),
+                      extra_pid=journald_pid),
                 Group("redis", os.path.join(self.state, "redis.pid"))]
 
     def worker_pids(self):
@@ -988,7 +1005,37 @@ def split_lines(lines, prefix):
             f.write("".join(line + "\n" for line in lines[i::THREADS]))
 
 
+def start_journald():
+    """The pid of the journald the daemons will log to: the running one, or
+    one started here (and stopped, its files removed, at the end)."""
+    found = subprocess.run(["pidof", "systemd-journald"], stdout=subprocess.PIPE,
+                           text=True)
+    if found.returncode == 0:
+        return int(found.stdout.split()[0])
+    if os.geteuid() != 0 or not os.access(JOURNALD, os.X_OK):
+        raise BenchFailure("BENCH_LOG=journal: no journald runs, and only root "
+                           "can start %s" % JOURNALD)
+    made = [d for d in (JOURNAL_DIR, "/run/log/journal") if not os.path.exists(d)]
+    process = subprocess.Popen([JOURNALD], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop():
+        process.terminate()
+        process.wait(timeout=COMMAND_TIMEOUT)
+        for directory in made:
+            shutil.rmtree(directory, ignore_errors=True)
+    CLEANUP.add("stop the journald started here", stop)
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    while not os.path.exists(JOURNAL_STREAM):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise BenchFailure("%s did not come up" % JOURNALD)
+        time.sleep(0.05)
+    log("journald: pid %d, started for this benchmark" % process.pid)
+    return process.pid
+
+
 def main():
+    global journald_pid
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     for path in (ADMIN, CEILING_BIN, os.path.join(BUILD, "bin", "onezone-tokend")):
@@ -1004,11 +1051,16 @@ def main():
     for part in ("svc", "full", "ceil", "kept", "fixed"):
         os.mkdir(os.path.join(base, part), 0o700)
 
-    log("%s, %d cores, kernel %s; wrk -t%d -c%d, %d s runs, %d rounds, %d workers"
+    log("%s, %d cores, kernel %s; wrk -t%d -c%d, %d s runs, %d rounds, %d workers; "
+        "daemons log to a %s"
         % (os.uname().machine, os.cpu_count(), os.uname().release, THREADS,
-           CONNECTIONS, SECONDS, ROUNDS, WORKERS))
+           CONNECTIONS, SECONDS, ROUNDS, WORKERS, LOG_TO))
 
     # --- start everything --------------------------------------------------------
+    if LOG_TO == "journal":
+        journald_pid = start_journald()
+    elif LOG_TO != "file":
+        raise BenchFailure("BENCH_LOG is file or journal, not %r" % LOG_TO)
     service = Stack("service", os.path.join(base, "svc"))
     full = Stack("full", os.path.join(base, "full"))
     service.start()
