@@ -25,6 +25,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testALostInvalidationConnectionEmptiesTheCache);
   CPPUNIT_TEST(testALostCommandConnectionEmptiesTheCache);
   CPPUNIT_TEST(testFlushallEmptiesTheCache);
+  CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
   CPPUNIT_TEST(testZeroEntriesTurnsTheCacheOff);
   CPPUNIT_TEST_SUITE_END();
@@ -147,6 +148,31 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(reply.is_nil());
     CPPUNIT_ASSERT(redis.tracked_reads()->cache().Find({"GET", "oz:b"}) ==
                    nullptr);
+  }
+
+  void testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot() {
+    // Redis may write a write's reply out before the invalidations it
+    // caused; it reads the PING after only once they went out. A client
+    // with its cache off still sends it, for the others' caches.
+    RedisClient redis(config_);
+    redis.StopCachingReads();
+    RedisReply reply;
+    const long long before = Calls("ping");
+    ASSERT_OK(redis.Run({"SET", "oz:k", "1"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
+    ASSERT_OK(redis.Run({"EVAL", "return redis.call('DEL', KEYS[1])", "1",
+                         "oz:k"},
+                        &reply));
+    const long long after_writes = Calls("ping");
+    CPPUNIT_ASSERT(after_writes >= before + 2);
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
+    // No cache anywhere (read_cache_entries 0): no barrier either.
+    Config off = config_;
+    off.read_cache_entries = 0;
+    RedisClient uncached(off);
+    ASSERT_OK(uncached.Run({"SET", "oz:k", "2"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
   }
 
   void testOnlyPlainOneKeyReadsAreCached() {
