@@ -1,6 +1,9 @@
 // Client-side caching of token and user reads (see tracked_reads.h).
 #include "tokend/store/tracked_reads.h"
 
+#include <cerrno>
+#include <cstdio>
+
 #include "tokend/common/metrics.h"
 
 namespace tokend {
@@ -25,6 +28,17 @@ bool TrackedReads::Cacheable(const std::vector<RedisCommand>& commands) {
 void TrackedReads::Empty() {
   if (cache_.entries() > 0) CountReadCacheFlush();
   cache_.Clear();
+}
+
+void TrackedReads::Refused(const std::string& what) {
+  refused_ = true;
+  tracking_ = false;
+  cache_.Clear();
+  listener_.Disconnect();
+  std::fprintf(stderr,
+               "%s: read cache off: Redis refused %s; give the daemon's Redis "
+               "user the rights of config/redis-users.acl.in\n",
+               program_invocation_short_name, what.c_str());
 }
 
 bool TrackedReads::Tracking(const RedisConnection& connection) const {
@@ -85,7 +99,14 @@ bool TrackedReads::Prepare(RedisConnection* connection) {
   // The command connection first: when Redis is down, its failure is the
   // answer, without a second connect timeout for the listener.
   if (!connection->EnsureConnected().ok()) return false;
-  if (!listener_.EnsureSubscribed().ok()) {
+  Status subscribed = listener_.EnsureSubscribed();
+  if (!subscribed.ok()) {
+    // An error reply (NOPERM) will not go away by itself; no connection
+    // might.
+    if (subscribed.code() == Code::kInternal) {
+      Refused("CLIENT ID or SUBSCRIBE __redis__:invalidate (" +
+              subscribed.description().substr(0, 200) + ")");
+    }
     tracking_ = false;
     Empty();
     return false;
@@ -99,8 +120,11 @@ bool TrackedReads::Prepare(RedisConnection* connection) {
               std::to_string(listener_.client_id())},
              &wire);
   std::vector<RedisReply> reply;
-  if (!connection->Exchange(wire, 1, &reply).ok() ||
-      reply[0].type == RedisReply::Type::kError) {
+  if (!connection->Exchange(wire, 1, &reply).ok()) return false;
+  if (reply[0].type == RedisReply::Type::kError) {
+    if (!IsTransientRedisError(reply[0].text)) {
+      Refused("CLIENT TRACKING (" + reply[0].text.substr(0, 200) + ")");
+    }
     return false;
   }
   tracked_connection_ = connection->generation();

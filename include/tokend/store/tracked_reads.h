@@ -49,7 +49,10 @@ class TrackedReads {
                 const std::vector<RedisCommand>& commands,
                 const std::vector<RedisReply>& replies);
 
-  bool enabled() const { return cache_.enabled(); }
+  // Off for good after Redis refused tracking or the subscription (an ACL
+  // without CLIENT TRACKING or the channel: logged once), so that no read
+  // pays for a refused attempt.
+  bool enabled() const { return cache_.enabled() && !refused_; }
   ReadCache& cache() { return cache_; }
   InvalidationListener& listener() { return listener_; }
 
@@ -59,6 +62,8 @@ class TrackedReads {
   bool TakeInvalidations(RedisConnection* connection);
   bool Tracking(const RedisConnection& connection) const;
   void Empty();
+  // Turns the cache off for good, saying why once.
+  void Refused(const std::string& what);
 
   ReadCache cache_;
   InvalidationListener listener_;
@@ -67,6 +72,7 @@ class TrackedReads {
   uint64_t tracked_connection_ = 0;
   uint64_t tracked_listener_ = 0;
   bool tracking_ = false;
+  bool refused_ = false;
 };
 
 }  // namespace tokend
