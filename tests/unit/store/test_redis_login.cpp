@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -85,6 +86,9 @@ class RedisLoginTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
+    // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
+    // process that writes to a Redis connection the server closed.
+    signal(SIGPIPE, SIG_IGN);
     char pattern[] = "/tmp/redis-login-test.XXXXXX";
     CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
     dir_ = pattern;

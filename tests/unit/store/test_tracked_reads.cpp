@@ -6,6 +6,7 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 
@@ -32,6 +33,9 @@ class TrackedReadsTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
+    // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
+    // process that writes to a Redis connection the server closed.
+    signal(SIGPIPE, SIG_IGN);
     char dir_template[] = "/tmp/tokend-tracked-reads-XXXXXX";
     const char* dir = mkdtemp(dir_template);
     CPPUNIT_ASSERT(dir != nullptr);
