@@ -26,6 +26,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testALostInvalidationConnectionEmptiesTheCache);
   CPPUNIT_TEST(testALostCommandConnectionEmptiesTheCache);
   CPPUNIT_TEST(testFlushallEmptiesTheCache);
+  CPPUNIT_TEST(testARedisRestartEmptiesTheCache);
   CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
   CPPUNIT_TEST(testZeroEntriesTurnsTheCacheOff);
@@ -177,6 +178,22 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     RedisClient uncached(off);
     ASSERT_OK(uncached.Run({"SET", "oz:k", "2"}, &reply));
     CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
+  }
+
+  void testARedisRestartEmptiesTheCache() {
+    Write({"SET", "oz:k", "old"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), Get(&redis, "oz:k"));
+    // The test server keeps nothing on disk: it comes back empty, and no
+    // invalidation says so; both connections see the restart.
+    server_.Stop();
+    server_.Start(dir_);
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT(reply.is_nil());
+    Write({"SET", "oz:k", "new"});
+    CPPUNIT_ASSERT_EQUAL(std::string("new"), Get(&redis, "oz:k"));
   }
 
   void testOnlyPlainOneKeyReadsAreCached() {
