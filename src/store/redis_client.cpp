@@ -134,9 +134,10 @@ Status RedisClient::Exchange(const std::vector<RedisCommand>& commands,
   }
   if (status.ok() && writes && invalidation_barrier_) {
     // Redis queues a write's invalidations and its reply in the same event
-    // loop turn and may write the reply out first (the integration test of
-    // revocations under caching caught 1% of uses served stale without
-    // this); it reads this PING only in a later turn, after the
+    // loop turn and may write the reply out first (without this, the
+    // integration test of revocations under caching saw uses right after a
+    // revoke's 204 answered 200); it reads this PING only in a later turn,
+    // after the
     // invalidations went out. Without its answer that is not known: 503,
     // as for any write whose answer did not come.
     std::string ping;
