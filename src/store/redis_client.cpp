@@ -137,9 +137,8 @@ Status RedisClient::Exchange(const std::vector<RedisCommand>& commands,
     // loop turn and may write the reply out first (without this, the
     // integration test of revocations under caching saw uses right after a
     // revoke's 204 answered 200); it reads this PING only in a later turn,
-    // after the
-    // invalidations went out. Without its answer that is not known: 503,
-    // as for any write whose answer did not come.
+    // after the invalidations went out. Without its answer that is not
+    // known: 503, as for any write whose answer did not come.
     std::string ping;
     AppendResp({"PING"}, &ping);
     std::vector<RedisReply> pong;
