@@ -78,6 +78,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "onezone-tokend: read cache off: client-side "
                            "caching works with a single Redis only, not "
                            "with Redis Cluster or Sentinel\n");
+    } else if (target.unix_path.empty()) {
+      // Over TCP an invalidation may still be on the wire when a write's
+      // answer arrives (README, Client-side caching).
+      std::fprintf(stderr, "onezone-tokend: read cache off: client-side "
+                           "caching needs Redis on a unix socket\n");
     }
   }
   int listen_fd = tokend::OpenListenSocket(config, &status);

@@ -89,7 +89,11 @@ RedisClient::RedisClient(const Config& config) {
                               target.hosts.empty() ? 0 : target.hosts[0].second}
               : RedisEndpoint{target.unix_path, "", 0},
           &settings_);
-      if (config.read_cache_entries > 0 && config.read_cache_bytes > 0) {
+      // Over a unix socket only: there the barrier's PONG comes after the
+      // invalidations are in every listener's socket; over TCP to another
+      // host (or a tunnel) they may still be on the wire.
+      if (config.read_cache_entries > 0 && config.read_cache_bytes > 0 &&
+          !target.unix_path.empty()) {
         invalidation_barrier_ = true;
         tracked_ = std::make_unique<TrackedReads>(
             single_->endpoint(), &settings_,

@@ -97,8 +97,9 @@ struct Config {
   int named_token_use_flush_seconds = 30;
   // Client-side caching of token and user reads (store/tracked_reads.h):
   // the reads each worker keeps, and the heap bytes they may take. 0 in
-  // either turns the cache off. Under Redis Cluster and Sentinel the cache
-  // is off whatever these say.
+  // either turns the cache off. It is on only for a single Redis on a unix
+  // socket: under Redis Cluster, Sentinel or TCP it is off whatever these
+  // say.
   int read_cache_entries = 16384;
   int read_cache_bytes = 8388608;
   // How long a worker remembers a verified password, in memory only (s).

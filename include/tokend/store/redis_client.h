@@ -70,7 +70,7 @@ class RedisClient {
 
   // The client-side cache of token and user reads (tracked_reads.h), or
   // nullptr when it is off (read_cache_entries or read_cache_bytes 0, a
-  // Redis Cluster, Sentinel).
+  // Redis Cluster, Sentinel, Redis over TCP).
   TrackedReads* tracked_reads() { return tracked_.get(); }
   // Turns this client's read cache off. Its writes still wait for the
   // invalidation barrier (below), for the other clients' caches.

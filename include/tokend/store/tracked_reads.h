@@ -8,8 +8,8 @@
 // anew, or Redis flushed: a delete or revocation Redis acknowledged before
 // the request arrived is seen (README, "Client-side caching").
 //
-// RedisClient uses it for a single Redis only; under Redis Cluster and
-// Sentinel the cache is off. Not thread-safe: one per RedisClient.
+// RedisClient uses it for a single Redis on a unix socket only; under Redis
+// Cluster, Sentinel or over TCP the cache is off. Not thread-safe: one per RedisClient.
 #pragma once
 
 #include <cstddef>

@@ -30,6 +30,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
   CPPUNIT_TEST(testZeroEntriesTurnsTheCacheOff);
+  CPPUNIT_TEST(testARedisOverTcpGetsNoCacheAndNoBarrier);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -205,6 +206,29 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"GET", "oz:a"}, {"SET", "oz:a", "1"}}));
     CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"ZRANGE", "oz:a", "0", "-1"}}));
     CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"EVAL", "return 1", "0"}}));
+  }
+
+  void testARedisOverTcpGetsNoCacheAndNoBarrier() {
+    // Over TCP (another host, a tunnel) an invalidation may still be on the
+    // wire when the barrier's answer arrives: no cache there.
+    std::filesystem::create_directory(dir_ + "/tcp");
+    const int port = test::FreeClusterPort();
+    test::RedisServer tcp;
+    tcp.Start(dir_ + "/tcp", {"--port", std::to_string(port), "--bind",
+                              "127.0.0.1"});
+    Config config = config_;
+    config.redis = "127.0.0.1:" + std::to_string(port);
+    RedisClient redis(config);
+    CPPUNIT_ASSERT(redis.tracked_reads() == nullptr);
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"CONFIG", "RESETSTAT"}, &reply));  // the start's PINGs
+    ASSERT_OK(redis.Run({"SET", "oz:k", "1"}, &reply));
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    ASSERT_OK(redis.Run({"INFO", "commandstats"}, &reply));
+    CPPUNIT_ASSERT(reply.text.find("cmdstat_get:calls=2,") != std::string::npos);
+    CPPUNIT_ASSERT(reply.text.find("cmdstat_ping") == std::string::npos);
+    tcp.Stop();
   }
 
   void testZeroEntriesTurnsTheCacheOff() {
