@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   tokend::Status status = tokend::LoadConfig(args[1], &config);
   if (!status.ok()) return Fail(status);
   tokend::RedisClient redis(config);
+  redis.StopCachingReads();  // one command per run: nothing to reuse
   tokend::UserStore users(&redis);
   const std::string& verb = args[3];
 

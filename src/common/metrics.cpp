@@ -33,6 +33,10 @@ struct Counters {
   std::atomic<uint64_t> password_hashes;
   std::atomic<uint64_t> password_hash_busy;
   std::atomic<uint64_t> token_verifications;
+  std::atomic<uint64_t> read_cache_hits;
+  std::atomic<uint64_t> read_cache_misses;
+  std::atomic<uint64_t> read_cache_invalidations;
+  std::atomic<uint64_t> read_cache_flushes;
   std::atomic<uint64_t> fastcgi_connections;
   std::atomic<int64_t> workers_alive;
 };
@@ -98,6 +102,13 @@ void CountRedisError() { Add(g_counters->redis_errors); }
 void CountPasswordHash() { Add(g_counters->password_hashes); }
 void CountPasswordHashBusy() { Add(g_counters->password_hash_busy); }
 void CountTokenVerification() { Add(g_counters->token_verifications); }
+void CountReadCacheHit() { Add(g_counters->read_cache_hits); }
+void CountReadCacheMiss() { Add(g_counters->read_cache_misses); }
+void CountReadCacheInvalidation(uint64_t reads) {
+  g_counters->read_cache_invalidations.fetch_add(reads,
+                                                 std::memory_order_relaxed);
+}
+void CountReadCacheFlush() { Add(g_counters->read_cache_flushes); }
 void CountFastcgiConnection() { Add(g_counters->fastcgi_connections); }
 
 void CountAuthFailure(Code reason) {
@@ -180,6 +191,22 @@ std::string RenderMetrics(const std::vector<std::string>& route_names) {
   Line(&out, "# TYPE onezone_tokend_token_verifications_total counter");
   Line(&out, "onezone_tokend_token_verifications_total %llu",
        static_cast<unsigned long long>(Load(g_counters->token_verifications)));
+  Line(&out, "# HELP onezone_tokend_read_cache_hits_total Token and user reads answered from a worker's client-side cache, without a Redis round trip.");
+  Line(&out, "# TYPE onezone_tokend_read_cache_hits_total counter");
+  Line(&out, "onezone_tokend_read_cache_hits_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->read_cache_hits)));
+  Line(&out, "# HELP onezone_tokend_read_cache_misses_total Token and user reads the client-side cache could not answer (sent to Redis).");
+  Line(&out, "# TYPE onezone_tokend_read_cache_misses_total counter");
+  Line(&out, "onezone_tokend_read_cache_misses_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->read_cache_misses)));
+  Line(&out, "# HELP onezone_tokend_read_cache_invalidations_total Cached reads dropped because Redis said their key changed.");
+  Line(&out, "# TYPE onezone_tokend_read_cache_invalidations_total counter");
+  Line(&out, "onezone_tokend_read_cache_invalidations_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->read_cache_invalidations)));
+  Line(&out, "# HELP onezone_tokend_read_cache_flushes_total Times a worker emptied its whole client-side cache (a lost Redis connection, a flush, a reconnection).");
+  Line(&out, "# TYPE onezone_tokend_read_cache_flushes_total counter");
+  Line(&out, "onezone_tokend_read_cache_flushes_total %llu",
+       static_cast<unsigned long long>(Load(g_counters->read_cache_flushes)));
   Line(&out, "# HELP onezone_tokend_fastcgi_connections_total FastCGI connections accepted from nginx; far fewer than requests while nginx keeps them alive.");
   Line(&out, "# TYPE onezone_tokend_fastcgi_connections_total counter");
   Line(&out, "onezone_tokend_fastcgi_connections_total %llu",

@@ -84,6 +84,9 @@ void HashingLane::Stop() {
 
 void HashingLane::Run() {
   RedisClient redis(config_);
+  // The lane serves the few requests that wait for a slow hash: its reads
+  // are not worth a second cache and invalidation connection per worker.
+  redis.StopCachingReads();
   Api api(config_, keys_, &redis);
   while (true) {
     Job job;

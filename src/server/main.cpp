@@ -68,6 +68,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "onezone-tokend: shared password cache unavailable; "
                          "each worker will remember passwords on its own\n");
   }
+  if (config.read_cache_entries > 0 && config.read_cache_bytes > 0) {
+    tokend::RedisTarget target;
+    std::string error;
+    tokend::ParseRedisTarget(config.redis, &target, &error);
+    if (target.kind != tokend::RedisTarget::Kind::kSingle) {
+      // Tracking is per server; following a cluster's nodes or Sentinel's
+      // failovers with invalidation connections is not built yet.
+      std::fprintf(stderr, "onezone-tokend: read cache off: client-side "
+                           "caching works with a single Redis only, not "
+                           "with Redis Cluster or Sentinel\n");
+    } else if (target.unix_path.empty()) {
+      // Over TCP an invalidation may still be on the wire when a write's
+      // answer arrives (README, Client-side caching).
+      std::fprintf(stderr, "onezone-tokend: read cache off: client-side "
+                           "caching needs Redis on a unix socket\n");
+    }
+  }
   int listen_fd = tokend::OpenListenSocket(config, &status);
   if (listen_fd < 0) {
     std::fprintf(stderr, "onezone-tokend: %s\n", status.description().c_str());

@@ -3,6 +3,7 @@
 #include "tokend/store/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -137,6 +138,7 @@ Status RedisConnection::Connect() {
   Status status = LogIn();
   if (status.ok()) status = LearnReplicas();
   fresh_ = status.ok();
+  if (status.ok()) ++generation_;
   return status;
 }
 
@@ -253,6 +255,52 @@ Status RedisConnection::Receive(size_t count, std::vector<RedisReply>* replies) 
     }
   }
   return Status::Ok();
+}
+
+Status RedisConnection::ReceiveAvailable(size_t max_bytes,
+                                         std::vector<RedisReply>* replies,
+                                         size_t* bytes) {
+  replies->clear();
+  *bytes = 0;
+  if (context_ == nullptr) return Fail(Failure::kConnect);
+  char buffer[16384];
+  for (;;) {
+    const ssize_t got = recv(context_->fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (got > 0) {
+      *bytes += static_cast<size_t>(got);
+      if (*bytes > max_bytes ||
+          redisReaderFeed(context_->reader, buffer, static_cast<size_t>(got)) !=
+              REDIS_OK) {
+        return Fail(Failure::kOther);
+      }
+      continue;
+    }
+    if (got == 0) return Fail(Failure::kPeerClosed);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    return Fail(Failure::kOther);
+  }
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(context_->reader, &raw) != REDIS_OK) {
+      return Fail(Failure::kOther);
+    }
+    if (raw == nullptr) return Status::Ok();
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    replies->push_back(CopyReply(reply.get()));
+  }
+}
+
+bool RedisConnection::IdleConnectionGone() {
+  if (context_ == nullptr) return true;
+  char byte;
+  ssize_t got;
+  do {
+    got = recv(context_->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+  Fail(got == 0 ? Failure::kPeerClosed : Failure::kOther);
+  return true;
 }
 
 Status RedisConnection::Exchange(const std::string& wire, size_t count,

@@ -37,6 +37,7 @@ import test_named_token_uses  # noqa: E402
 import test_named_tokens  # noqa: E402
 import test_outages  # noqa: E402
 import test_passwords  # noqa: E402
+import test_read_cache  # noqa: E402
 import test_redis_acl  # noqa: E402
 import test_seeds  # noqa: E402
 import test_service_token_edges  # noqa: E402
@@ -49,7 +50,8 @@ import test_user_ids  # noqa: E402
 # Order matters: storage checks look at what earlier tests issued, the
 # hostile-input suite checks that no worker was replaced while it ran, and
 # the outages (Redis, then the daemon) come last.
-MODULES = [test_client_tokens, test_auth, test_token_cache, test_passwords,
+MODULES = [test_client_tokens, test_auth, test_token_cache, test_read_cache,
+           test_passwords,
            test_user_ids, test_confined, test_ipv6_limits,
            test_http, test_http_conformance, test_seeds, test_limits,
            test_config, test_redis_acl, test_spaces, test_named_tokens,

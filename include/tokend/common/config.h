@@ -95,6 +95,13 @@ struct Config {
   // How often each worker writes the named-token uses it noted (their
   // metadata.lastUsed) to Redis, in seconds: how stale lastUsed may be.
   int named_token_use_flush_seconds = 30;
+  // Client-side caching of token and user reads (store/tracked_reads.h):
+  // the reads each worker keeps, and the heap bytes they may take. 0 in
+  // either turns the cache off. It is on only for a single Redis on a unix
+  // socket: under Redis Cluster, Sentinel or TCP it is off whatever these
+  // say.
+  int read_cache_entries = 16384;
+  int read_cache_bytes = 8388608;
   // How long a worker remembers a verified password, in memory only (s).
   int password_cache_seconds = 300;
   // Slow password hashes running at once in the whole pool (0: one per

@@ -39,6 +39,10 @@ constexpr long kMaxPbkdf2Iterations = 5000000;
 // password_hash_queue; the shared table is sized for these).
 constexpr int kMaxPasswordHashConcurrency = 64;
 constexpr int kMaxPasswordHashQueue = 1024;
+// The client-side cache of Redis reads per worker (config
+// read_cache_entries and read_cache_bytes): 1 million reads, 256 MiB.
+constexpr int kMaxReadCacheEntries = 1000000;
+constexpr int kMaxReadCacheBytes = 268435456;
 // The Redis ACL user name and its password (redis_user, the content of
 // redis_password_file), in bytes.
 constexpr size_t kMaxRedisUserBytes = 128;

@@ -8,6 +8,7 @@
 // process-local. Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,14 @@ void CountPasswordHashBusy();
 // worker has not verified before in any encoding (see VerifiedTokenCache).
 void CountTokenVerification();
 // A FastCGI connection accepted from nginx (kept for many requests).
+// Client-side caching of Redis reads (store/tracked_reads.h): a token or
+// user read answered from the worker's cache, one that went to Redis, a
+// cached read dropped because Redis said its key changed, and the whole
+// cache emptied (a lost connection, a flush, a reconnection).
+void CountReadCacheHit();
+void CountReadCacheMiss();
+void CountReadCacheInvalidation(uint64_t reads);
+void CountReadCacheFlush();
 void CountFastcgiConnection();
 void SetWorkersAlive(int workers);
 

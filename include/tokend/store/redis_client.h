@@ -24,6 +24,7 @@ namespace tokend {
 
 class ClusterClient;
 class SentinelClient;
+class TrackedReads;
 
 class RedisClient {
  public:
@@ -67,10 +68,22 @@ class RedisClient {
                   const std::function<Status(const std::vector<std::string>&)>&
                       batch);
 
+  // The client-side cache of token and user reads (tracked_reads.h), or
+  // nullptr when it is off (read_cache_entries or read_cache_bytes 0, a
+  // Redis Cluster, Sentinel, Redis over TCP).
+  TrackedReads* tracked_reads() { return tracked_.get(); }
+  // Turns this client's read cache off. Its writes still wait for the
+  // invalidation barrier (below), for the other clients' caches.
+  void StopCachingReads();
+
  private:
   // Sends and reads; OK when every reply came, error replies included.
   Status Exchange(const std::vector<RedisCommand>& commands,
                   std::vector<RedisReply>* replies);
+  // A pipeline of reads TrackedReads keeps: from the cache, or from Redis
+  // with the replies kept.
+  Status TrackedPipeline(const std::vector<RedisCommand>& commands,
+                         std::vector<RedisReply>* replies);
   Status PipelineWithPrefetched(const std::vector<RedisCommand>& commands,
                                 std::vector<RedisReply>* replies);
   RedisCommand ByHash(const RedisCommand& eval);
@@ -80,6 +93,13 @@ class RedisClient {
   std::unique_ptr<RedisConnection> single_;      // one server
   std::unique_ptr<ClusterClient> cluster_;       // or a cluster
   std::unique_ptr<SentinelClient> sentinel_;     // or Sentinel's primary
+  std::unique_ptr<TrackedReads> tracked_;        // single_'s read cache
+  // While read caches may be on (config), a round trip that wrote is
+  // followed by a PING before it returns: Redis answers it only after it
+  // has written out every invalidation the writes caused, so a client
+  // learning of the write from us finds them at every cache (README,
+  // "Client-side caching").
+  bool invalidation_barrier_ = false;
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
   std::vector<RedisCommand> to_prefetch_;  // go with the next round trip
   std::vector<std::pair<RedisCommand, RedisReply>> prefetched_;

@@ -9,6 +9,8 @@
 // Not thread-safe.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -93,6 +95,22 @@ class RedisConnection {
   // made here but might not survive this server's loss).
   Status TakeReplicaWait(std::vector<RedisReply>* replies) const;
 
+  // Reads the replies that have already arrived, without waiting: for a
+  // connection Redis pushes to (a Pub/Sub subscription). `*bytes` gets the
+  // bytes read. kServiceUnavailable when the connection is gone (closed by
+  // the server, an I/O error, or never opened; it is then dropped) or when
+  // more than `max_bytes` are waiting (dropped too: the caller cannot know
+  // it saw everything).
+  Status ReceiveAvailable(size_t max_bytes, std::vector<RedisReply>* replies,
+                          size_t* bytes);
+  // Whether an idle connection (no reply pending) is gone: the server
+  // closed it, or it holds bytes nobody asked for. One non-blocking peek;
+  // a connection found gone is dropped.
+  bool IdleConnectionGone();
+  // Counts the connections opened: a new value means a new connection,
+  // which has none of the old one's server-side state (client tracking).
+  uint64_t generation() const { return generation_; }
+
   Failure failure() const { return failure_; }
   const RedisEndpoint& endpoint() const { return endpoint_; }
   bool connected() const { return context_ != nullptr; }
@@ -110,6 +128,7 @@ class RedisConnection {
   bool fresh_ = false;   // opened since the last Send
   bool reused_ = false;  // the connection was open before this Send
   int replicas_to_wait_ = 0;
+  uint64_t generation_ = 0;
   Failure failure_ = Failure::kNone;
 };
 

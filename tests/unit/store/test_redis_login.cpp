@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,6 +19,7 @@
 
 #include "../redis_server.h"
 #include "tokend/store/redis_client.h"
+#include "tokend/store/tracked_reads.h"
 
 namespace tokend {
 namespace {
@@ -79,10 +81,14 @@ class RedisLoginTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAWrongPasswordIsUnavailableAndLoggedOnceWithoutThePassword);
   CPPUNIT_TEST(testNoLoginWhereRedisWantsOneIsUnavailableNotInternal);
   CPPUNIT_TEST(testTheUserRunsNothingBeyondItsCommandsAndKeys);
+  CPPUNIT_TEST(testAUserWithoutTrackingRightsReadsUncachedAndIsToldOnce);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void setUp() override {
+    // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
+    // process that writes to a Redis connection the server closed.
+    signal(SIGPIPE, SIG_IGN);
     char pattern[] = "/tmp/redis-login-test.XXXXXX";
     CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
     dir_ = pattern;
@@ -161,6 +167,30 @@ class RedisLoginTest : public CppUnit::TestFixture {
     }
     std::string log = capture.Text();
     CPPUNIT_ASSERT_MESSAGE(log, Count(log, "Redis requires a login (NOAUTH") == 1);
+  }
+
+  void testAUserWithoutTrackingRightsReadsUncachedAndIsToldOnce() {
+    // An ACL from before client-side caching: no CLIENT, no SUBSCRIBE, no
+    // channel. Reads work, from Redis each time, and one line says why.
+    StderrCapture capture(dir_ + "/stderr");
+    {
+      RedisClient redis(ConfigAs(kUser, kPassword));
+      RedisReply reply;
+      CPPUNIT_ASSERT(redis.Run({"SET", "oz:k", "v"}, &reply).ok());
+      for (int i = 0; i < 3; ++i) {
+        Status status = redis.Run({"GET", "oz:k"}, &reply);
+        CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("v"), reply.text);
+      }
+      CPPUNIT_ASSERT(redis.tracked_reads() != nullptr);
+      CPPUNIT_ASSERT(!redis.tracked_reads()->enabled());
+    }
+    std::string log = capture.Text();
+    CPPUNIT_ASSERT_MESSAGE(log, Count(log, "read cache off: Redis refused") == 1);
+    CPPUNIT_ASSERT_MESSAGE(log, log.find("NOPERM") != std::string::npos);
+    CPPUNIT_ASSERT(log.find(kPassword) == std::string::npos);
+    CPPUNIT_ASSERT(Admin("INFO", "commandstats").find("cmdstat_get:calls=3,") !=
+                   std::string::npos);
   }
 
   void testTheUserRunsNothingBeyondItsCommandsAndKeys() {

@@ -1,0 +1,78 @@
+// TrackedReads: server-assisted client-side caching of a worker's token and
+// user reads from one Redis server. The command connection sends
+// `CLIENT TRACKING on REDIRECT <id>` (the default mode: Redis remembers
+// every key the connection reads) towards an InvalidationListener, and the
+// replies of plain single-key reads are kept in a ReadCache. Before a read
+// is answered from the cache, every invalidation Redis has delivered is
+// taken, and the cache is emptied when either connection was lost or made
+// anew, or Redis flushed: a delete or revocation Redis acknowledged before
+// the request arrived is seen (README, "Client-side caching").
+//
+// RedisClient uses it for a single Redis on a unix socket only; under Redis
+// Cluster, Sentinel or over TCP the cache is off. Not thread-safe: one per RedisClient.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tokend/store/invalidation_listener.h"
+#include "tokend/store/read_cache.h"
+#include "tokend/store/redis_connection.h"
+
+namespace tokend {
+
+class TrackedReads {
+ public:
+  // `settings` must outlive this. `max_entries` or `max_bytes` 0: off.
+  TrackedReads(RedisEndpoint endpoint, RedisSettings* settings,
+               size_t max_entries, size_t max_bytes);
+
+  // Whether every command is a read this cache keeps: EXISTS, GET or HMGET
+  // of one key.
+  static bool Cacheable(const std::vector<RedisCommand>& commands);
+
+  // Takes the invalidations delivered so far, then answers `commands`
+  // (Cacheable) when the cache holds every reply for `connection`'s
+  // current connection. False (and `replies` untouched) otherwise.
+  bool Serve(RedisConnection* connection,
+             const std::vector<RedisCommand>& commands,
+             std::vector<RedisReply>* replies);
+  // Before `commands` go to Redis on `connection`: makes sure Redis tracks
+  // what they read (subscribes the listener, and sends CLIENT TRACKING to a
+  // connection new or not yet redirected to it, emptying the cache). False
+  // when it cannot; the reads then go uncached.
+  bool Prepare(RedisConnection* connection);
+  // After: keeps the replies read on the connection Prepare() set up (none
+  // when it was replaced meanwhile); error replies are never kept.
+  void Remember(RedisConnection* connection,
+                const std::vector<RedisCommand>& commands,
+                const std::vector<RedisReply>& replies);
+
+  // Off for good after Redis refused tracking or the subscription (an ACL
+  // without CLIENT TRACKING or the channel: logged once), so that no read
+  // pays for a refused attempt.
+  bool enabled() const { return cache_.enabled() && !refused_; }
+  ReadCache& cache() { return cache_; }
+  InvalidationListener& listener() { return listener_; }
+
+ private:
+  // Takes what the listener has; false when the cache had to be emptied
+  // and tracking is not set up for `connection` any more.
+  bool TakeInvalidations(RedisConnection* connection);
+  bool Tracking(const RedisConnection& connection) const;
+  void Empty();
+  // Turns the cache off for good, saying why once.
+  void Refused(const std::string& what);
+
+  ReadCache cache_;
+  InvalidationListener listener_;
+  // The command connection and listener subscription tracking was set up
+  // for (RedisConnection::generation, InvalidationListener::generation).
+  uint64_t tracked_connection_ = 0;
+  uint64_t tracked_listener_ = 0;
+  bool tracking_ = false;
+  bool refused_ = false;
+};
+
+}  // namespace tokend

@@ -1,0 +1,282 @@
+// Unit tests for client-side caching of reads (TrackedReads through
+// RedisClient) against a real redis-server: a read asked twice goes to
+// Redis once; a write by another client drops the cached read before the
+// next one; a lost invalidation connection, a lost command connection and
+// a FLUSHALL empty the cache; turned off, every read goes to Redis.
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <csignal>
+#include <filesystem>
+#include <string>
+
+#include "../redis_server.h"
+#include "../status_asserts.h"
+#include "tokend/store/redis_client.h"
+#include "tokend/store/tracked_reads.h"
+
+namespace tokend {
+namespace {
+
+class TrackedReadsTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(TrackedReadsTest);
+  CPPUNIT_TEST(testAReadAskedTwiceGoesToRedisOnce);
+  CPPUNIT_TEST(testAWriteByAnotherClientDropsTheCachedReadBeforeTheNextOne);
+  CPPUNIT_TEST(testTheClientsOwnWriteDropsItsCachedRead);
+  CPPUNIT_TEST(testALostInvalidationConnectionEmptiesTheCache);
+  CPPUNIT_TEST(testALostCommandConnectionEmptiesTheCache);
+  CPPUNIT_TEST(testFlushallEmptiesTheCache);
+  CPPUNIT_TEST(testARedisRestartEmptiesTheCache);
+  CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
+  CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
+  CPPUNIT_TEST(testZeroEntriesTurnsTheCacheOff);
+  CPPUNIT_TEST(testARedisOverTcpGetsNoCacheAndNoBarrier);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
+    // process that writes to a Redis connection the server closed.
+    signal(SIGPIPE, SIG_IGN);
+    char dir_template[] = "/tmp/tokend-tracked-reads-XXXXXX";
+    const char* dir = mkdtemp(dir_template);
+    CPPUNIT_ASSERT(dir != nullptr);
+    dir_ = dir;
+    server_.Start(dir_);
+    config_.redis = "unix:" + server_.socket();
+    config_.redis_connect_timeout_ms = 500;
+    config_.redis_command_timeout_ms = 2000;
+    // Another client, as another worker or an administrator: its writes
+    // and its INFO are never answered from a cache.
+    other_ = std::make_unique<RedisClient>(config_);
+    other_->StopCachingReads();
+  }
+
+  void tearDown() override {
+    other_.reset();
+    server_.Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void testAReadAskedTwiceGoesToRedisOnce() {
+    Write({"HSET", "oz:{u}:user", "name", "alice", "pw", "h"});
+    Write({"SET", "oz:{u}t1", "1"});
+    RedisClient redis(config_);
+    const std::vector<RedisCommand> reads = {
+        {"EXISTS", "oz:{u}t1"}, {"HMGET", "oz:{u}:user", "name", "pw"}};
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis.Pipeline(reads, &replies));
+    const long long exists_calls = Calls("exists");
+    CPPUNIT_ASSERT_EQUAL(1LL, exists_calls);
+    ASSERT_OK(redis.Pipeline(reads, &replies));
+    CPPUNIT_ASSERT_EQUAL(exists_calls, Calls("exists"));
+    CPPUNIT_ASSERT_EQUAL(1LL, Calls("hmget"));
+    CPPUNIT_ASSERT_EQUAL(1LL, replies[0].integer);
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), replies[1].elements[0].text);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, redis.tracked_reads()->cache().entries());
+  }
+
+  void testAWriteByAnotherClientDropsTheCachedReadBeforeTheNextOne() {
+    Write({"SET", "oz:{u}t1", "1"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(1LL, Exists(&redis, "oz:{u}t1"));
+    CPPUNIT_ASSERT_EQUAL(1LL, Exists(&redis, "oz:{u}t1"));  // cached
+    // Another client revokes it: acknowledged before the next read asks.
+    Write({"DEL", "oz:{u}t1"});
+    CPPUNIT_ASSERT_EQUAL(0LL, Exists(&redis, "oz:{u}t1"));
+    // And it comes back (a negative answer is tracked too).
+    Write({"SET", "oz:{u}t1", "1"});
+    CPPUNIT_ASSERT_EQUAL(1LL, Exists(&redis, "oz:{u}t1"));
+    for (int round = 0; round < 50; ++round) {
+      Write({"DEL", "oz:{u}t1"});
+      CPPUNIT_ASSERT_EQUAL(0LL, Exists(&redis, "oz:{u}t1"));
+      CPPUNIT_ASSERT_EQUAL(0LL, Exists(&redis, "oz:{u}t1"));
+      Write({"SET", "oz:{u}t1", "1"});
+      CPPUNIT_ASSERT_EQUAL(1LL, Exists(&redis, "oz:{u}t1"));
+      CPPUNIT_ASSERT_EQUAL(1LL, Exists(&redis, "oz:{u}t1"));
+    }
+  }
+
+  void testTheClientsOwnWriteDropsItsCachedRead() {
+    RedisClient redis(config_);
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"SET", "oz:k", "1"}, &reply));
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), reply.text);
+    ASSERT_OK(redis.Run({"EVAL", "return redis.call('SET', KEYS[1], '2')", "1",
+                         "oz:k"},
+                        &reply));
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), reply.text);
+  }
+
+  void testALostInvalidationConnectionEmptiesTheCache() {
+    Write({"SET", "oz:k", "old"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, redis.tracked_reads()->cache().entries());
+    const long long listener = redis.tracked_reads()->listener().client_id();
+    Write({"CLIENT", "KILL", "ID", std::to_string(listener)});
+    // No invalidation can reach the client now: this change is told to no
+    // one, and only emptying the cache keeps it from answering "old".
+    Write({"SET", "oz:k", "new"});
+    CPPUNIT_ASSERT_EQUAL(std::string("new"), Get(&redis, "oz:k"));
+    // It subscribed again, and tracks towards the new subscription.
+    CPPUNIT_ASSERT(redis.tracked_reads()->listener().client_id() != listener);
+    Write({"SET", "oz:k", "newer"});
+    CPPUNIT_ASSERT_EQUAL(std::string("newer"), Get(&redis, "oz:k"));
+  }
+
+  void testALostCommandConnectionEmptiesTheCache() {
+    Write({"SET", "oz:k", "old"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), Get(&redis, "oz:k"));
+    RedisReply id;
+    ASSERT_OK(redis.Run({"CLIENT", "ID"}, &id));
+    // Redis forgets what a closed connection read: no invalidation comes.
+    Write({"CLIENT", "KILL", "ID", std::to_string(id.integer)});
+    Write({"SET", "oz:k", "new"});
+    CPPUNIT_ASSERT_EQUAL(std::string("new"), Get(&redis, "oz:k"));
+    Write({"SET", "oz:k", "newer"});
+    CPPUNIT_ASSERT_EQUAL(std::string("newer"), Get(&redis, "oz:k"));
+  }
+
+  void testFlushallEmptiesTheCache() {
+    Write({"SET", "oz:a", "1"});
+    Write({"SET", "oz:b", "2"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&redis, "oz:a"));
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), Get(&redis, "oz:b"));
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, redis.tracked_reads()->cache().entries());
+    Write({"FLUSHALL"});
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"GET", "oz:a"}, &reply));
+    CPPUNIT_ASSERT(reply.is_nil());
+    CPPUNIT_ASSERT(redis.tracked_reads()->cache().Find({"GET", "oz:b"}) ==
+                   nullptr);
+  }
+
+  void testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot() {
+    // Redis may write a write's reply out before the invalidations it
+    // caused; it reads the PING after only once they went out. A client
+    // with its cache off still sends it, for the others' caches.
+    RedisClient redis(config_);
+    redis.StopCachingReads();
+    RedisReply reply;
+    const long long before = Calls("ping");
+    ASSERT_OK(redis.Run({"SET", "oz:k", "1"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
+    ASSERT_OK(redis.Run({"EVAL", "return redis.call('DEL', KEYS[1])", "1",
+                         "oz:k"},
+                        &reply));
+    const long long after_writes = Calls("ping");
+    CPPUNIT_ASSERT(after_writes >= before + 2);
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
+    // No cache anywhere (read_cache_entries 0): no barrier either.
+    Config off = config_;
+    off.read_cache_entries = 0;
+    RedisClient uncached(off);
+    ASSERT_OK(uncached.Run({"SET", "oz:k", "2"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
+  }
+
+  void testARedisRestartEmptiesTheCache() {
+    Write({"SET", "oz:k", "old"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), Get(&redis, "oz:k"));
+    // The test server keeps nothing on disk: it comes back empty, and no
+    // invalidation says so; both connections see the restart.
+    server_.Stop();
+    server_.Start(dir_);
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT(reply.is_nil());
+    Write({"SET", "oz:k", "new"});
+    CPPUNIT_ASSERT_EQUAL(std::string("new"), Get(&redis, "oz:k"));
+  }
+
+  void testOnlyPlainOneKeyReadsAreCached() {
+    CPPUNIT_ASSERT(TrackedReads::Cacheable({{"EXISTS", "oz:a"},
+                                            {"HMGET", "oz:b", "name", "pw"},
+                                            {"GET", "oz:c"}}));
+    CPPUNIT_ASSERT(!TrackedReads::Cacheable({}));
+    CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"EXISTS", "oz:a", "oz:b"}}));
+    CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"GET", "oz:a"}, {"SET", "oz:a", "1"}}));
+    CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"ZRANGE", "oz:a", "0", "-1"}}));
+    CPPUNIT_ASSERT(!TrackedReads::Cacheable({{"EVAL", "return 1", "0"}}));
+  }
+
+  void testARedisOverTcpGetsNoCacheAndNoBarrier() {
+    // Over TCP (another host, a tunnel) an invalidation may still be on the
+    // wire when the barrier's answer arrives: no cache there.
+    std::filesystem::create_directory(dir_ + "/tcp");
+    const int port = test::FreeClusterPort();
+    test::RedisServer tcp;
+    tcp.Start(dir_ + "/tcp", {"--port", std::to_string(port), "--bind",
+                              "127.0.0.1"});
+    Config config = config_;
+    config.redis = "127.0.0.1:" + std::to_string(port);
+    RedisClient redis(config);
+    CPPUNIT_ASSERT(redis.tracked_reads() == nullptr);
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"CONFIG", "RESETSTAT"}, &reply));  // the start's PINGs
+    ASSERT_OK(redis.Run({"SET", "oz:k", "1"}, &reply));
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
+    ASSERT_OK(redis.Run({"INFO", "commandstats"}, &reply));
+    CPPUNIT_ASSERT(reply.text.find("cmdstat_get:calls=2,") != std::string::npos);
+    CPPUNIT_ASSERT(reply.text.find("cmdstat_ping") == std::string::npos);
+    tcp.Stop();
+  }
+
+  void testZeroEntriesTurnsTheCacheOff() {
+    Write({"SET", "oz:k", "1"});
+    Config config = config_;
+    config.read_cache_entries = 0;
+    RedisClient redis(config);
+    CPPUNIT_ASSERT(redis.tracked_reads() == nullptr);
+    Get(&redis, "oz:k");
+    Get(&redis, "oz:k");
+    CPPUNIT_ASSERT_EQUAL(2LL, Calls("get"));
+  }
+
+ private:
+  void Write(const RedisCommand& command) {
+    RedisReply reply;
+    ASSERT_OK(other_->Run(command, &reply));
+  }
+
+  long long Exists(RedisClient* redis, const std::string& key) {
+    RedisReply reply;
+    ASSERT_OK(redis->Run({"EXISTS", key}, &reply));
+    return reply.integer;
+  }
+
+  std::string Get(RedisClient* redis, const std::string& key) {
+    RedisReply reply;
+    ASSERT_OK(redis->Run({"GET", key}, &reply));
+    return reply.text;
+  }
+
+  // Calls of `command` Redis has served (INFO commandstats).
+  long long Calls(const std::string& command) {
+    RedisReply info;
+    ASSERT_OK(other_->Run({"INFO", "commandstats"}, &info));
+    const std::string label = "cmdstat_" + command + ":calls=";
+    const size_t at = info.text.find(label);
+    if (at == std::string::npos) return 0;
+    return std::stoll(info.text.substr(at + label.size()));
+  }
+
+  std::string dir_;
+  test::RedisServer server_;
+  Config config_;
+  std::unique_ptr<RedisClient> other_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(TrackedReadsTest);
+
+}  // namespace
+}  // namespace tokend
