@@ -47,11 +47,12 @@ void TemporaryTokensApi::CreateTemporaryToken(const Call& call,
     status = temporary_tokens_.Generation(caller.user_id, &ref.generation);
   }
   if (!status.ok()) return outcome->Fail(status);
+  // Minted with its own caveats (see NewTemporaryTokenId); a confined
+  // caller's follow them and count as appended, so the new token is
+  // confined as its caller is.
+  ref.nonce = NewTemporaryTokenId(caveats.size());
   caveats.insert(caveats.end(), caller.added_caveats.begin(),
                  caller.added_caveats.end());
-  // Minted with all of them, as a named token's record is (see
-  // NewTemporaryTokenId).
-  ref.nonce = NewTemporaryTokenId(caveats.size());
   if (ref.nonce.empty()) {
     return outcome->Fail(Status(Code::kInternal, "random generator failed"));
   }

@@ -870,6 +870,14 @@ def test_a_temporary_tokens_own_caveats_do_not_confine_what_it_makes(ctx):
     expect_status(_patch(ctx, name, token_id, {"revoked": True}, token=copy), 204)
     response = _patch(ctx, name, token_id, {"revoked": False}, token=copy)
     expect_status(response, 403)
+    # A temporary token the confined copy makes is confined as the copy is:
+    # the caveat it inherits counts as appended, not as its own.
+    inner = _create_temporary(ctx, name, {"caveats": [_time_caveat(deadline)]},
+                              token=copy)
+    _, from_inner = _create(ctx, name, {"name": "from-an-inner-temporary"},
+                            token=inner)
+    check_equal(_caveats(from_inner), ["time < %d" % (deadline - 60)],
+                "caveats of a named token a confined copy's temporary token made")
 
 
 # --- seed tokens are named tokens too -------------------------------------------
