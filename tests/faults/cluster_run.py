@@ -114,6 +114,27 @@ def start_clients(clients):
         client.start()
 
 
+# How many requests must succeed after a fault's recovery, and how long the
+# load may go on until they have: the load runs until then rather than for
+# a fixed time, so a slow machine (CI under ASan) only takes longer.
+SUCCESSES_AFTER = 8
+SUCCESSES_AFTER_DEADLINE_SECONDS = 60.0
+
+
+def load_until_successes_after(clients, moment, least):
+    """Keeps the clients' load going for at least `least` seconds and until
+    SUCCESSES_AFTER requests that started after `moment` (monotonic)
+    succeeded, or the deadline passed (the test's check then says so)."""
+    started = time.monotonic()
+
+    def enough():
+        if time.monotonic() - started < least:
+            return False
+        events = [e for c in clients for e in list(c.events)]
+        return sum(succeeded(e) for e in events if e.start > moment) >= SUCCESSES_AFTER
+    faultlib.wait_until(enough, SUCCESSES_AFTER_DEADLINE_SECONDS, interval=0.1)
+
+
 def describe_503s(events, moment):
     """Figures of the failures among `events`, times relative to `moment`."""
     failed = [e for e in events if not succeeded(e)]
@@ -329,7 +350,8 @@ def test_killed_primary_of_a_users_slot_costs_a_bounded_number_of_503s_and_loses
             lambda: cluster_ok_everywhere(stack, skip_ports=(victim.port,)),
             TAKEOVER_WINDOW_SECONDS) is not None,
             "the cluster did not say ok after the takeover")
-        time.sleep(3.0)  # load after the takeover
+        load_until_successes_after(clients, killed + recovered + RETRY_SECONDS * 2,
+                                   least=3.0)
     finally:
         faultlib.stop_clients(clients)
     events = all_events(clients)
@@ -344,7 +366,7 @@ def test_killed_primary_of_a_users_slot_costs_a_bounded_number_of_503s_and_loses
     check(not late, "requests failed long after the takeover: %s"
           % describe_events(late))
     after = [e for e in events if e.start > killed + recovered + RETRY_SECONDS * 2]
-    check(sum(succeeded(e) for e in after) >= 8, "too few successes after the "
+    check(sum(succeeded(e) for e in after) >= SUCCESSES_AFTER, "too few successes after the "
           "takeover (%d)" % sum(succeeded(e) for e in after))
     live, dead = faultlib.verify_ledgers(stack, clients)
     print("  figures: %d acknowledged tokens authenticate, %d acknowledged "
@@ -459,7 +481,8 @@ def test_killed_daemon_fails_only_its_requests_in_flight_and_start_brings_it_bac
         check(faultlib.wait_until(lambda: not any(faultlib.alive(p) for p in pool),
                                   10) is not None, "tokend 1 survived SIGKILL")
         gone = time.monotonic()
-        time.sleep(4.0)  # beyond nginx's fail_timeout (2 s): it retries the dead one
+        # Beyond nginx's fail_timeout (2 s): it retries the dead one.
+        load_until_successes_after(clients, gone, least=4.0)
     finally:
         faultlib.stop_clients(clients)
     events = all_events(clients)
@@ -474,7 +497,7 @@ def test_killed_daemon_fails_only_its_requests_in_flight_and_start_brings_it_bac
           "%d requests failed (bound: its %d workers' requests in flight + 2)"
           % (len(failed), CLUSTER_WORKERS))
     after = [e for e in events if e.start > gone]
-    check(sum(succeeded(e) for e in after) >= 8, "too few successes after the "
+    check(sum(succeeded(e) for e in after) >= SUCCESSES_AFTER, "too few successes after the "
           "kill (%d): the other daemon did not serve" % sum(succeeded(e) for e in after))
     live, dead = faultlib.verify_ledgers(stack, clients)
     print("  figures: %d acknowledged tokens authenticate, %d acknowledged "
@@ -705,7 +728,8 @@ def test_sentinel_primary_kill_costs_a_bounded_number_of_503s_and_loses_nothing(
                 TAKEOVER_WINDOW_SECONDS * 2, interval=0.1)
             check(recovered is not None, "the sentinels promoted no replica "
                   "within %.0f s" % (TAKEOVER_WINDOW_SECONDS * 2))
-            time.sleep(4.0)  # load after the failover
+            load_until_successes_after(
+                clients, killed + recovered + RETRY_SECONDS * 2, least=4.0)
         finally:
             faultlib.stop_clients(clients)
         events = all_events(clients)
@@ -721,7 +745,7 @@ def test_sentinel_primary_kill_costs_a_bounded_number_of_503s_and_loses_nothing(
         check(not late, "requests failed long after the failover: %s"
               % describe_events(late))
         after = [e for e in events if e.start > killed + recovered + RETRY_SECONDS * 2]
-        check(sum(succeeded(e) for e in after) >= 8, "too few successes after "
+        check(sum(succeeded(e) for e in after) >= SUCCESSES_AFTER, "too few successes after "
               "the failover (%d)" % sum(succeeded(e) for e in after))
         live, dead = faultlib.verify_ledgers(stack, clients)
         print("  figures: %d acknowledged tokens authenticate, %d acknowledged "
