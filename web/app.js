@@ -28,6 +28,10 @@ function complain(error) {
   if (error instanceof api.ApiError && error.id === "unauthorized" && api.signedIn()) {
     // The session token expired or was revoked: back to signing in.
     signOut(text);
+  } else if (error instanceof api.ApiError && error.id === "notFound" && api.signedIn()) {
+    // A token deleted elsewhere (or expired): the list drops it, as the
+    // message says.
+    refreshList().catch(() => {});
   }
 }
 
@@ -88,11 +92,10 @@ function typeName(type) {
   return Object.keys(type)[0] || "Unknown";
 }
 
+// The server lists no expired token, so this is always a time to come.
 function expiryOf(token) {
   const times = token.caveats.filter((c) => c.type === "time").map((c) => c.validUntil);
-  if (times.length === 0) return "Never";
-  const until = Math.min(...times);
-  return when(until) + (until * 1000 < Date.now() ? " (expired)" : "");
+  return times.length === 0 ? "Never" : when(Math.min(...times));
 }
 
 function addressesOf(token) {

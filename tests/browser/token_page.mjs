@@ -315,6 +315,18 @@ async function main() {
     expect(await apiStatus(api, token) === 401, "the deleted token still works");
   });
 
+  await step("a token deleted elsewhere: acting on it says so in words and drops it from the list", async () => {
+    // "build server" is deleted through the API behind the page's back.
+    const id = await row(page, "build server").getAttribute("data-token-id");
+    const basic = "Basic " + Buffer.from(USER + ":" + PASSWORD).toString("base64");
+    const response = await api.delete(API + "/tokens/named/" + id, { headers: { Authorization: basic } });
+    expect(response.status() === 204, "DELETE answered " + response.status());
+    await row(page, "build server").getByRole("button", { name: "Revoke token build server" }).click();
+    await waitForText(page, "#alert", "no longer exists");
+    await row(page, "build server").waitFor({ state: "detached", timeout: WAIT_MS });
+    expect(await page.locator("#sign-in-screen").isHidden(), "signed out by a 404");
+  });
+
   await step("a session ended elsewhere leads back to signing in, with why", async () => {
     // Revoking the user's temporary tokens (as another client may) ends this
     // page's session.
@@ -332,7 +344,8 @@ async function main() {
     await page.fill("#sign-in-user", USER);
     await page.fill("#sign-in-password", PASSWORD);
     await page.click("#sign-in-submit");
-    await row(page, "build server").waitFor({ state: "visible", timeout: WAIT_MS });
+    await page.locator("#tokens-screen").waitFor({ state: "visible", timeout: WAIT_MS });
+    await page.locator("#list-empty").waitFor({ state: "visible", timeout: WAIT_MS });
     await page.click("#sign-out");
     await page.locator("#sign-in-screen").waitFor({ state: "visible", timeout: WAIT_MS });
     expect(await page.locator("#token-list > li").count() === 0, "the list is still in the page");
