@@ -136,7 +136,7 @@ Status RedisClient::Exchange(const std::vector<RedisCommand>& commands,
     status = ExchangeWithReplicaWait(single_.get(), wire, commands.size(),
                                      writes, replies);
   }
-  if (status.ok() && writes && invalidation_barrier_) {
+  if (status.ok() && writes && invalidation_barrier_ && !creating_) {
     // Redis queues a write's invalidations and its reply in the same event
     // loop turn and may write the reply out first (without this, the
     // integration test of revocations under caching saw uses right after a
@@ -248,6 +248,14 @@ Status RedisClient::Run(const RedisCommand& command, RedisReply* reply) {
   if (!status.ok()) return status;
   *reply = std::move(replies[0]);
   return Status::Ok();
+}
+
+Status RedisClient::RunCreating(const RedisCommand& command,
+                                RedisReply* reply) {
+  creating_ = true;
+  Status status = Run(command, reply);
+  creating_ = false;
+  return status;
 }
 
 const std::string& RedisClient::ScriptSha1(const std::string& script) {

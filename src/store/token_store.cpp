@@ -55,10 +55,19 @@ if expiry > 0 then redis.call('ZREM', KEYS[2], ARGV[1] .. ':' .. expiry) end
 return deleted
 )lua";
 
+// How a guarded script's write reaches the read caches of other workers.
+enum class Writes {
+  // Changes a record a cache may hold: wait for the invalidations.
+  kCachedKeys,
+  // Adds a record under a fresh random nonce (no cache can hold it yet)
+  // and changes the list (never cached): no invalidation to wait for.
+  kOnlyNewRecord,
+};
+
 // EVAL of `script` on KEYS record and list, then the guard's keys, then
 // `args` and the guard's user fingerprint; fills in the guard from a -1
 // answer.
-Status RunGuarded(RedisClient* redis, const std::string& script,
+Status RunGuarded(RedisClient* redis, Writes writes, const std::string& script,
                   const std::string& record, const std::string& list,
                   WriteGuard* guard, const std::vector<std::string>& args,
                   RedisReply* reply) {
@@ -70,7 +79,9 @@ Status RunGuarded(RedisClient* redis, const std::string& script,
   }
   command.insert(command.end(), args.begin(), args.end());
   command.push_back(guard != nullptr ? guard->user_fingerprint : std::string());
-  Status status = redis->Run(command, reply);
+  Status status = writes == Writes::kOnlyNewRecord
+                      ? redis->RunCreating(command, reply)
+                      : redis->Run(command, reply);
   if (guard != nullptr && status.ok()) {
     guard->checked = true;
     guard->held = reply->integer != -1;
@@ -85,7 +96,7 @@ Status TokenStore::TryAdd(const std::string& user_id, const StoredToken& token,
                           bool* added) {
   RedisReply reply;
   Status status = RunGuarded(
-      redis_, kAddScript, TokenRecordKey(user_id, token.nonce),
+      redis_, Writes::kOnlyNewRecord, kAddScript, TokenRecordKey(user_id, token.nonce),
       TokenListKey(user_id), guard,
       {std::to_string(token.expires_at), std::to_string(-created_ms),
        TokenListMember(token.nonce, token.expires_at),
@@ -146,8 +157,10 @@ Status TokenStore::List(const std::string& user_id,
 Status TokenStore::Revoke(const std::string& user_id, const std::string& nonce,
                           bool* revoked, WriteGuard* guard) {
   RedisReply reply;
-  Status status = RunGuarded(redis_, kRevokeScript, TokenRecordKey(user_id, nonce),
-                             TokenListKey(user_id), guard, {nonce}, &reply);
+  Status status =
+      RunGuarded(redis_, Writes::kCachedKeys, kRevokeScript,
+                 TokenRecordKey(user_id, nonce), TokenListKey(user_id), guard,
+                 {nonce}, &reply);
   *revoked = status.ok() && reply.integer == 1;
   return status;
 }

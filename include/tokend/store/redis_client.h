@@ -45,6 +45,11 @@ class RedisClient {
   // One command, one reply. An EVAL is sent as EVALSHA, with the script
   // text only when Redis does not have it yet.
   Status Run(const RedisCommand& command, RedisReply* reply);
+  // Run() of a write that changes only keys no read cache can hold: a
+  // record under a fresh random name (nobody can have read it before) and
+  // keys no cached read covers (lists). It skips the invalidation barrier
+  // (below): there is no invalidation to wait for.
+  Status RunCreating(const RedisCommand& command, RedisReply* reply);
 
   // Runs `commands` inside MULTI/EXEC in one round trip; `replies` gets the
   // EXEC results, one per command. On a cluster they must share one slot.
@@ -100,6 +105,7 @@ class RedisClient {
   // learning of the write from us finds them at every cache (README,
   // "Client-side caching").
   bool invalidation_barrier_ = false;
+  bool creating_ = false;  // inside RunCreating: no barrier
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
   std::vector<RedisCommand> to_prefetch_;  // go with the next round trip
   std::vector<std::pair<RedisCommand, RedisReply>> prefetched_;

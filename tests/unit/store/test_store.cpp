@@ -56,6 +56,7 @@ double SecondsSince(Clock::time_point start) {
 class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreTest);
   CPPUNIT_TEST(testAddedTokenIsLive);
+  CPPUNIT_TEST(testAddingATokenSkipsTheInvalidationBarrierRevokingDoesNot);
   CPPUNIT_TEST(testTokenOwnerIsFoundOnlyWhileRecordAndUserExist);
   CPPUNIT_TEST(testUnknownTokenIsNotLive);
   CPPUNIT_TEST(testListsTokensNewestFirst);
@@ -134,6 +135,21 @@ class StoreTest : public CppUnit::TestFixture {
     bool live = false;
     live = RecordExists(kAlice, "nonce-a");
     CPPUNIT_ASSERT(live);
+  }
+
+  void testAddingATokenSkipsTheInvalidationBarrierRevokingDoesNot() {
+    // An added token's record has a fresh nonce no cache can hold, and the
+    // list is never cached; a revoke changes a record caches may hold.
+    TokenStore tokens(redis_.get());
+    bool revoked = false;
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
+    ASSERT_OK(tokens.Revoke(kAlice, "nonce-a", &revoked));  // scripts loaded
+    const long long before = PingCalls();
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-b", Now() + 3600}, 1000));
+    CPPUNIT_ASSERT_EQUAL(before, PingCalls());
+    ASSERT_OK(tokens.Revoke(kAlice, "nonce-b", &revoked));
+    CPPUNIT_ASSERT(revoked);
+    CPPUNIT_ASSERT_EQUAL(before + 1, PingCalls());
   }
 
   void testTokenOwnerIsFoundOnlyWhileRecordAndUserExist() {
@@ -1079,6 +1095,14 @@ class StoreTest : public CppUnit::TestFixture {
   // A raw command whose reply is an integer.
   // Whether the token's record is in Redis: what authentication checks
   // (UserStore::FindTokenOwner) before it accepts a token.
+  // PINGs Redis has run: the invalidation barrier's round trips.
+  long long PingCalls() {
+    const std::string info = Text({"INFO", "commandstats"});
+    const std::string label = "cmdstat_ping:calls=";
+    const size_t at = info.find(label);
+    return at == std::string::npos ? 0 : std::stoll(info.substr(at + label.size()));
+  }
+
   bool RecordExists(const std::string& user_id, const std::string& nonce) {
     return Integer({"EXISTS", TokenRecordKey(user_id, nonce)}) == 1;
   }

@@ -28,6 +28,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testFlushallEmptiesTheCache);
   CPPUNIT_TEST(testARedisRestartEmptiesTheCache);
   CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
+  CPPUNIT_TEST(testACreatingWriteSkipsTheBarrierAndOnlyThatOne);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
   CPPUNIT_TEST(testZeroEntriesTurnsTheCacheOff);
   CPPUNIT_TEST(testARedisOverTcpGetsNoCacheAndNoBarrier);
@@ -179,6 +180,20 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     RedisClient uncached(off);
     ASSERT_OK(uncached.Run({"SET", "oz:k", "2"}, &reply));
     CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
+  }
+
+  void testACreatingWriteSkipsTheBarrierAndOnlyThatOne() {
+    // A write of only fresh keys owes no cache an invalidation; the next
+    // ordinary write waits for its barrier again.
+    RedisClient redis(config_);
+    RedisReply reply;
+    const long long before = Calls("ping");
+    ASSERT_OK(redis.RunCreating(
+        {"EVAL", "return redis.call('SET', KEYS[1], '1')", "1", "oz:new"},
+        &reply));
+    CPPUNIT_ASSERT_EQUAL(before, Calls("ping"));
+    ASSERT_OK(redis.Run({"DEL", "oz:new"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
   }
 
   void testARedisRestartEmptiesTheCache() {
