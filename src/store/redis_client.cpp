@@ -164,6 +164,11 @@ Status RedisClient::Pipeline(const std::vector<RedisCommand>& commands,
     if (to_prefetch_.empty()) return TrackedPipeline(commands, replies);
   }
   if (!to_prefetch_.empty()) return PipelineWithPrefetched(commands, replies);
+  return UncachedPipeline(commands, replies);
+}
+
+Status RedisClient::UncachedPipeline(const std::vector<RedisCommand>& commands,
+                                     std::vector<RedisReply>* replies) {
   replies->clear();
   if (commands.empty()) return Status::Ok();
   Status status = Exchange(commands, replies);
@@ -176,13 +181,20 @@ Status RedisClient::Pipeline(const std::vector<RedisCommand>& commands,
 
 Status RedisClient::TrackedPipeline(const std::vector<RedisCommand>& commands,
                                     std::vector<RedisReply>* replies) {
-  const bool tracked = tracked_->Prepare(single_.get());
-  Status status = Exchange(commands, replies);
+  if (!tracked_->Prepare(single_.get())) {
+    return UncachedPipeline(commands, replies);
+  }
+  std::vector<RedisReply> marked_replies;
+  Status status = Exchange(TrackedReads::Marked(commands), &marked_replies);
   if (!status.ok()) {
     replies->clear();
     return status;
   }
-  if (tracked) tracked_->Remember(single_.get(), commands, *replies);
+  tracked_->Remember(single_.get(), commands, &marked_replies, replies);
+  if (replies->size() != commands.size()) {
+    replies->clear();
+    return Status(Code::kInternal, "Redis answered a cached read oddly");
+  }
   return FirstError(*replies);
 }
 

@@ -44,7 +44,10 @@ bool OnlyReads(const std::string& name) {
 }  // namespace
 
 bool MayWrite(const RedisCommand& command) {
-  return !command.empty() && !OnlyReads(command[0]);
+  if (command.empty() || OnlyReads(command[0])) return false;
+  // CLIENT (CACHING before a cached read, TRACKING, ID) sets up the
+  // connection and changes no data.
+  return !Is(command[0], "CLIENT");
 }
 
 int CommandSlot(const RedisCommand& command) {

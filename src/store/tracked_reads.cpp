@@ -117,7 +117,7 @@ bool TrackedReads::Prepare(RedisConnection* connection) {
   Empty();
   std::string wire;
   AppendResp({"CLIENT", "TRACKING", "on", "REDIRECT",
-              std::to_string(listener_.client_id())},
+              std::to_string(listener_.client_id()), "OPTIN"},
              &wire);
   std::vector<RedisReply> reply;
   if (!connection->Exchange(wire, 1, &reply).ok()) return false;
@@ -133,14 +133,33 @@ bool TrackedReads::Prepare(RedisConnection* connection) {
   return true;
 }
 
+std::vector<RedisCommand> TrackedReads::Marked(
+    const std::vector<RedisCommand>& commands) {
+  std::vector<RedisCommand> marked;
+  marked.reserve(2 * commands.size());
+  for (const RedisCommand& command : commands) {
+    marked.push_back({"CLIENT", "CACHING", "yes"});
+    marked.push_back(command);
+  }
+  return marked;
+}
+
 void TrackedReads::Remember(RedisConnection* connection,
                             const std::vector<RedisCommand>& commands,
-                            const std::vector<RedisReply>& replies) {
-  if (!Tracking(*connection) || replies.size() != commands.size()) return;
+                            std::vector<RedisReply>* marked_replies,
+                            std::vector<RedisReply>* replies) {
+  replies->clear();
+  if (marked_replies->size() != 2 * commands.size()) return;
+  const bool tracking = Tracking(*connection);
+  replies->reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
-    if (replies[i].type != RedisReply::Type::kError) {
-      cache_.Remember(commands[i], replies[i]);
+    const RedisReply& caching = (*marked_replies)[2 * i];
+    RedisReply& reply = (*marked_replies)[2 * i + 1];
+    if (tracking && caching.type != RedisReply::Type::kError &&
+        reply.type != RedisReply::Type::kError) {
+      cache_.Remember(commands[i], reply);
     }
+    replies->push_back(std::move(reply));
   }
 }
 

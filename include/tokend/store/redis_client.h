@@ -85,8 +85,11 @@ class RedisClient {
   // Sends and reads; OK when every reply came, error replies included.
   Status Exchange(const std::vector<RedisCommand>& commands,
                   std::vector<RedisReply>* replies);
-  // A pipeline of reads TrackedReads keeps: from the cache, or from Redis
-  // with the replies kept.
+  // Exchange() with the replies checked for errors.
+  Status UncachedPipeline(const std::vector<RedisCommand>& commands,
+                          std::vector<RedisReply>* replies);
+  // A pipeline of reads TrackedReads keeps, from Redis, with the replies
+  // kept.
   Status TrackedPipeline(const std::vector<RedisCommand>& commands,
                          std::vector<RedisReply>* replies);
   Status PipelineWithPrefetched(const std::vector<RedisCommand>& commands,

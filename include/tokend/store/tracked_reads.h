@@ -1,8 +1,10 @@
 // TrackedReads: server-assisted client-side caching of a worker's token and
 // user reads from one Redis server. The command connection sends
-// `CLIENT TRACKING on REDIRECT <id>` (the default mode: Redis remembers
-// every key the connection reads) towards an InvalidationListener, and the
-// replies of plain single-key reads are kept in a ReadCache. Before a read
+// `CLIENT TRACKING on REDIRECT <id> OPTIN` towards an InvalidationListener,
+// and each read whose reply is kept in the ReadCache goes with a
+// `CLIENT CACHING yes` before it: Redis tracks those keys only, so a write
+// of a key no cache holds (a token list, a counter, a key a script read)
+// costs Redis no invalidation message and the worker none to take. Before a read
 // is answered from the cache, every invalidation Redis has delivered is
 // taken, and the cache is emptied when either connection was lost or made
 // anew, or Redis flushed: a delete or revocation Redis acknowledged before
@@ -43,11 +45,18 @@ class TrackedReads {
   // connection new or not yet redirected to it, emptying the cache). False
   // when it cannot; the reads then go uncached.
   bool Prepare(RedisConnection* connection);
-  // After: keeps the replies read on the connection Prepare() set up (none
-  // when it was replaced meanwhile); error replies are never kept.
+  // What to send for `commands` once Prepare() said yes: each preceded by
+  // CLIENT CACHING yes, so that Redis tracks its key.
+  static std::vector<RedisCommand> Marked(
+      const std::vector<RedisCommand>& commands);
+  // After: `replies` gets the commands' own replies out of `marked_replies`
+  // (the replies to Marked(commands)), and those read on the connection
+  // Prepare() set up are kept (none when it was replaced meanwhile, none
+  // whose CLIENT CACHING was refused); error replies are never kept.
   void Remember(RedisConnection* connection,
                 const std::vector<RedisCommand>& commands,
-                const std::vector<RedisReply>& replies);
+                std::vector<RedisReply>* marked_replies,
+                std::vector<RedisReply>* replies);
 
   // Off for good after Redis refused tracking or the subscription (an ACL
   // without CLIENT TRACKING or the channel: logged once), so that no read

@@ -30,6 +30,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
   CPPUNIT_TEST(testACreatingWriteSkipsTheBarrierAndOnlyThatOne);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
+  CPPUNIT_TEST(testRedisTracksOnlyTheKeysTheCacheKeeps);
   CPPUNIT_TEST(testZeroEntriesTurnsTheCacheOff);
   CPPUNIT_TEST(testARedisOverTcpGetsNoCacheAndNoBarrier);
   CPPUNIT_TEST_SUITE_END();
@@ -244,6 +245,29 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(reply.text.find("cmdstat_get:calls=2,") != std::string::npos);
     CPPUNIT_ASSERT(reply.text.find("cmdstat_ping") == std::string::npos);
     tcp.Stop();
+  }
+
+  void testRedisTracksOnlyTheKeysTheCacheKeeps() {
+    // OPTIN: a write of a key no cache holds (a list, a key only a script
+    // or a mixed pipeline read) costs Redis no invalidation message.
+    Write({"SET", "oz:k", "1"});
+    RedisClient redis(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&redis, "oz:k"));
+    RedisReply reply;
+    ASSERT_OK(redis.Run({"ZRANGE", "oz:list", "0", "-1"}, &reply));
+    ASSERT_OK(redis.Run({"EVAL", "return redis.call('GET', KEYS[1])", "1",
+                         "oz:script"},
+                        &reply));
+    std::vector<RedisReply> replies;
+    ASSERT_OK(redis.Pipeline({{"GET", "oz:mixed"}, {"ZCARD", "oz:list"}},
+                             &replies));
+    RedisReply info;
+    ASSERT_OK(other_->Run({"INFO", "stats"}, &info));
+    CPPUNIT_ASSERT_MESSAGE(info.text, info.text.find("tracking_total_keys:1\r\n") !=
+                                          std::string::npos);
+    // And the kept read is still tracked: another client's write drops it.
+    Write({"SET", "oz:k", "2"});
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), Get(&redis, "oz:k"));
   }
 
   void testZeroEntriesTurnsTheCacheOff() {
