@@ -569,8 +569,12 @@ Status NamedTokenStore::Create(const std::string& user_id,
     args.push_back(kRevokedField);
     args.push_back("1");
   }
+  // No read cache can hold what this changes: the record's id is fresh and
+  // random, the list and names are never cached, and the records prune()
+  // drops belong to tokens past their expiry, which every check refuses by
+  // that expiry alone. So no invalidation barrier.
   RedisReply reply;
-  Status status = redis_->Run(
+  Status status = redis_->RunCreating(
       ScriptCommand(kCreateScript, user_id, {UserKey(user_id)}, now, args),
       &reply);
   if (!status.ok()) return status;

@@ -26,5 +26,14 @@ inline long long RedisInteger(RedisClient* redis, const RedisCommand& command) {
   return reply.integer;
 }
 
+// How many times Redis has run `command` (lower case), from INFO
+// commandstats: 0 before the first.
+inline long long CommandCalls(RedisClient* redis, const std::string& command) {
+  const std::string info = RedisText(redis, {"INFO", "commandstats"});
+  const std::string label = "cmdstat_" + command + ":calls=";
+  const size_t at = info.find(label);
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + label.size()));
+}
+
 }  // namespace test
 }  // namespace tokend

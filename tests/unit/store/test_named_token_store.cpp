@@ -54,6 +54,7 @@ bool Eventually(const std::function<bool()>& condition, double seconds = 15.0) {
 class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(NamedTokenStoreTest);
   CPPUNIT_TEST(testACreatedTokenReadsBackEveryField);
+  CPPUNIT_TEST(testACreateSkipsTheInvalidationBarrierADeleteDoesNot);
   CPPUNIT_TEST(testARecordHoldsShortFieldsAndNoEmptyOnes);
   CPPUNIT_TEST(testAnUnknownIdIsNotFound);
   CPPUNIT_TEST(testASecondLiveTokenOfTheSameNameIsAlreadyExists);
@@ -111,6 +112,29 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
   }
 
   void tearDown() override { redis_.reset(); }
+
+  void testACreateSkipsTheInvalidationBarrierADeleteDoesNot() {
+    // A create changes nothing a read cache can hold (named_token_store.cpp);
+    // a delete changes a record caches may hold.
+    NamedTokenStore store(redis_.get());
+    NamedTokenRecord first;
+    first.id = NewRandomId();
+    first.name = "first";
+    first.created_at = Now();
+    bool found = false;
+    ASSERT_OK(store.Create(kAlice, first, 100));  // the scripts get loaded
+    ASSERT_OK(store.Delete(kAlice, first.id, &found));
+    NamedTokenRecord second = first;
+    second.id = NewRandomId();
+    const long long before = PingCalls();
+    ASSERT_OK(store.Create(kAlice, second, 100));
+    CPPUNIT_ASSERT_EQUAL(before, PingCalls());
+    ASSERT_OK(store.Delete(kAlice, second.id, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(before + 1, PingCalls());
+  }
+
+  long long PingCalls() { return test::CommandCalls(redis_.get(), "ping"); }
 
   void testACreatedTokenReadsBackEveryField() {
     NamedTokenStore store(redis_.get());

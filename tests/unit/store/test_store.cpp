@@ -1093,16 +1093,11 @@ class StoreTest : public CppUnit::TestFixture {
 
  private:
   // A raw command whose reply is an integer.
+  // The invalidation barrier's round trips so far.
+  long long PingCalls() { return test::CommandCalls(redis_.get(), "ping"); }
+
   // Whether the token's record is in Redis: what authentication checks
   // (UserStore::FindTokenOwner) before it accepts a token.
-  // PINGs Redis has run: the invalidation barrier's round trips.
-  long long PingCalls() {
-    const std::string info = Text({"INFO", "commandstats"});
-    const std::string label = "cmdstat_ping:calls=";
-    const size_t at = info.find(label);
-    return at == std::string::npos ? 0 : std::stoll(info.substr(at + label.size()));
-  }
-
   bool RecordExists(const std::string& user_id, const std::string& nonce) {
     return Integer({"EXISTS", TokenRecordKey(user_id, nonce)}) == 1;
   }

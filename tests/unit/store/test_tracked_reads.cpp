@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "../redis_calls.h"
 #include "../redis_server.h"
 #include "../status_asserts.h"
 #include "tokend/store/redis_client.h"
@@ -301,12 +302,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
 
   // Calls of `command` Redis has served (INFO commandstats).
   long long Calls(const std::string& command) {
-    RedisReply info;
-    ASSERT_OK(other_->Run({"INFO", "commandstats"}, &info));
-    const std::string label = "cmdstat_" + command + ":calls=";
-    const size_t at = info.text.find(label);
-    if (at == std::string::npos) return 0;
-    return std::stoll(info.text.substr(at + label.size()));
+    return test::CommandCalls(other_.get(), command);
   }
 
   std::string dir_;
