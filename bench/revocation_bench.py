@@ -564,9 +564,13 @@ def revocation_under_cache(stack, users):
     refused_live.sort()
     errors.sort()
     if violations or refused_live:
-        print("   violations by connection: after the 204 %s; while usable %s" % (
-            dict(collections.Counter(v[2] for v in violations)),
-            dict(collections.Counter(v[2] for v in refused_live))))
+        print("   violations by connection: after the 204 %s (in %d rounds, sent up to "
+              "%.2f ms after it); while usable %s (in %d rounds)" % (
+                  dict(collections.Counter(v[2] for v in violations)),
+                  len({v[0] for v in violations}),
+                  max([v[4] for v in violations] or [0.0]),
+                  dict(collections.Counter(v[2] for v in refused_live)),
+                  len({v[0] for v in refused_live})))
     failures = []
     for round_number, kind, who, status, after_ms in violations[:20]:
         print("   VIOLATION: round %d (%s): a %s use sent %.3f ms after the revoke's "
@@ -590,14 +594,15 @@ def revocation_under_cache(stack, users):
                         "nothing" % (max(0, round_hits), len(rounds)))
     if after_uses == 0:
         failures.append("no use after a revoke")
-    figure = ("figure: revocation_under_cache rounds=%d violations=%d refused_while_usable=%d "
-              "errors=%d uses_after_204=%d nginx_uses_after_204=%d "
+    figure = ("figure: revocation_under_cache rounds=%d violations=%d violation_rounds=%d "
+              "refused_while_usable=%d errors=%d uses_after_204=%d nginx_uses_after_204=%d "
               "fastcgi_uses_after_204=%d reader_uses_after_204=%d "
               "checker_median_ms_after_204=%.2f checker_uses_within_0_5_ms=%d "
               "cache_hits=%d cache_misses=%d "
               "cache_invalidations=%d cache_flushes=%d round_token_hits_at_least=%d "
               "wrk_requests=%d workers=%d elapsed_s=%.1f" % (
-                  len(rounds), len(violations), len(refused_live), len(errors),
+                  len(rounds), len(violations), len({v[0] for v in violations}),
+                  len(refused_live), len(errors),
                   after_uses, counts["checker", "after"], counts["pinned", "after"],
                   counts["reader", "after"], median_delay, quick, changes["hits"],
                   changes["misses"], changes["invalidations"], changes["flushes"],
