@@ -48,7 +48,13 @@ Settings (environment):
                           named: the seed token's GET /user and create/delete
                           loop beside the named token's (issue 13);
                           verify: the token GET /user beside a service's
-                          POST /tokens/verify_access_token (issue 14)
+                          POST /tokens/verify_access_token (issue 14);
+                          revocation: bench/revocation_bench.py alone
+                          (issue 17: revoke-then-use rounds under the read
+                          cache, and worker memory with the cache full;
+                          its docstring has its settings). A full run
+                          (BENCH_ONLY empty) leaves it to scripts/bench,
+                          which runs it last (BENCH_REVOCATION=0: not)
   BENCH_SET="k=v ..."     settings for the service stacks (scripts/stack --set)
   BENCH_LOG=file          where the service stacks' daemons log: file
                           (STATE/tokend.log) or journal, as under the systemd
@@ -1561,4 +1567,8 @@ def run_benchmark(main_function, program):
 
 
 if __name__ == "__main__":
+    if ONLY == "revocation":
+        # A program of its own, which imports this one.
+        os.execv(sys.executable, [sys.executable, os.path.join(
+            ROOT, "bench", "revocation_bench.py")])
     run_benchmark(main, "service_bench")
