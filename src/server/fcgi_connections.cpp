@@ -148,9 +148,20 @@ void FcgiConnections::AcceptOne() {
   }
   connections_[fd] = std::move(request);
   CountFastcgiConnection();
-  if (connections_.size() >= kMaxConnections) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-  }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  if (connections_.size() < kMaxConnections) ListenAtTheBack();
+}
+
+void FcgiConnections::ListenAtTheBack() {
+  // The kernel gives a new connection to the first idle worker in the
+  // listening socket's queue; joining it anew puts this worker last. So an
+  // idle pool's new connections go round the workers instead of all to the
+  // first one, and nginx's kept connections do not pile up on a few
+  // workers, each serving its connections one at a time.
+  epoll_event interest = {};
+  interest.events = EPOLLIN | EPOLLEXCLUSIVE;
+  interest.data.fd = listen_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &interest);
 }
 
 void FcgiConnections::ServeOne(int fd, const Handler& handler,
@@ -205,12 +216,7 @@ void FcgiConnections::Forget(int fd) {
   // The descriptor is closed already, which also took it out of the epoll set.
   bool was_full = connections_.size() >= kMaxConnections;
   connections_.erase(fd);
-  if (was_full && !retiring_) {
-    epoll_event interest = {};
-    interest.events = EPOLLIN | EPOLLEXCLUSIVE;
-    interest.data.fd = listen_fd_;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &interest);
-  }
+  if (was_full && !retiring_) ListenAtTheBack();
 }
 
 void FcgiConnections::BeginRetiring() {

@@ -82,6 +82,8 @@ class FcgiConnections {
 
  private:
   void AcceptOne();
+  // Waits for new connections again, behind every other waiting worker.
+  void ListenAtTheBack();
   void ServeOne(int fd, const Handler& handler,
                 std::chrono::steady_clock::time_point ready_at);
   // Drains and finishes the request just answered on `fd`; forgets the

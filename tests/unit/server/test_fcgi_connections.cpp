@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -173,6 +175,7 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAHandedOverRequestLeavesTheOtherConnectionsServed);
   CPPUNIT_TEST(testStoppingWaitsForAHandedOverAnswer);
   CPPUNIT_TEST(testARequestServedAfterAnotherOfItsBatchIsTimedFromTheWait);
+  CPPUNIT_TEST(testAnIdlePoolTakesNewConnectionsInTurn);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -186,6 +189,7 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(listen_fd_ >= 0);
     CPPUNIT_ASSERT_EQUAL(0, pipe(gate_entered_));
     CPPUNIT_ASSERT_EQUAL(0, pipe(gate_open_));
+    CPPUNIT_ASSERT_EQUAL(0, pipe(waiting_));
     fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
     child_ = fork();
     CPPUNIT_ASSERT(child_ >= 0);
@@ -198,8 +202,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
       waitpid(child_, nullptr, 0);
     }
     close(listen_fd_);
-    for (int fd :
-         {gate_entered_[0], gate_entered_[1], gate_open_[0], gate_open_[1]}) {
+    for (int fd : {gate_entered_[0], gate_entered_[1], gate_open_[0],
+                   gate_open_[1], waiting_[0], waiting_[1]}) {
       close(fd);
     }
     unlink(path_.c_str());
@@ -236,6 +240,45 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(Answer("/once", 0), ReadResponse(fd));
     CPPUNIT_ASSERT(ClosedByPeer(fd));
     close(fd);
+  }
+
+  void testAnIdlePoolTakesNewConnectionsInTurn() {
+    // Three idle workers on one socket, new connections made one at a time:
+    // the kernel wakes the first waiting worker in the socket's queue, so
+    // unless each worker goes to the back after an accept, the first one
+    // takes nearly all of them.
+    std::vector<pid_t> more;
+    for (int i = 0; i < 2; ++i) {
+      pid_t pid = fork();
+      CPPUNIT_ASSERT(pid >= 0);
+      if (pid == 0) _exit(Serve());
+      more.push_back(pid);
+    }
+    for (int waiting = 0; waiting < 3; ++waiting) {
+      pollfd ready = {waiting_[0], POLLIN, 0};
+      CPPUNIT_ASSERT_EQUAL(1, poll(&ready, 1, 20000));
+      char byte;
+      CPPUNIT_ASSERT_EQUAL(ssize_t{1}, read(waiting_[0], &byte, 1));
+    }
+    std::vector<int> fds;
+    std::map<std::string, int> taken;  // pid -> connections
+    for (int i = 0; i < 12; ++i) {
+      int fd = Connect();
+      Send(fd, Request("/pid", "", true));
+      ++taken[ReadResponse(fd)];
+      fds.push_back(fd);
+    }
+    for (int fd : fds) close(fd);
+    for (pid_t pid : more) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    // In turn: 4 each (a worker busy with a timer tick at a connection's
+    // moment is passed over). The first worker alone: 11 or 12 of them.
+    int most = 0;
+    for (const auto& [pid, count] : taken) most = std::max(most, count);
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(most) + " of 12 to one worker",
+                           most <= 8);
   }
 
   void testServesSeveralConnectionsAtOnce() {
@@ -454,6 +497,13 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
             return Disposition::kHandedOver;
           }
           if (uri == "/release") holder.ReleaseAll();
+          if (uri == "/pid") {
+            std::string answer =
+                "Status: 200 OK\r\n\r\n" + std::to_string(getpid());
+            FCGX_PutStr(answer.data(), static_cast<int>(answer.size()),
+                        request->out);
+            return Disposition::kAnswered;
+          }
           int read = 0;
           if (uri != "/skip") {
             char buffer[64];
@@ -466,7 +516,13 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
           FCGX_PutStr(answer.data(), static_cast<int>(answer.size()), request->out);
           return Disposition::kAnswered;
         },
-        [open_mask](int epoll_fd, epoll_event* events, int max, int timeout) {
+        [this, open_mask, said = false](int epoll_fd, epoll_event* events,
+                                        int max, int timeout) mutable {
+          if (!said) {
+            said = true;
+            char byte = 'w';
+            (void)!write(waiting_[1], &byte, 1);
+          }
           return epoll_pwait(epoll_fd, events, max, timeout, &open_mask);
         },
         [] { return g_stop != 0; });
@@ -497,6 +553,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
   int listen_fd_ = -1;
   int gate_entered_[2] = {-1, -1};
   int gate_open_[2] = {-1, -1};
+  // A byte from each serving process once it waits for connections.
+  int waiting_[2] = {-1, -1};
   pid_t child_ = -1;
 };
 
