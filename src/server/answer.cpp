@@ -12,7 +12,7 @@ namespace tokend {
 
 void Answer(const Request& request, const Outcome& outcome, FCGX_Request* fcgi,
             RequestClock::time_point read_at, LogBatch* log) {
-  WriteFcgiResponse(outcome.response, fcgi);
+  WriteFcgiResponse(request, outcome.response, fcgi);
   double ms = std::chrono::duration<double, std::milli>(RequestClock::now() -
                                                         read_at)
                   .count();
