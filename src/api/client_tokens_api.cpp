@@ -7,12 +7,16 @@
 #include "tokend/api/token_options.h"
 #include "tokend/common/clock.h"
 #include "tokend/common/metrics.h"
+#include "tokend/common/text.h"
 #include "tokend/token/token_check.h"
 #include "tokend/token/token_ref.h"
 
 namespace tokend {
 
 namespace {
+
+// About the size of one listed token in JSON (a seed token is ~230 bytes).
+constexpr size_t kListedTokenBytes = 256;
 
 Status BadValueToken(const Status& inner) {
   return Status(Code::kBadValueToken,
@@ -23,15 +27,18 @@ Status BadValueToken(const Status& inner) {
 
 }  // namespace
 
-std::string ClientTokensApi::Serialize(const std::string& user_id,
-                                       const StoredToken& token) {
-  std::string key =
-      user_id + "." + token.nonce + "." + std::to_string(token.expires_at);
+const std::string& ClientTokensApi::Serialize(const std::string& user_id,
+                                              const StoredToken& token) {
+  std::string& key = minted_key_;
+  key.assign(user_id);
+  key += '.';
+  key += token.nonce;
+  key += '.';
+  key += std::to_string(token.expires_at);
   if (const std::string* cached = minted_.Find(key)) return *cached;
-  std::string minted = MintAccessToken(keys_, config_.token_location,
-                                       {user_id, token.nonce}, token.expires_at);
-  minted_.Put(key, minted);
-  return minted;
+  return minted_.Put(key, MintAccessToken(keys_, config_.token_location,
+                                          {user_id, token.nonce},
+                                          token.expires_at));
 }
 
 void ClientTokensApi::CreateToken(const Call& call, Outcome* outcome) {
@@ -84,15 +91,24 @@ void ClientTokensApi::ListTokens(const Call& call, Outcome* outcome) {
   std::vector<StoredToken> stored;
   Status status = tokens_.List(caller.user_id, &stored);
   if (!status.ok()) return outcome->Fail(status);
-  Json::Value list(Json::arrayValue);
-  for (const StoredToken& token : stored) {
-    // A confined caller gets each token confined as its own is.
-    list.append(AppendCaveats(Serialize(caller.user_id, token),
-                              caller.added_caveats));
+  // {"tokens":[...]} written straight into the body, each token once: a
+  // Json::Value list, its copy into the body object and the rendering took
+  // a third of a worker's instructions on a basic-auth list of ten.
+  std::string body;
+  body.reserve(16 + stored.size() * kListedTokenBytes);
+  body += "{\"tokens\":[";
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (i > 0) body += ',';
+    const std::string& token = Serialize(caller.user_id, stored[i]);
+    if (caller.added_caveats.empty()) {
+      AppendJsonQuoted(token, &body);
+    } else {
+      // A confined caller gets each token confined as its own is.
+      AppendJsonQuoted(AppendCaveats(token, caller.added_caveats), &body);
+    }
   }
-  Json::Value body(Json::objectValue);
-  body["tokens"] = list;
-  outcome->Succeed(200, body);
+  body += "]}";
+  outcome->SucceedWithJsonText(200, std::move(body));
 }
 
 void ClientTokensApi::DeleteToken(const Call& call, Outcome* outcome) {

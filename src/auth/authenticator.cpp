@@ -6,6 +6,15 @@
 
 namespace tokend {
 
+namespace {
+
+// Looked up on every token request; names longer than a short string's
+// inline buffer, so made once rather than per lookup.
+const std::string kServiceTokenHeader = "x-onedata-service-token";
+const std::string kConsumerTokenHeader = "x-onedata-consumer-token";
+
+}  // namespace
+
 Authenticator::Authenticator(const Config& config, const TokenKeys* keys,
                              UserStore* users,
                              SuccessorTokenStores successor_stores,
@@ -30,11 +39,10 @@ Status Authenticator::Authenticate(const Request& request, int64_t now,
       use.context.interface = "rest";
       use.operation_of = operation;
       use.own_service = "ozw-onezone";
-      if (const std::string* service = request.Header("x-onedata-service-token")) {
+      if (const std::string* service = request.Header(kServiceTokenHeader)) {
         use.service_token = *service;
       }
-      if (const std::string* consumer =
-              request.Header("x-onedata-consumer-token")) {
+      if (const std::string* consumer = request.Header(kConsumerTokenHeader)) {
         use.consumer_token = *consumer;
       }
       return token_auth_.Authenticate(credentials.text, use, caller,

@@ -1,6 +1,9 @@
 // Hex digits, decimal numbers, trimming and JSON quoting (see text.h).
 #include "tokend/common/text.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace tokend {
 
 int HexDigitValue(char c) {
@@ -57,16 +60,46 @@ bool IsToEscape(unsigned char byte) {
   return byte < 0x20 || byte == '"' || byte == '\\';
 }
 
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+// Whether any byte of `word` is below 0x20, '"' or '\\' (the classic
+// "has a zero byte" test, exact for "any": a borrow can only make bytes above
+// a true hit look like one). Bytes from 0x80 up never count: `~word` clears
+// their high bit.
+bool WordHasByteToEscape(uint64_t word) {
+  const uint64_t below_space = (word - kOnes * 0x20) & ~word;
+  const uint64_t quote = word ^ (kOnes * '"');
+  const uint64_t backslash = word ^ (kOnes * '\\');
+  const uint64_t is_quote = (quote - kOnes) & ~quote;
+  const uint64_t is_backslash = (backslash - kOnes) & ~backslash;
+  return ((below_space | is_quote | is_backslash) & kHighBits) != 0;
+}
+
+// The first byte of [c, end) to escape, or end. Eight bytes at a time:
+// the token list is a few KiB of base64 with nothing to escape, and the
+// byte-by-byte loop was 9% of a worker's instructions on it.
+const char* FindByteToEscape(const char* c, const char* end) {
+  while (end - c >= 8) {
+    uint64_t word;
+    std::memcpy(&word, c, sizeof(word));
+    if (WordHasByteToEscape(word)) break;
+    c += 8;
+  }
+  while (c != end && !IsToEscape(static_cast<unsigned char>(*c))) ++c;
+  return c;
+}
+
 }  // namespace
 
 void AppendJsonQuoted(std::string_view text, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
+  out->reserve(out->size() + text.size() + 2);
   out->push_back('"');
   const char* c = text.data();
   const char* const end = text.data() + text.size();
   while (true) {
-    const char* special = c;
-    while (special != end && !IsToEscape(*special)) ++special;
+    const char* special = FindByteToEscape(c, end);
     out->append(c, special);
     if (special == end) break;
     const unsigned char byte = *special;

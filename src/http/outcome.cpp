@@ -9,6 +9,10 @@ void Outcome::Succeed(int status, const Json::Value& body) {
   response = JsonResponse(status, body);
 }
 
+void Outcome::SucceedWithJsonText(int status, std::string json_text) {
+  response = JsonTextResponse(status, std::move(json_text));
+}
+
 void Outcome::SucceedEmpty() {
   response = Response();
   response.status = 204;

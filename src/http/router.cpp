@@ -195,10 +195,16 @@ bool Router::Normalise(const std::string& raw_path, std::string* path) const {
 Router::Match Router::Find(const std::string& raw_path,
                            const std::string& method) const {
   Match match;
-  std::string path;
-  if (!Normalise(raw_path, &path)) return match;
+  // A path with no escape and no dot segment is its own normal form (the
+  // usual case): matched as it is, without a copy.
+  const std::string* path = &raw_path;
+  std::string normalised;
+  if (raw_path.find('%') != std::string::npos || HasDotSegment(raw_path)) {
+    if (!Normalise(raw_path, &normalised)) return match;
+    path = &normalised;
+  }
   for (const Route& route : routes_) {
-    if (!Matches(route, path, &match.parameter)) continue;
+    if (!Matches(route, *path, &match.parameter)) continue;
     match.route = route.number;
     match.name = names_[route.number].c_str();
     match.allow = route.allow.c_str();

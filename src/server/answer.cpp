@@ -12,14 +12,18 @@ namespace tokend {
 
 void Answer(const Request& request, const Outcome& outcome, FCGX_Request* fcgi,
             RequestClock::time_point read_at, LogBatch* log) {
-  WriteFcgiResponse(outcome.response, fcgi);
+  WriteFcgiResponse(request, outcome.response, fcgi);
   double ms = std::chrono::duration<double, std::milli>(RequestClock::now() -
                                                         read_at)
                   .count();
   CountRequest(outcome.route_number, outcome.response.status, ms / 1000.0);
-  std::string lines = FormatRequestLog(request, outcome, ms);
+  // One buffer per thread (the loop's, the hashing lane's), kept from one
+  // request to the next: the lines are formatted without allocating.
+  thread_local std::string lines;
+  lines.clear();
+  AppendRequestLog(request, outcome, ms, &lines);
   lines += '\n';
-  lines += FormatAuditLines(request, outcome);
+  AppendAuditLines(request, outcome, &lines);
   log->Add(lines);
 }
 

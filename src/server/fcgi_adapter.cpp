@@ -3,7 +3,6 @@
 
 #include <fcgiapp.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,58 +12,112 @@ namespace tokend {
 
 namespace {
 
-// The value of parameter `name`, or "".
-std::string Param(const char* const* params, const char* name) {
-  size_t length = std::strlen(name);
-  for (const char* const* entry = params; entry && *entry; ++entry) {
-    if (std::strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') {
-      return std::string(*entry + length + 1);
-    }
-  }
-  return std::string();
-}
-
-// "HTTP_X_AUTH_TOKEN" -> "x-auth-token".
+// "X_AUTH_TOKEN" (after "HTTP_") -> "x-auth-token" (ASCII only, as
+// std::tolower in the C locale the daemon runs in).
 std::string HeaderName(const char* cgi_name, size_t length) {
   std::string name(cgi_name, length);
   for (char& c : name) {
-    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '_') {
+      c = '-';
+    } else if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
   }
   return name;
+}
+
+bool NameIs(const char* entry, size_t name_length, const char* name) {
+  return std::strlen(name) == name_length &&
+         std::memcmp(entry, name, name_length) == 0;
 }
 
 }  // namespace
 
 Request RequestFromParams(const char* const* params,
                           const std::function<int(char*, int)>& read_body) {
+  // One pass over the parameters, each value read where libfcgi keeps it
+  // (a NUL-terminated "NAME=value"): the seven lookups by name, each a scan
+  // of every parameter and a temporary string, showed in the workers'
+  // profile. The first of a repeated parameter counts, as a lookup by name
+  // found it.
   Request request;
-  request.method = Param(params, "REQUEST_METHOD");
-  std::string uri = Param(params, "REQUEST_URI");
-  size_t question = uri.find('?');
-  request.path = uri.substr(0, question);
-  if (question != std::string::npos) request.query = uri.substr(question + 1);
-  request.remote_addr = Param(params, "REMOTE_ADDR").substr(0, 64);
-  request.request_id = Param(params, "REQUEST_ID").substr(0, 64);
-  request.headers_too_large = Param(params, "HEADERS_TOO_LARGE") == "1";
-
+  const char* method = nullptr;
+  const char* uri = nullptr;
+  const char* remote_addr = nullptr;
+  const char* request_id = nullptr;
+  const char* headers_too_large = nullptr;
+  const char* content_type = nullptr;
+  const char* content_length = nullptr;
   for (const char* const* entry = params; entry && *entry; ++entry) {
-    if (std::strncmp(*entry, "HTTP_", 5) != 0) continue;
     const char* equals = std::strchr(*entry, '=');
     if (equals == nullptr) continue;
-    // A repeated header keeps every copy, joined as HTTP joins list
-    // headers: two X-Auth-Token copies then fail as one bad token instead
-    // of the last one silently winning.
-    std::string& value = request.headers[HeaderName(*entry + 5, equals - *entry - 5)];
-    if (!value.empty()) value += ", ";
-    value += equals + 1;
+    const size_t name_length = static_cast<size_t>(equals - *entry);
+    const char* value = equals + 1;
+    if (name_length >= 5 && std::memcmp(*entry, "HTTP_", 5) == 0) {
+      // A repeated header keeps every copy, joined as HTTP joins list
+      // headers: two X-Auth-Token copies then fail as one bad token instead
+      // of the last one silently winning.
+      std::string& joined =
+          request.headers[HeaderName(*entry + 5, name_length - 5)];
+      if (!joined.empty()) joined += ", ";
+      joined += value;
+      continue;
+    }
+    const char** wanted = nullptr;
+    switch (**entry) {
+      case 'R':
+        if (NameIs(*entry, name_length, "REQUEST_METHOD")) {
+          wanted = &method;
+        } else if (NameIs(*entry, name_length, "REQUEST_URI")) {
+          wanted = &uri;
+        } else if (NameIs(*entry, name_length, "REMOTE_ADDR")) {
+          wanted = &remote_addr;
+        } else if (NameIs(*entry, name_length, "REQUEST_ID")) {
+          wanted = &request_id;
+        }
+        break;
+      case 'C':
+        if (NameIs(*entry, name_length, "CONTENT_TYPE")) {
+          wanted = &content_type;
+        } else if (NameIs(*entry, name_length, "CONTENT_LENGTH")) {
+          wanted = &content_length;
+        }
+        break;
+      case 'H':
+        if (NameIs(*entry, name_length, "HEADERS_TOO_LARGE")) {
+          wanted = &headers_too_large;
+        }
+        break;
+      default:
+        break;
+    }
+    if (wanted != nullptr && *wanted == nullptr) *wanted = value;
   }
-  std::string content_type = Param(params, "CONTENT_TYPE");
-  if (!content_type.empty()) request.headers["content-type"] = content_type;
+  if (method != nullptr) request.method = method;
+  if (uri != nullptr) {
+    const char* question = std::strchr(uri, '?');
+    if (question == nullptr) {
+      request.path = uri;
+    } else {
+      request.path.assign(uri, question);
+      request.query = question + 1;
+    }
+  }
+  auto assign_cut = [](const char* value, std::string* out) {
+    if (value != nullptr) out->assign(value, strnlen(value, 64));
+  };
+  assign_cut(remote_addr, &request.remote_addr);
+  assign_cut(request_id, &request.request_id);
+  request.headers_too_large =
+      headers_too_large != nullptr && std::strcmp(headers_too_large, "1") == 0;
+  if (content_type != nullptr && *content_type != '\0') {
+    request.headers["content-type"] = content_type;
+  }
 
   // The body is what CONTENT_LENGTH declares (nginx sends exactly that),
   // refused unread when that is over the cap; anything past the declared
   // length is not part of it.
-  long long declared = std::atoll(Param(params, "CONTENT_LENGTH").c_str());
+  long long declared = content_length == nullptr ? 0 : std::atoll(content_length);
   if (declared > static_cast<long long>(kMaxBodyBytes)) {
     request.body_too_large = true;
     return request;
@@ -83,13 +136,14 @@ Request ReadFcgiRequest(FCGX_Request* fcgi) {
   });
 }
 
-void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi) {
-  std::string head = CgiHead(response);
+void WriteFcgiResponse(const Request& request, const Response& response,
+                       FCGX_Request* fcgi) {
+  std::string head;
+  AppendCgiHead(response, &head);
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi->out);
   // The answer to HEAD is GET's head alone (RFC 9110 9.3.2). nginx drops
   // a body after HEAD itself, but a responder must not count on its front.
-  const char* method = FCGX_GetParam("REQUEST_METHOD", fcgi->envp);
-  const bool head_only = method != nullptr && std::strcmp(method, "HEAD") == 0;
+  const bool head_only = request.method == "HEAD";
   if (!head_only && !response.body.empty() && response.status != 204) {
     FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()),
                 fcgi->out);

@@ -2,6 +2,7 @@
 #include "tokend/token/token_ref.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "tokend/common/crypto.h"
 #include "tokend/common/text.h"
@@ -117,8 +118,17 @@ std::string TokenIdentifier(const TokenRef& ref) {
     return persistence + kUserSubject + ref.owner_id + "/" + TypeCode(ref) +
            "/" + ref.nonce;
   }
-  return std::string(KindPrefix(ref.kind)) + "." + ref.owner_id + "." +
-         ref.nonce;
+  // Appended into one buffer: made for every token a request presents.
+  const char* prefix = KindPrefix(ref.kind);
+  std::string identifier;
+  identifier.reserve(std::strlen(prefix) + ref.owner_id.size() +
+                     ref.nonce.size() + 2);
+  identifier += prefix;
+  identifier += '.';
+  identifier += ref.owner_id;
+  identifier += '.';
+  identifier += ref.nonce;
+  return identifier;
 }
 
 bool ParseTokenIdentifier(const std::string& identifier, TokenRef* ref) {

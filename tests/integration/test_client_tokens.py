@@ -145,6 +145,31 @@ def test_get_user_returns_the_user_id_and_name(ctx):
     check(ctx.user_ids["alice"] != ctx.user_ids["bob"], "two users, one id")
 
 
+def test_get_user_and_the_list_are_compact_json_byte_for_byte(ctx):
+    # The daemon writes these two bodies itself, without jsoncpp: the bytes
+    # must be what jsoncpp wrote (keys sorted, no spaces), also for a name
+    # with the characters JSON escapes.
+    import json
+    name = 'q"uo\\te'
+    ctx.add_user(name)
+    for who in ("alice", name):
+        response = ctx.stack.curl("GET", API + "/user", basic=ctx.basic(who))
+        expect_status(response, 200)
+        user_id = response.json()["userId"]
+        check_equal(response.body,
+                    json.dumps({"name": who, "userId": user_id},
+                               separators=(",", ":"), sort_keys=True).encode(),
+                    "GET /user body of %r" % who)
+        response = ctx.stack.curl("GET", API + "/user/client_tokens",
+                                  basic=ctx.basic(who))
+        expect_status(response, 200)
+        tokens = response.json()["tokens"]
+        check(who == name or tokens, "alice has tokens to list")
+        check_equal(response.body,
+                    json.dumps({"tokens": tokens}, separators=(",", ":")).encode(),
+                    "list body of %r" % who)
+
+
 # --- listing ----------------------------------------------------------------------
 
 

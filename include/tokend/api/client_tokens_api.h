@@ -41,10 +41,11 @@ class ClientTokensApi {
  private:
   // 200 {"token"} valid for `ttl` seconds.
   void Issue(const Call& call, int64_t ttl, Outcome* outcome);
-  // The serialized token for a stored one. Minting is deterministic, so a
-  // worker keeps the strings it made: listing ten tokens on every call
-  // then costs no HMAC.
-  std::string Serialize(const std::string& user_id, const StoredToken& token);
+  // The serialized token for a stored one (valid until the next call).
+  // Minting is deterministic, so a worker keeps the strings it made:
+  // listing ten tokens on every call then costs no HMAC.
+  const std::string& Serialize(const std::string& user_id,
+                               const StoredToken& token);
 
   static constexpr size_t kMaxMinted = 4096;
 
@@ -52,6 +53,7 @@ class ClientTokensApi {
   const TokenKeys& keys_;
   TokenStore tokens_;
   BoundedCache<std::string> minted_;  // "<user>.<nonce>.<expiry>" -> token
+  std::string minted_key_;  // Serialize's key, its buffer kept between calls
 };
 
 }  // namespace tokend

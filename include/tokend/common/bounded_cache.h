@@ -26,11 +26,15 @@ class BoundedCache {
     return it == entries_.end() ? nullptr : &it->second;
   }
 
-  void Put(const std::string& key, Value value) {
+  // Stores `value` under `key` and returns the stored copy (valid until
+  // the next Put or Erase).
+  const Value& Put(const std::string& key, Value value) {
     if (entries_.size() >= max_entries_ && entries_.count(key) == 0) {
       entries_.clear();
     }
-    entries_[key] = std::move(value);
+    Value& stored = entries_[key];
+    stored = std::move(value);
+    return stored;
   }
 
   void Erase(const std::string& key) { entries_.erase(key); }

@@ -31,6 +31,8 @@ struct Outcome {
 
   // A JSON body with `status`.
   void Succeed(int status, const Json::Value& body);
+  // The same with the body's compact JSON text (see JsonTextResponse).
+  void SucceedWithJsonText(int status, std::string json_text);
   // 204 No Content.
   void SucceedEmpty();
   // The Onezone error body of `status`, with details.requestId when nginx

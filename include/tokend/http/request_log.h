@@ -14,9 +14,15 @@ namespace tokend {
 
 std::string FormatRequestLog(const Request& request, const Outcome& outcome,
                              double milliseconds);
+// The same line (no newline) appended to `out`.
+void AppendRequestLog(const Request& request, const Outcome& outcome,
+                      double milliseconds, std::string* out);
 
 // One "audit id=<request id> <event>" line per audit event of the outcome,
 // each ending in a newline.
 std::string FormatAuditLines(const Request& request, const Outcome& outcome);
+// The same lines appended to `out`.
+void AppendAuditLines(const Request& request, const Outcome& outcome,
+                      std::string* out);
 
 }  // namespace tokend

@@ -38,5 +38,7 @@ const char* ReasonPhrase(int status);
 // cache does not know that X-Auth-Token, unlike Authorization, makes a
 // response private. A HEAD answer is this head alone.
 std::string CgiHead(const Response& response);
+// The same appended to `out`.
+void AppendCgiHead(const Response& response, std::string* out);
 
 }  // namespace tokend

@@ -25,7 +25,8 @@ Request RequestFromParams(const char* const* params,
                           const std::function<int(char*, int)>& read_body);
 
 // Writes the head (CgiHead) and the body to the request's output stream;
-// no body for a HEAD request.
-void WriteFcgiResponse(const Response& response, FCGX_Request* fcgi);
+// no body when `request` (the one ReadFcgiRequest read) is a HEAD.
+void WriteFcgiResponse(const Request& request, const Response& response,
+                       FCGX_Request* fcgi);
 
 }  // namespace tokend

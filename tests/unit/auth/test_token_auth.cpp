@@ -74,6 +74,7 @@ class TokenAuthTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAnAttenuatedCopyReplacesItsTokensEntry);
   CPPUNIT_TEST(testACachedTokenIsRefusedOnceExpired);
   CPPUNIT_TEST(testACachedTokensIpCaveatIsCheckedAtEveryUse);
+  CPPUNIT_TEST(testACachedConfinedTokenConfinesItsCallerAtEveryUse);
   CPPUNIT_TEST(testBigTokensStayWithinTheByteBound);
   CPPUNIT_TEST(testEntriesStayWithinTheirBound);
   CPPUNIT_TEST_SUITE_END();
@@ -260,6 +261,38 @@ class TokenAuthTest : public CppUnit::TestFixture {
                            std::string(ErrorIdOf(status.inner()->code())));
     }
     CPPUNIT_ASSERT_EQUAL(size_t{1}, cache().entries());
+  }
+
+  // A cached seed token's entry is read in place, not copied: every use
+  // gets the caller its caveats make, and its identifier, as the first did,
+  // and the entry is left as it was.
+  void testACachedConfinedTokenConfinesItsCallerAtEveryUse() {
+    const std::string confined =
+        AppendCaveats(token_, {"ip = 10.0.0.0/8", "time < 1700001800"});
+    for (int use = 0; use < 3; ++use) {
+      Caller caller;
+      DeferredCheck deferred;
+      TokenUse token_use;
+      token_use.context.now = kNow;
+      token_use.context.peer_ip = "10.1.2.3";
+      std::string identifier = "left over";
+      Status status = auth_->Authenticate(confined, token_use, &caller,
+                                          &identifier, nullptr, &deferred);
+      CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
+      CPPUNIT_ASSERT_EQUAL(kUserId, caller.user_id);
+      CPPUNIT_ASSERT_EQUAL(size_t{2}, caller.added_caveats.size());
+      CPPUNIT_ASSERT_EQUAL(std::string("ip = 10.0.0.0/8"), caller.added_caveats[0]);
+      CPPUNIT_ASSERT_EQUAL(std::string("time < 1700001800"),
+                           caller.added_caveats[1]);
+      CPPUNIT_ASSERT_EQUAL(int64_t{1700001800}, caller.expires_at);
+      CPPUNIT_ASSERT_EQUAL(AccessIdentifier({kUserId, Nonce(0)}), identifier);
+      CPPUNIT_ASSERT(deferred.pending);
+      CPPUNIT_ASSERT_EQUAL(kUserId, deferred.user_id);
+      const VerifiedToken* entry = cache().FindText(confined);
+      CPPUNIT_ASSERT(entry != nullptr);
+      CPPUNIT_ASSERT_EQUAL(size_t{2}, entry->added_caveats.size());
+      CPPUNIT_ASSERT_EQUAL(Nonce(0), entry->ref.nonce);
+    }
   }
 
   std::unique_ptr<TokenKeys> keys_;

@@ -22,6 +22,7 @@ class TextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testParseDecimalRefusesSignsSpacesAndOtherCharacters);
   CPPUNIT_TEST(testTrimWhitespaceRemovesAsciiWhitespaceAtBothEndsOnly);
   CPPUNIT_TEST(testAppendJsonQuotedEscapesQuotesBackslashesAndControlBytes);
+  CPPUNIT_TEST(testAppendJsonQuotedFindsEveryByteToEscapeAtEveryOffsetOfLongText);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -121,6 +122,60 @@ class TextTest : public CppUnit::TestFixture {
     AppendJsonQuoted("za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87 <>", &out);
     CPPUNIT_ASSERT_EQUAL(std::string("\"za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87 <>\""),
                          out);
+  }
+
+  // AppendJsonQuoted scans eight bytes at a time: every byte at every offset
+  // of texts longer than a few words, beside neighbours that could upset a
+  // word-wide test (high bytes, the bytes just past those escaped), alone
+  // and with a second byte to escape later in the same word, against a
+  // plain byte-by-byte escaper.
+  void testAppendJsonQuotedFindsEveryByteToEscapeAtEveryOffsetOfLongText() {
+    auto expected = [](const std::string& text) {
+      static const char kHex[] = "0123456789abcdef";
+      std::string quoted = "\"";
+      for (unsigned char byte : text) {
+        if (byte == '"' || byte == '\\') {
+          quoted += '\\';
+          quoted += static_cast<char>(byte);
+        } else if (byte == '\n') {
+          quoted += "\\n";
+        } else if (byte == '\t') {
+          quoted += "\\t";
+        } else if (byte == '\r') {
+          quoted += "\\r";
+        } else if (byte == '\b') {
+          quoted += "\\b";
+        } else if (byte == '\f') {
+          quoted += "\\f";
+        } else if (byte < 0x20) {
+          quoted += "\\u00";
+          quoted += kHex[byte >> 4];
+          quoted += kHex[byte & 0xf];
+        } else {
+          quoted += static_cast<char>(byte);
+        }
+      }
+      return quoted + "\"";
+    };
+    for (char neighbour : {'A', ' ', '!', '#', '[', ']', '\x7f', '\x80', '\xa2', '\xdc', '\xff'}) {
+      for (size_t size : {size_t{8}, size_t{23}, size_t{40}}) {
+        for (size_t offset = 0; offset < size; ++offset) {
+          for (int byte = 0; byte < 256; ++byte) {
+            std::string text(size, neighbour);
+            text[offset] = static_cast<char>(byte);
+            std::string out;
+            AppendJsonQuoted(text, &out);
+            CPPUNIT_ASSERT_EQUAL(expected(text), out);
+            if (offset + 3 < size) {
+              text[offset + 3] = '"';
+              out.clear();
+              AppendJsonQuoted(text, &out);
+              CPPUNIT_ASSERT_EQUAL(expected(text), out);
+            }
+          }
+        }
+      }
+    }
   }
 };
 

@@ -3,6 +3,7 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <cstdio>
 #include <string>
 
 #include "tokend/http/request_log.h"
@@ -13,6 +14,7 @@ namespace {
 class RequestLogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(RequestLogTest);
   CPPUNIT_TEST(testRequestLineNamesTheRouteStatusUserAndTime);
+  CPPUNIT_TEST(testLatencyIsRoundedAsPrintfRoundsIt);
   CPPUNIT_TEST(testMissingRequestIdAndUserAreDashes);
   CPPUNIT_TEST(testClientTextIsCutAndLosesControlCharactersAndQuotes);
   CPPUNIT_TEST(testOneAuditLinePerEventWithTheRequestId);
@@ -37,6 +39,23 @@ class RequestLogTest : public CppUnit::TestFixture {
                     "status=200 user=0123abcd ms=0.00 "
                     "error=\"redis: connection refused\""),
         FormatRequestLog(request, outcome, 0.001));
+  }
+
+  // The latency is written with to_chars, which must round as "%.2f" did:
+  // correctly, the exact binary value, ties to even.
+  void testLatencyIsRoundedAsPrintfRoundsIt() {
+    Request request;
+    Outcome outcome;
+    for (double ms : {0.0, 0.004, 0.005, 0.015, 0.125, 0.375, 1.005, 2.675,
+                      9.995, 99.999, 1234.5678, 1e6 + 0.125, 123456789.987}) {
+      char expected[64];
+      std::snprintf(expected, sizeof(expected), "%.2f", ms);
+      const std::string line = FormatRequestLog(request, outcome, ms);
+      CPPUNIT_ASSERT_EQUAL(std::string(" ms=") + expected,
+                           line.substr(line.find(" ms=")));
+    }
+    const std::string line = FormatRequestLog(request, outcome, 0.125);
+    CPPUNIT_ASSERT_EQUAL(std::string(" ms=0.12"), line.substr(line.find(" ms=")));
   }
 
   void testMissingRequestIdAndUserAreDashes() {

@@ -36,6 +36,7 @@ class RequestAdapterTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testReadsTheBodyUpToTheCapAndFlagsMore);
   CPPUNIT_TEST(testRefusesADeclaredBodyOverTheCapWithoutReadingIt);
   CPPUNIT_TEST(testReadsNginxsWordThatTheHeadersWereTooLarge);
+  CPPUNIT_TEST(testTheFirstOfARepeatedParameterCountsAndOthersAreIgnored);
   CPPUNIT_TEST(testBoundedCacheStartsAfreshWhenFull);
   CPPUNIT_TEST_SUITE_END();
 
@@ -113,6 +114,45 @@ class RequestAdapterTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!Build({}, "").headers_too_large);
     // A client's header of that name is HTTP_HEADERS_TOO_LARGE, not it.
     CPPUNIT_ASSERT(!Build({"HTTP_HEADERS_TOO_LARGE=1"}, "").headers_too_large);
+  }
+
+  // RequestFromParams reads every parameter in one pass: the first copy of
+  // each it reads counts (as a lookup by name found it), names that only
+  // begin or end like one are not it, an address and an id are cut at 64
+  // bytes, and CONTENT_TYPE replaces a client's Content-Type header only
+  // when it is not empty.
+  void testTheFirstOfARepeatedParameterCountsAndOthersAreIgnored() {
+    Request request = Build(
+        {"REQUEST_METHODX=PUT", "REQUEST_METHO=PUT", "XREQUEST_METHOD=PUT",
+         "REQUEST_METHOD=GET", "REQUEST_METHOD=POST",
+         "REQUEST_URI=/a?b=c?d", "REQUEST_URI=/other",
+         "REMOTE_ADDR=" + std::string(70, '1'), "REMOTE_ADDR=2",
+         "REQUEST_ID=first", "REQUEST_ID=second", "NO_EQUALS_SIGN",
+         "HEADERS_TOO_LARGE=1", "HEADERS_TOO_LARGE=0",
+         "HTTP_CONTENT_TYPE=text/plain", "CONTENT_TYPE=",
+         "CONTENT_LENGTH=2", "CONTENT_LENGTH=5", "HTTP_=empty",
+         "HTTP_MIXED_Case_9=v"},
+        "abcdef");
+    CPPUNIT_ASSERT_EQUAL(std::string("GET"), request.method);
+    CPPUNIT_ASSERT_EQUAL(std::string("/a"), request.path);
+    CPPUNIT_ASSERT_EQUAL(std::string("b=c?d"), request.query);
+    CPPUNIT_ASSERT_EQUAL(std::string(64, '1'), request.remote_addr);
+    CPPUNIT_ASSERT_EQUAL(std::string("first"), request.request_id);
+    CPPUNIT_ASSERT(request.headers_too_large);
+    CPPUNIT_ASSERT_EQUAL(std::string("text/plain"), *request.Header("content-type"));
+    CPPUNIT_ASSERT_EQUAL(std::string("ab"), request.body);
+    CPPUNIT_ASSERT_EQUAL(std::string("empty"), *request.Header(""));
+    CPPUNIT_ASSERT_EQUAL(std::string("v"), *request.Header("mixed-case-9"));
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, request.headers.size());
+
+    request = Build({"HTTP_CONTENT_TYPE=text/plain", "CONTENT_TYPE=application/json",
+                     "REQUEST_URI=/plain"},
+                    "");
+    CPPUNIT_ASSERT_EQUAL(std::string("application/json"),
+                         *request.Header("content-type"));
+    CPPUNIT_ASSERT_EQUAL(std::string("/plain"), request.path);
+    CPPUNIT_ASSERT_EQUAL(std::string(), request.query);
+    CPPUNIT_ASSERT_EQUAL(std::string(), request.method);
   }
 
   void testBoundedCacheStartsAfreshWhenFull() {
