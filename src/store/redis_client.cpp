@@ -1,6 +1,8 @@
 // What the stores send to Redis, wherever it is (see redis_client.h).
 #include "tokend/store/redis_client.h"
 
+#include <algorithm>
+
 #include "tokend/common/crypto.h"
 #include "tokend/store/cluster_client.h"
 #include "tokend/store/redis_commands.h"
@@ -200,8 +202,17 @@ Status RedisClient::TrackedPipeline(const std::vector<RedisCommand>& commands,
 
 Status RedisClient::PipelineWithPrefetched(
     const std::vector<RedisCommand>& commands, std::vector<RedisReply>* replies) {
-  std::vector<RedisCommand> extra = std::move(to_prefetch_);
+  std::vector<RedisCommand> extra;
+  for (RedisCommand& command : to_prefetch_) {
+    // One the caller sends itself goes once: its reply is the caller's
+    // (a basic-auth list whose user came from the read cache ran its
+    // ZRANGE twice).
+    if (std::find(commands.begin(), commands.end(), command) == commands.end()) {
+      extra.push_back(std::move(command));
+    }
+  }
   to_prefetch_.clear();
+  if (extra.empty()) return Pipeline(commands, replies);
   std::vector<RedisCommand> all = commands;
   for (const RedisCommand& command : extra) {
     all.push_back(command[0] == "EVAL" ? ByHash(command) : command);

@@ -97,6 +97,7 @@ class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTransactionReturnsTheExecResults);
   CPPUNIT_TEST(testPrefetchedReplyRidesWithTheNextRoundTripAndIsUsedOnce);
   CPPUNIT_TEST(testPrefetchedErrorIsNotKeptNorTheCallersError);
+  CPPUNIT_TEST(testAPrefetchedCommandTheCallerSendsItselfRunsOnce);
   CPPUNIT_TEST(testPrefetchedScriptGoesByHashAndDroppedRepliesAreForgotten);
   CPPUNIT_TEST(testRedisErrorReplyIsInternalAndTheConnectionStaysUsable);
   CPPUNIT_TEST(testMissingSocketIsServiceUnavailableWithoutHanging);
@@ -918,6 +919,20 @@ class StoreTest : public CppUnit::TestFixture {
     // Used up: the next Run asks Redis.
     ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
     CPPUNIT_ASSERT_EQUAL(std::string("after"), reply.text);
+  }
+
+  void testAPrefetchedCommandTheCallerSendsItselfRunsOnce() {
+    SetElsewhere("k", "value");
+    const long long before = test::CommandCalls(redis_.get(), "get");
+    redis_->Prefetch({"GET", "k"});
+    RedisReply reply;
+    ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("value"), reply.text);
+    CPPUNIT_ASSERT_EQUAL(before + 1, test::CommandCalls(redis_.get(), "get"));
+    // Not kept either: the next Run asks Redis again.
+    SetElsewhere("k", "changed");
+    ASSERT_OK(redis_->Run({"GET", "k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(std::string("changed"), reply.text);
   }
 
   void testPrefetchedErrorIsNotKeptNorTheCallersError() {
