@@ -291,6 +291,10 @@ Status RedisConnection::ReceiveAvailable(size_t max_bytes,
   }
 }
 
+int RedisConnection::fd() const {
+  return context_ == nullptr ? -1 : context_->fd;
+}
+
 bool RedisConnection::IdleConnectionGone() {
   if (context_ == nullptr) return true;
   char byte;

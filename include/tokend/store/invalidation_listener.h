@@ -41,6 +41,8 @@ class InvalidationListener {
   Invalidations Drain();
 
   bool subscribed() const { return subscribed_; }
+  // The connection's socket (-1 when none): poll it for what Drain() takes.
+  int fd() const { return connection_.fd(); }
   // The subscribed connection's client id (for REDIRECT).
   long long client_id() const { return client_id_; }
   // Changes with each new subscription: tracking redirected to an older

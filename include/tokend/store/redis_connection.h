@@ -111,6 +111,8 @@ class RedisConnection {
   // which has none of the old one's server-side state (client tracking).
   uint64_t generation() const { return generation_; }
 
+  // The socket, or -1 when not connected: for polling several at once.
+  int fd() const;
   Failure failure() const { return failure_; }
   const RedisEndpoint& endpoint() const { return endpoint_; }
   bool connected() const { return context_ != nullptr; }
