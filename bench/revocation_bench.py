@@ -762,19 +762,9 @@ def connections_one_per_worker(stack, workers):
 def mint(master, user_id, expiry):
     """(nonce, token): a seed token as the service signs it (README, "How
     tokens, keys and passwords are kept"; tests/integration/test_storage.py)."""
-    import hashlib
-    import hmac
     nonce = token_codec.b64url_encode(secrets.token_bytes(12))
     identifier = ("acc.%s.%s" % (user_id, nonce)).encode()
-    root = hmac.new(master, b"onezone-tokend/v1 root\0" + identifier,
-                    hashlib.sha256).digest()
-    key = hmac.new(b"macaroons-key-generator".ljust(32, b"\0"), root,
-                   hashlib.sha256).digest()
-    caveat = b"time < %d" % expiry
-    signature = hmac.new(key, identifier, hashlib.sha256).digest()
-    signature = hmac.new(signature, caveat, hashlib.sha256).digest()
-    return nonce, token_codec.Macaroon(b"onezone", identifier, [caveat],
-                                       signature).serialize()
+    return nonce, token_codec.mint_seed_token(master, identifier, expiry)
 
 
 def store_records(stack, records):

@@ -2,8 +2,6 @@
 tool that manages users."""
 
 import base64
-import hashlib
-import hmac
 import os
 import re
 
@@ -84,15 +82,7 @@ def _mint_with_the_stacks_master(ctx, identifier, expiry):
     kept"), independently of the daemon's code."""
     master = ctx.stack.read_state_file("master.key")
     check_equal(len(master), 32, "master secret size")
-    root = hmac.new(master, b"onezone-tokend/v1 root\0" + identifier,
-                    hashlib.sha256).digest()
-    key = hmac.new(b"macaroons-key-generator".ljust(32, b"\0"), root,
-                   hashlib.sha256).digest()
-    caveat = b"time < %d" % expiry
-    signature = hmac.new(key, identifier, hashlib.sha256).digest()
-    signature = hmac.new(signature, caveat, hashlib.sha256).digest()
-    return token_codec.Macaroon(b"onezone", identifier, [caveat],
-                                signature).serialize()
+    return token_codec.mint_seed_token(master, identifier, expiry)
 
 
 def test_a_token_with_a_nonce_of_the_former_length_is_rejected(ctx):

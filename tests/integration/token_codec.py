@@ -152,3 +152,19 @@ def with_signature(token, signature):
 def plain_base64url(token):
     """The token re-encoded without Onezone escaping."""
     return b64url_encode(decode_token(token).serialize_raw())
+
+
+def mint_seed_token(master, identifier, expiry):
+    """A seed token for `identifier` (bytes) with the caveat "time <
+    `expiry`", signed as the service signs it from its master secret
+    (README, "How tokens, keys and passwords are kept"): the per-token root
+    key is an HMAC of the identifier under the master secret, and the
+    macaroon key is derived from that as libmacaroons derives it."""
+    root = hmac.new(master, b"onezone-tokend/v1 root\0" + identifier,
+                    hashlib.sha256).digest()
+    key = hmac.new(b"macaroons-key-generator".ljust(32, b"\0"), root,
+                   hashlib.sha256).digest()
+    caveat = b"time < %d" % expiry
+    signature = hmac.new(key, identifier, hashlib.sha256).digest()
+    signature = hmac.new(signature, caveat, hashlib.sha256).digest()
+    return Macaroon(b"onezone", identifier, [caveat], signature).serialize()
