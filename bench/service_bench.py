@@ -88,6 +88,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -549,8 +550,10 @@ def basic_header(name, password):
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
-# Logins the service shed with 503 and Retry-After during set-up (new_token).
+# Logins the service shed with 503 and Retry-After during set-up (new_token,
+# called from several threads).
 shed_logins = 0
+shed_logins_lock = threading.Lock()
 
 
 def new_token(port, auth):
@@ -563,7 +566,8 @@ def new_token(port, auth):
         status, body = api(port, "POST", "/user/client_tokens", auth, "{}")
         if status != 503 or '"retryAfter"' not in body:
             break
-        shed_logins += 1
+        with shed_logins_lock:
+            shed_logins += 1
         time.sleep(int(re.search(r'"retryAfter"\s*:\s*(\d+)', body).group(1)))
     match = re.search(r'"token"\s*:\s*"([^"]+)"', body)
     if status != 200 or not match:
