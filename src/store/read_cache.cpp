@@ -23,8 +23,9 @@ size_t ReplyBytes(const RedisReply& reply) {
 
 }  // namespace
 
-ReadCache::ReadCache(size_t max_entries, size_t max_bytes)
-    : max_entries_(max_entries), max_bytes_(max_bytes) {}
+ReadCache::ReadCache(size_t max_entries, size_t max_bytes,
+                     std::chrono::steady_clock::duration max_age)
+    : max_entries_(max_entries), max_bytes_(max_bytes), max_age_(max_age) {}
 
 const RedisReply* ReadCache::Find(const RedisCommand& command) {
   if (entries_.empty()) return nullptr;
@@ -32,6 +33,10 @@ const RedisReply* ReadCache::Find(const RedisCommand& command) {
   AppendResp(command, &wire);
   auto it = by_wire_.find(wire);
   if (it == by_wire_.end()) return nullptr;
+  if (std::chrono::steady_clock::now() - it->second->kept_at > max_age_) {
+    Erase(it->second);
+    return nullptr;
+  }
   entries_.splice(entries_.begin(), entries_, it->second);
   return &it->second->reply;
 }
@@ -51,6 +56,7 @@ void ReadCache::Remember(const RedisCommand& command, const RedisReply& reply) {
     Erase(std::prev(entries_.end()));
   }
   entry.reply = reply;
+  entry.kept_at = std::chrono::steady_clock::now();
   bytes_ += entry.bytes;
   entries_.push_front(std::move(entry));
   auto stored = entries_.begin();

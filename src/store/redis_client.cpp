@@ -7,6 +7,7 @@
 #include "tokend/store/cluster_client.h"
 #include "tokend/store/redis_commands.h"
 #include "tokend/store/sentinel.h"
+#include "tokend/store/store_keys.h"
 #include "tokend/store/tracked_reads.h"
 
 namespace tokend {
@@ -121,24 +122,53 @@ Status RedisClient::Exchange(const std::vector<RedisCommand>& commands,
   if (cluster_) return cluster_->Exchange(commands, replies);
   std::string wire;
   bool writes = false;
+  bool keys_known = true;  // every key the writes change is in `written`
+  std::vector<std::string> written;
   for (const RedisCommand& command : commands) {
     AppendResp(command, &wire);
-    writes = writes || MayWrite(command);
+    // A cached read's marks: no data a client reads, kept from the AOF and
+    // the replicas; no replica wait, no barrier.
+    if (!MayWrite(command) || TrackedReads::IsMark(command)) continue;
+    writes = true;
+    if (invalidation_barrier_ && keys_known) {
+      keys_known = KeysWritten(command, keeping_to_keys_, &written);
+    }
   }
   if (sentinel_) return sentinel_->Exchange(wire, commands.size(), writes, replies);
+  // Whether a cache may hold a key the writes changed: asked after them in
+  // the same round trip. A cache that read the key before the write had
+  // marked it before that read, and the mark outlives what the cache keeps
+  // (tracked_reads.h); a cache reading it after the write reads the new
+  // value.
+  const bool barrier_unless_unmarked =
+      writes && invalidation_barrier_ && !creating_;
+  const bool ask_marks = barrier_unless_unmarked && keys_known && !written.empty();
+  size_t count = commands.size();
+  if (ask_marks) {
+    RedisCommand exists = {"EXISTS"};
+    for (const std::string& key : written) exists.push_back(CacheMarkKey(key));
+    AppendResp(exists, &wire);
+    ++count;
+  }
   // A connection kept from an earlier request may have died with a Redis
   // restart; that shows only when it is used, as the peer having closed it.
   // Only that case gets one retry on a fresh connection: a timeout means
   // Redis is alive but slow and may still run the command, so resending
   // could run it twice (and would double the wait).
-  Status status = ExchangeWithReplicaWait(single_.get(), wire, commands.size(),
-                                          writes, replies);
+  Status status =
+      ExchangeWithReplicaWait(single_.get(), wire, count, writes, replies);
   if (!status.ok() &&
       single_->failure() == RedisConnection::Failure::kPeerClosed) {
-    status = ExchangeWithReplicaWait(single_.get(), wire, commands.size(),
-                                     writes, replies);
+    status = ExchangeWithReplicaWait(single_.get(), wire, count, writes, replies);
   }
-  if (status.ok() && writes && invalidation_barrier_ && !creating_) {
+  if (!status.ok()) return status;
+  bool marked = !keys_known;
+  if (ask_marks) {
+    const RedisReply& marks = replies->back();
+    marked = marks.type != RedisReply::Type::kInteger || marks.integer != 0;
+    replies->pop_back();
+  }
+  if (barrier_unless_unmarked && marked) {
     // Redis queues a write's invalidations and its reply in the same event
     // loop turn and may write the reply out first (without this, the
     // integration test of revocations under caching saw uses right after a
@@ -278,6 +308,14 @@ Status RedisClient::RunCreating(const RedisCommand& command,
   creating_ = true;
   Status status = Run(command, reply);
   creating_ = false;
+  return status;
+}
+
+Status RedisClient::RunWritingOnlyItsKeys(const RedisCommand& command,
+                                          RedisReply* reply) {
+  keeping_to_keys_ = true;
+  Status status = Run(command, reply);
+  keeping_to_keys_ = false;
   return status;
 }
 

@@ -57,7 +57,8 @@ return deleted
 
 // How a guarded script's write reaches the read caches of other workers.
 enum class Writes {
-  // Changes a record a cache may hold: wait for the invalidations.
+  // Changes a record a cache may hold: wait for the invalidations when a
+  // cache marked it. The scripts here change their KEYS only.
   kCachedKeys,
   // Adds a record under a fresh random nonce (no cache can hold it yet)
   // and changes the list (never cached): no invalidation to wait for.
@@ -81,7 +82,7 @@ Status RunGuarded(RedisClient* redis, Writes writes, const std::string& script,
   command.push_back(guard != nullptr ? guard->user_fingerprint : std::string());
   Status status = writes == Writes::kOnlyNewRecord
                       ? redis->RunCreating(command, reply)
-                      : redis->Run(command, reply);
+                      : redis->RunWritingOnlyItsKeys(command, reply);
   if (guard != nullptr && status.ok()) {
     guard->checked = true;
     guard->held = reply->integer != -1;

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "tokend/common/metrics.h"
+#include "tokend/store/store_keys.h"
 
 namespace tokend {
 
@@ -25,6 +26,15 @@ void WhichAreReady(int first, int second, bool* first_ready,
   *first_ready = ready < 0 || first < 0 || sockets[0].revents != 0;
   *second_ready = ready < 0 || second < 0 || sockets[1].revents != 0;
 }
+
+// Marks KEYS as cached for ARGV[1] seconds. REPL_NONE: the marks go neither
+// to the AOF (no fsync for a read, even with appendfsync always) nor to
+// replicas; a restart or failover loses them, and the caches with them.
+constexpr char kMarkScript[] = R"lua(
+redis.set_repl(redis.REPL_NONE)
+for _, key in ipairs(KEYS) do redis.call('SET', key, '1', 'EX', ARGV[1]) end
+return #KEYS
+)lua";
 
 }  // namespace
 
@@ -167,12 +177,21 @@ bool TrackedReads::Prepare(RedisConnection* connection) {
 std::vector<RedisCommand> TrackedReads::Marked(
     const std::vector<RedisCommand>& commands) {
   std::vector<RedisCommand> marked;
-  marked.reserve(2 * commands.size());
+  marked.reserve(3 * commands.size());
+  const std::string seconds = std::to_string(kCacheMarkSeconds);
   for (const RedisCommand& command : commands) {
+    // A mark per read: each command keeps to its key's hash slot.
+    marked.push_back(
+        {"EVAL", kMarkScript, "1", CacheMarkKey(command[1]), seconds});
     marked.push_back({"CLIENT", "CACHING", "yes"});
     marked.push_back(command);
   }
   return marked;
+}
+
+bool TrackedReads::IsMark(const RedisCommand& command) {
+  return command.size() >= 2 && command[0] == "EVAL" &&
+         command[1] == kMarkScript;
 }
 
 void TrackedReads::Remember(RedisConnection* connection,
@@ -180,13 +199,16 @@ void TrackedReads::Remember(RedisConnection* connection,
                             std::vector<RedisReply>* marked_replies,
                             std::vector<RedisReply>* replies) {
   replies->clear();
-  if (marked_replies->size() != 2 * commands.size()) return;
+  if (marked_replies->size() != 3 * commands.size()) return;
   const bool tracking = Tracking(*connection);
   replies->reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
-    const RedisReply& caching = (*marked_replies)[2 * i];
-    RedisReply& reply = (*marked_replies)[2 * i + 1];
-    if (tracking && caching.type != RedisReply::Type::kError &&
+    // Unmarked, a read must not be kept: a write would skip its barrier.
+    const RedisReply& mark = (*marked_replies)[3 * i];
+    const RedisReply& caching = (*marked_replies)[3 * i + 1];
+    RedisReply& reply = (*marked_replies)[3 * i + 2];
+    if (tracking && mark.type != RedisReply::Type::kError &&
+        caching.type != RedisReply::Type::kError &&
         reply.type != RedisReply::Type::kError) {
       cache_.Remember(commands[i], reply);
     }

@@ -788,6 +788,9 @@ def _check_join_slots(ctx, sid, joiner, token, sides):
         check(set(side) <= touched, "keys of a side %s were not touched: %s"
               % (side, units))
     tags = sorted({side[0][:side[0].index("}") + 1] for side in sides})
+    # A cached read's mark, oz:cached:<key>, has its key's hash tag.
+    touched = {k[len("oz:cached:"):] if k.startswith("oz:cached:") else k
+               for k in touched}
     for key in touched:
         check(any(key.startswith(tag) for tag in tags),
               "the join touched a key of no side (%s): %s" % (tags, key))

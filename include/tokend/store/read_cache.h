@@ -7,11 +7,14 @@
 //
 // Bounded in entries and in bytes (an estimate of what an entry costs in
 // the heap); the least recently used entry goes first. A bound of 0 entries
-// keeps nothing.
+// keeps nothing. And in age: an entry answers for at most `max_age` after
+// it was kept (by default kReadCacheMaxAge: the writers' barrier relies on
+// marks that outlive every entry, tracked_reads.h).
 //
 // Not thread-safe: one per RedisClient.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <list>
 #include <string>
@@ -22,15 +25,22 @@
 
 namespace tokend {
 
+// How long a cached read may answer: half the life of the mark its read left
+// in Redis (kCacheMarkSeconds, tracked_reads.h).
+constexpr std::chrono::seconds kReadCacheMaxAge{1800};
+
 class ReadCache {
  public:
-  // `max_entries` reads, `max_bytes` bytes at most (both: 0 keeps nothing).
-  ReadCache(size_t max_entries, size_t max_bytes);
+  // `max_entries` reads, `max_bytes` bytes at most (both: 0 keeps nothing),
+  // each for at most `max_age`.
+  ReadCache(size_t max_entries, size_t max_bytes,
+            std::chrono::steady_clock::duration max_age = kReadCacheMaxAge);
   ReadCache(const ReadCache&) = delete;
   ReadCache& operator=(const ReadCache&) = delete;
 
   // The reply cached for `command` (which reads the one key `command[1]`),
-  // or nullptr; a hit makes the entry the most recently used. The pointer
+  // or nullptr (an entry past its age is dropped); a hit makes the entry
+  // the most recently used. The pointer
   // holds until the next call that changes the cache.
   const RedisReply* Find(const RedisCommand& command);
   // Keeps `reply` for `command`, evicting the least recently used entries
@@ -52,6 +62,7 @@ class ReadCache {
     std::string key;   // the Redis key it reads
     RedisReply reply;
     size_t bytes = 0;
+    std::chrono::steady_clock::time_point kept_at;
   };
   using Lru = std::list<Entry>;  // most recently used first
 
@@ -59,6 +70,7 @@ class ReadCache {
 
   size_t max_entries_;
   size_t max_bytes_;
+  std::chrono::steady_clock::duration max_age_;
   size_t bytes_ = 0;
   Lru entries_;
   std::unordered_map<std::string, Lru::iterator> by_wire_;

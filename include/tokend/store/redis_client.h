@@ -50,6 +50,11 @@ class RedisClient {
   // keys no cached read covers (lists). It skips the invalidation barrier
   // (below): there is no invalidation to wait for.
   Status RunCreating(const RedisCommand& command, RedisReply* reply);
+  // Run() of a script that changes no key but the KEYS it declares (a
+  // script may build key names; Run() assumes it does). Its barrier is
+  // then owed only when a read cache marked one of them, as for a plain
+  // write command's keys.
+  Status RunWritingOnlyItsKeys(const RedisCommand& command, RedisReply* reply);
 
   // Runs `commands` inside MULTI/EXEC in one round trip; `replies` gets the
   // EXEC results, one per command. On a cluster they must share one slot.
@@ -102,13 +107,15 @@ class RedisClient {
   std::unique_ptr<ClusterClient> cluster_;       // or a cluster
   std::unique_ptr<SentinelClient> sentinel_;     // or Sentinel's primary
   std::unique_ptr<TrackedReads> tracked_;        // single_'s read cache
-  // While read caches may be on (config), a round trip that wrote is
-  // followed by a PING before it returns: Redis answers it only after it
-  // has written out every invalidation the writes caused, so a client
-  // learning of the write from us finds them at every cache (README,
-  // "Client-side caching").
+  // While read caches may be on (config), a round trip that wrote a key
+  // some cache may hold (its mark is in Redis, tracked_reads.h, or its keys
+  // are not known) is followed by a PING before it returns: Redis answers
+  // it only after it has written out every invalidation the writes caused,
+  // so a client learning of the write from us finds them at every cache
+  // (README, "Client-side caching").
   bool invalidation_barrier_ = false;
-  bool creating_ = false;  // inside RunCreating: no barrier
+  bool creating_ = false;         // inside RunCreating: no barrier
+  bool keeping_to_keys_ = false;  // inside RunWritingOnlyItsKeys
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
   std::vector<RedisCommand> to_prefetch_;  // go with the next round trip
   std::vector<std::pair<RedisCommand, RedisReply>> prefetched_;

@@ -8,6 +8,9 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "tokend/store/redis_reply.h"
 
 namespace tokend {
@@ -21,5 +24,14 @@ int CommandSlot(const RedisCommand& command);
 // Whether `command` may change data: anything but the reads this service
 // sends (GET, EXISTS, HMGET, ZRANGE, SCAN, PING...). A script may.
 bool MayWrite(const RedisCommand& command);
+
+// The keys `command` may change, when they are known: appends them to
+// `keys` (none for a read, MULTI or EXEC) and returns true. A script's are
+// its declared KEYS only when `scripts_keep_to_their_keys` (the caller's
+// word that it changes no other key: a script may build key names); a
+// command this service does not send, or a script without that word:
+// false.
+bool KeysWritten(const RedisCommand& command, bool scripts_keep_to_their_keys,
+                 std::vector<std::string>* keys);
 
 }  // namespace tokend

@@ -117,6 +117,13 @@
 //                               expire, scored by their expiry (Unix s):
 //                               the join script drops from both what
 //                               expired kUseExpiryMarginSeconds ago
+//   oz:cached:<key>      string "1", EX kCacheMarkSeconds: a worker's
+//                               read cache may hold a read of <key> (any
+//                               key above; its hash tag comes first here
+//                               too). Set before that read, never written
+//                               to the AOF; a write of <key> waits for the
+//                               invalidation barrier only while it exists
+//                               (store/tracked_reads.h)
 //
 // The per-token records are most of the store, so their keys are short: the
 // kind letter ("t" token, "n" named token, "i" invitation) follows the hash
@@ -224,6 +231,9 @@ inline std::string UserNameKey(const std::string& name) {
   return "oz:{n:" + UserNameDigest(name) + "}:id";
 }
 inline std::string UserIdsMigratedKey() { return "oz:migrated:user-ids"; }
+inline std::string CacheMarkKey(const std::string& key) {
+  return "oz:cached:" + key;
+}
 
 inline std::string LoginFailuresKey(const std::string& user_id) {
   return "oz:{" + user_id + "}:fails";

@@ -10,6 +10,12 @@
 // anew, or Redis flushed: a delete or revocation Redis acknowledged before
 // the request arrived is seen (README, "Client-side caching").
 //
+// Each read kept also leaves a mark in Redis first (CacheMarkKey, in the
+// same round trip, never written to the AOF), which lives twice as long as
+// the cache keeps the read (kReadCacheMaxAge). A write finds out from the
+// marks of the keys it changed whether any cache may hold one of them, and
+// only then waits for the invalidation barrier (redis_client.h).
+//
 // RedisClient uses it for a single Redis on a unix socket only; under Redis
 // Cluster, Sentinel or over TCP the cache is off. Not thread-safe: one per RedisClient.
 #pragma once
@@ -23,6 +29,10 @@
 #include "tokend/store/redis_connection.h"
 
 namespace tokend {
+
+// How long a mark lives: twice as long as a cached read answers, so that a
+// write while the read can still answer finds the mark.
+constexpr int kCacheMarkSeconds = 2 * kReadCacheMaxAge.count();
 
 class TrackedReads {
  public:
@@ -45,14 +55,19 @@ class TrackedReads {
   // connection new or not yet redirected to it, emptying the cache). False
   // when it cannot; the reads then go uncached.
   bool Prepare(RedisConnection* connection);
-  // What to send for `commands` once Prepare() said yes: each preceded by
-  // CLIENT CACHING yes, so that Redis tracks its key.
+  // What to send for `commands` once Prepare() said yes: each command
+  // preceded by the script that marks its key as cached and by CLIENT
+  // CACHING yes, so that Redis tracks its key.
   static std::vector<RedisCommand> Marked(
       const std::vector<RedisCommand>& commands);
+  // Whether `command` is Marked()'s marking script: it changes no data
+  // anybody reads but the writers' barrier, and is not written to the AOF.
+  static bool IsMark(const RedisCommand& command);
   // After: `replies` gets the commands' own replies out of `marked_replies`
   // (the replies to Marked(commands)), and those read on the connection
   // Prepare() set up are kept (none when it was replaced meanwhile, none
-  // whose CLIENT CACHING was refused); error replies are never kept.
+  // whose CLIENT CACHING was refused, none when the marks were refused);
+  // error replies are never kept.
   void Remember(RedisConnection* connection,
                 const std::vector<RedisCommand>& commands,
                 std::vector<RedisReply>* marked_replies,

@@ -1,10 +1,13 @@
 // Unit tests for ReadCache, the bounded LRU of a worker's Redis reads: its
 // bounds in entries and in bytes, least recently used first, and that an
-// invalidation drops every cached read of its key.
+// invalidation drops every cached read of its key, and that an entry
+// answers for its maximum age at most.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "tokend/store/read_cache.h"
 
@@ -29,9 +32,25 @@ class ReadCacheTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testInvalidationDropsEveryCachedReadOfItsKeyOnly);
   CPPUNIT_TEST(testClearDropsEverything);
   CPPUNIT_TEST(testZeroEntriesKeepsNothing);
+  CPPUNIT_TEST(testAnEntryPastItsAgeNoLongerAnswers);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  void testAnEntryPastItsAgeNoLongerAnswers() {
+    // The writers' barrier relies on marks in Redis that outlive every
+    // entry (tracked_reads.h). Younger than its age it answers (an hour
+    // here: no machine is that slow); past it, not, and it is dropped.
+    ReadCache young(10, 1 << 20, std::chrono::hours(1));
+    young.Remember(Get("oz:a"), Text("1"));
+    CPPUNIT_ASSERT(young.Find(Get("oz:a")) != nullptr);
+    ReadCache old(10, 1 << 20, std::chrono::milliseconds(1));
+    old.Remember(Get("oz:a"), Text("1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CPPUNIT_ASSERT(old.Find(Get("oz:a")) == nullptr);
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, old.entries());
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, old.bytes());
+  }
+
   void testAnswersAReadItKeptAndNotAnother() {
     ReadCache cache(10, 1 << 20);
     cache.Remember(Get("oz:a"), Text("1"));

@@ -56,7 +56,7 @@ double SecondsSince(Clock::time_point start) {
 class StoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreTest);
   CPPUNIT_TEST(testAddedTokenIsLive);
-  CPPUNIT_TEST(testAddingATokenSkipsTheInvalidationBarrierRevokingDoesNot);
+  CPPUNIT_TEST(testAddingATokenSkipsTheBarrierRevokingOneReadWaitsForIt);
   CPPUNIT_TEST(testTokenOwnerIsFoundOnlyWhileRecordAndUserExist);
   CPPUNIT_TEST(testUnknownTokenIsNotLive);
   CPPUNIT_TEST(testListsTokensNewestFirst);
@@ -138,9 +138,10 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(live);
   }
 
-  void testAddingATokenSkipsTheInvalidationBarrierRevokingDoesNot() {
+  void testAddingATokenSkipsTheBarrierRevokingOneReadWaitsForIt() {
     // An added token's record has a fresh nonce no cache can hold, and the
-    // list is never cached; a revoke changes a record caches may hold.
+    // list is never cached; a revoke changes a record caches may hold: it
+    // waits for the invalidations when one read it (and marked it).
     TokenStore tokens(redis_.get());
     bool revoked = false;
     ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-a", Now() + 3600}, 1000));
@@ -150,7 +151,13 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(before, PingCalls());
     ASSERT_OK(tokens.Revoke(kAlice, "nonce-b", &revoked));
     CPPUNIT_ASSERT(revoked);
+    CPPUNIT_ASSERT_EQUAL(before, PingCalls());  // nobody read it
+    ASSERT_OK(tokens.Add(kAlice, StoredToken{"nonce-c", Now() + 3600}, 1000));
+    CPPUNIT_ASSERT(RecordExists(kAlice, "nonce-c"));  // a token check
+    ASSERT_OK(tokens.Revoke(kAlice, "nonce-c", &revoked));
+    CPPUNIT_ASSERT(revoked);
     CPPUNIT_ASSERT_EQUAL(before + 1, PingCalls());
+    CPPUNIT_ASSERT(!RecordExists(kAlice, "nonce-c"));
   }
 
   void testTokenOwnerIsFoundOnlyWhileRecordAndUserExist() {

@@ -6,9 +6,12 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "../redis_calls.h"
 #include "../redis_server.h"
@@ -28,7 +31,8 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testALostCommandConnectionEmptiesTheCache);
   CPPUNIT_TEST(testFlushallEmptiesTheCache);
   CPPUNIT_TEST(testARedisRestartEmptiesTheCache);
-  CPPUNIT_TEST(testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot);
+  CPPUNIT_TEST(testOnlyAWriteOfAMarkedKeyIsFollowedByABarrier);
+  CPPUNIT_TEST(testACachedReadMarksItsKeysOutsideTheAof);
   CPPUNIT_TEST(testACreatingWriteSkipsTheBarrierAndOnlyThatOne);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
   CPPUNIT_TEST(testRedisTracksOnlyTheKeysTheCacheKeeps);
@@ -68,9 +72,11 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     const std::vector<RedisCommand> reads = {
         {"EXISTS", "oz:{u}t1"}, {"HMGET", "oz:{u}:user", "name", "pw"}};
     std::vector<RedisReply> replies;
+    // (The writes above asked EXISTS of their keys' marks.)
+    const long long exists_before = Calls("exists");
     ASSERT_OK(redis.Pipeline(reads, &replies));
     const long long exists_calls = Calls("exists");
-    CPPUNIT_ASSERT_EQUAL(1LL, exists_calls);
+    CPPUNIT_ASSERT_EQUAL(exists_before + 1, exists_calls);
     ASSERT_OK(redis.Pipeline(reads, &replies));
     CPPUNIT_ASSERT_EQUAL(exists_calls, Calls("exists"));
     CPPUNIT_ASSERT_EQUAL(1LL, Calls("hmget"));
@@ -159,45 +165,6 @@ class TrackedReadsTest : public CppUnit::TestFixture {
                    nullptr);
   }
 
-  void testAWriteIsFollowedByABarrierRoundTripAndAReadIsNot() {
-    // Redis may write a write's reply out before the invalidations it
-    // caused; it reads the PING after only once they went out. A client
-    // with its cache off still sends it, for the others' caches.
-    RedisClient redis(config_);
-    redis.StopCachingReads();
-    RedisReply reply;
-    const long long before = Calls("ping");
-    ASSERT_OK(redis.Run({"SET", "oz:k", "1"}, &reply));
-    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
-    ASSERT_OK(redis.Run({"EVAL", "return redis.call('DEL', KEYS[1])", "1",
-                         "oz:k"},
-                        &reply));
-    const long long after_writes = Calls("ping");
-    CPPUNIT_ASSERT(after_writes >= before + 2);
-    ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
-    CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
-    // No cache anywhere (read_cache_entries 0): no barrier either.
-    Config off = config_;
-    off.read_cache_entries = 0;
-    RedisClient uncached(off);
-    ASSERT_OK(uncached.Run({"SET", "oz:k", "2"}, &reply));
-    CPPUNIT_ASSERT_EQUAL(after_writes, Calls("ping"));
-  }
-
-  void testACreatingWriteSkipsTheBarrierAndOnlyThatOne() {
-    // A write of only fresh keys owes no cache an invalidation; the next
-    // ordinary write waits for its barrier again.
-    RedisClient redis(config_);
-    RedisReply reply;
-    const long long before = Calls("ping");
-    ASSERT_OK(redis.RunCreating(
-        {"EVAL", "return redis.call('SET', KEYS[1], '1')", "1", "oz:new"},
-        &reply));
-    CPPUNIT_ASSERT_EQUAL(before, Calls("ping"));
-    ASSERT_OK(redis.Run({"DEL", "oz:new"}, &reply));
-    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
-  }
-
   void testARedisRestartEmptiesTheCache() {
     Write({"SET", "oz:k", "old"});
     RedisClient redis(config_);
@@ -212,6 +179,94 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(reply.is_nil());
     Write({"SET", "oz:k", "new"});
     CPPUNIT_ASSERT_EQUAL(std::string("new"), Get(&redis, "oz:k"));
+  }
+
+  void testOnlyAWriteOfAMarkedKeyIsFollowedByABarrier() {
+    // Redis may write a write's reply out before the invalidations it
+    // caused; it reads the PING after only once they went out. A write
+    // owes it when a cache may hold a key it changed: one whose mark a
+    // cached read left, or any key of a script that may build key names.
+    // A client with its cache off still sends it, for the others' caches.
+    Write({"SET", "oz:k", "1"});
+    RedisClient reader(config_);
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&reader, "oz:k"));
+    RedisClient writer(config_);
+    writer.StopCachingReads();
+    RedisReply reply;
+    const RedisCommand script = {"EVAL", "return redis.call('DEL', KEYS[1])",
+                                 "1", "oz:unread"};
+    ASSERT_OK(writer.Run(script, &reply));  // Redis knows it from now on
+    const long long before = Calls("ping");
+    ASSERT_OK(writer.Run({"SET", "oz:unread", "1"}, &reply));
+    ASSERT_OK(writer.Run({"DEL", "oz:unread", "oz:other"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before, Calls("ping"));
+    ASSERT_OK(writer.Run({"SET", "oz:k", "2"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), Get(&reader, "oz:k"));
+    ASSERT_OK(writer.Run({"DEL", "oz:unread", "oz:k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 2, Calls("ping"));
+    ASSERT_OK(writer.Run(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 3, Calls("ping"));
+    ASSERT_OK(writer.RunWritingOnlyItsKeys(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 3, Calls("ping"));
+    Get(&reader, "oz:unread");  // read (nil) and marked
+    ASSERT_OK(writer.RunWritingOnlyItsKeys(script, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 4, Calls("ping"));
+    // A transaction's keys are its commands'.
+    std::vector<RedisReply> replies;
+    ASSERT_OK(writer.Transaction({{"SET", "oz:other", "1"}}, &replies));
+    CPPUNIT_ASSERT_EQUAL(before + 4, Calls("ping"));
+    ASSERT_OK(writer.Transaction({{"SET", "oz:k", "3"}}, &replies));
+    CPPUNIT_ASSERT_EQUAL(before + 5, Calls("ping"));
+    // A read: none.
+    ASSERT_OK(writer.Run({"GET", "oz:k"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 5, Calls("ping"));
+    // No cache anywhere (read_cache_entries 0): no barrier either.
+    Config off = config_;
+    off.read_cache_entries = 0;
+    RedisClient uncached(off);
+    ASSERT_OK(uncached.Run({"SET", "oz:k", "4"}, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 5, Calls("ping"));
+  }
+
+  void testACachedReadMarksItsKeysOutsideTheAof() {
+    // The mark outlives the cached read; writing it to the AOF would cost
+    // each read that misses an fsync (appendfsync always).
+    RedisReply reply;
+    Write({"CONFIG", "SET", "appendonly", "yes"});
+    Write({"SET", "oz:k", "1"});
+    RedisClient redis(config_);
+    Get(&redis, "oz:k");  // connected, scripts known: what follows is the mark
+    Write({"DEL", "oz:cached:oz:k"});
+    const long long size = AofSizeOnceWritten();
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, redis.tracked_reads()->cache().entries());
+    Write({"SET", "oz:x", "1"});  // no cache holds it; written out
+    const long long with_write = AofSizeOnceWritten();
+    CPPUNIT_ASSERT(with_write > size);
+    redis.tracked_reads()->cache().Clear();
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, redis.tracked_reads()->cache().entries());
+    ASSERT_OK(other_->Run({"TTL", "oz:cached:oz:k"}, &reply));
+    CPPUNIT_ASSERT(reply.integer > kCacheMarkSeconds - 60 &&
+                   reply.integer <= kCacheMarkSeconds);
+    CPPUNIT_ASSERT_EQUAL(with_write, AofSizeOnceWritten());
+  }
+
+  void testACreatingWriteSkipsTheBarrierAndOnlyThatOne() {
+    // A write of only fresh keys owes no cache an invalidation; the next
+    // write that may change a cached key waits for its barrier again.
+    RedisClient redis(config_);
+    RedisReply reply;
+    const RedisCommand del = {"EVAL", "return redis.call('DEL', KEYS[1])", "1",
+                              "oz:new"};
+    ASSERT_OK(redis.Run(del, &reply));  // Redis knows it from now on
+    const long long before = Calls("ping");
+    ASSERT_OK(redis.RunCreating(
+        {"EVAL", "return redis.call('SET', KEYS[1], '1')", "1", "oz:new"},
+        &reply));
+    CPPUNIT_ASSERT_EQUAL(before, Calls("ping"));
+    ASSERT_OK(redis.Run(del, &reply));
+    CPPUNIT_ASSERT_EQUAL(before + 1, Calls("ping"));
   }
 
   void testOnlyPlainOneKeyReadsAreCached() {
@@ -298,6 +353,27 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     RedisReply reply;
     ASSERT_OK(redis->Run({"GET", key}, &reply));
     return reply.text;
+  }
+
+  // The AOF's size once no rewrite is under way and what was written is
+  // in it (appendfsync everysec by default: written each event loop turn).
+  long long AofSizeOnceWritten() {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    RedisReply info;
+    for (;;) {
+      ASSERT_OK(other_->Run({"INFO", "persistence"}, &info));
+      if (info.text.find("aof_rewrite_in_progress:0") != std::string::npos &&
+          info.text.find("aof_rewrite_scheduled:0") != std::string::npos &&
+          info.text.find("aof_current_size:") != std::string::npos) {
+        break;
+      }
+      CPPUNIT_ASSERT_MESSAGE("the AOF rewrite did not end",
+                             std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const size_t at = info.text.find("aof_current_size:");
+    return std::stoll(info.text.substr(at + std::strlen("aof_current_size:")));
   }
 
   // Calls of `command` Redis has served (INFO commandstats).
