@@ -130,8 +130,13 @@ Status RedisClient::Exchange(const std::vector<RedisCommand>& commands,
     // the replicas; no replica wait, no barrier.
     if (!MayWrite(command) || TrackedReads::IsMark(command)) continue;
     writes = true;
-    if (invalidation_barrier_ && keys_known) {
-      keys_known = KeysWritten(command, keeping_to_keys_, &written);
+    if (!invalidation_barrier_ || !keys_known) continue;
+    const bool script = command[0] == "EVAL" || command[0] == "EVALSHA";
+    if (script && script_changes_ != nullptr) {
+      written.insert(written.end(), script_changes_->begin(),
+                     script_changes_->end());
+    } else {
+      keys_known = KeysWritten(command, &written);
     }
   }
   if (sentinel_) return sentinel_->Exchange(wire, commands.size(), writes, replies);
@@ -311,11 +316,12 @@ Status RedisClient::RunCreating(const RedisCommand& command,
   return status;
 }
 
-Status RedisClient::RunWritingOnlyItsKeys(const RedisCommand& command,
-                                          RedisReply* reply) {
-  keeping_to_keys_ = true;
+Status RedisClient::RunChanging(const RedisCommand& command,
+                                const std::vector<std::string>& changed,
+                                RedisReply* reply) {
+  script_changes_ = &changed;
   Status status = Run(command, reply);
-  keeping_to_keys_ = false;
+  script_changes_ = nullptr;
   return status;
 }
 

@@ -57,25 +57,13 @@ bool WritesFirstKey(const std::string& name) {
 
 }  // namespace
 
-bool KeysWritten(const RedisCommand& command, bool scripts_keep_to_their_keys,
-                 std::vector<std::string>* keys) {
+bool KeysWritten(const RedisCommand& command, std::vector<std::string>* keys) {
   if (!MayWrite(command)) return true;
   const std::string& name = command[0];
   if (Is(name, "MULTI") || Is(name, "EXEC") || Is(name, "DISCARD")) {
     return true;
   }
   if (command.size() < 2) return false;
-  if (Is(name, "EVAL") || Is(name, "EVALSHA")) {
-    if (!scripts_keep_to_their_keys || command.size() < 3) return false;
-    size_t count = 0;
-    for (char digit : command[2]) {
-      if (digit < '0' || digit > '9' || count > command.size()) return false;
-      count = 10 * count + static_cast<size_t>(digit - '0');
-    }
-    if (command[2].empty() || 3 + count > command.size()) return false;
-    keys->insert(keys->end(), command.begin() + 3, command.begin() + 3 + count);
-    return true;
-  }
   if (Is(name, "DEL") || Is(name, "UNLINK")) {
     keys->insert(keys->end(), command.begin() + 1, command.end());
     return true;

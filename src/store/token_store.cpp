@@ -58,7 +58,8 @@ return deleted
 // How a guarded script's write reaches the read caches of other workers.
 enum class Writes {
   // Changes a record a cache may hold: wait for the invalidations when a
-  // cache marked it. The scripts here change their KEYS only.
+  // cache marked it. The scripts here change the record and the list only
+  // (the guard's keys are read).
   kCachedKeys,
   // Adds a record under a fresh random nonce (no cache can hold it yet)
   // and changes the list (never cached): no invalidation to wait for.
@@ -82,7 +83,7 @@ Status RunGuarded(RedisClient* redis, Writes writes, const std::string& script,
   command.push_back(guard != nullptr ? guard->user_fingerprint : std::string());
   Status status = writes == Writes::kOnlyNewRecord
                       ? redis->RunCreating(command, reply)
-                      : redis->RunWritingOnlyItsKeys(command, reply);
+                      : redis->RunChanging(command, {record, list}, reply);
   if (guard != nullptr && status.ok()) {
     guard->checked = true;
     guard->held = reply->integer != -1;

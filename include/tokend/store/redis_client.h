@@ -50,11 +50,12 @@ class RedisClient {
   // keys no cached read covers (lists). It skips the invalidation barrier
   // (below): there is no invalidation to wait for.
   Status RunCreating(const RedisCommand& command, RedisReply* reply);
-  // Run() of a script that changes no key but the KEYS it declares (a
-  // script may build key names; Run() assumes it does). Its barrier is
-  // then owed only when a read cache marked one of them, as for a plain
-  // write command's keys.
-  Status RunWritingOnlyItsKeys(const RedisCommand& command, RedisReply* reply);
+  // Run() of a script that changes no key but `changed` (a script may read
+  // more keys than it writes, or build key names: Run() assumes the worst).
+  // Its barrier is then owed only when a read cache marked one of them, as
+  // for a plain write command's keys.
+  Status RunChanging(const RedisCommand& command,
+                     const std::vector<std::string>& changed, RedisReply* reply);
 
   // Runs `commands` inside MULTI/EXEC in one round trip; `replies` gets the
   // EXEC results, one per command. On a cluster they must share one slot.
@@ -115,7 +116,8 @@ class RedisClient {
   // (README, "Client-side caching").
   bool invalidation_barrier_ = false;
   bool creating_ = false;         // inside RunCreating: no barrier
-  bool keeping_to_keys_ = false;  // inside RunWritingOnlyItsKeys
+  // Inside RunChanging: the keys its script changes.
+  const std::vector<std::string>* script_changes_ = nullptr;
   std::unordered_map<std::string, std::string> script_sha1_;  // text -> SHA1
   std::vector<RedisCommand> to_prefetch_;  // go with the next round trip
   std::vector<std::pair<RedisCommand, RedisReply>> prefetched_;

@@ -26,12 +26,9 @@ int CommandSlot(const RedisCommand& command);
 bool MayWrite(const RedisCommand& command);
 
 // The keys `command` may change, when they are known: appends them to
-// `keys` (none for a read, MULTI or EXEC) and returns true. A script's are
-// its declared KEYS only when `scripts_keep_to_their_keys` (the caller's
-// word that it changes no other key: a script may build key names); a
-// command this service does not send, or a script without that word:
-// false.
-bool KeysWritten(const RedisCommand& command, bool scripts_keep_to_their_keys,
-                 std::vector<std::string>* keys);
+// `keys` (none for a read, MULTI or EXEC) and returns true. False for a
+// script (it may write fewer keys than it declares, or build key names:
+// only its caller knows) and for a command this service does not send.
+bool KeysWritten(const RedisCommand& command, std::vector<std::string>* keys);
 
 }  // namespace tokend
