@@ -13,6 +13,15 @@ bool Is(const std::string& name, const char* expected) {
   return strcasecmp(name.c_str(), expected) == 0;
 }
 
+// Whether `name` is one of `names`, in any case.
+template <size_t N>
+bool IsOneOf(const std::string& name, const char* const (&names)[N]) {
+  for (const char* one : names) {
+    if (Is(name, one)) return true;
+  }
+  return false;
+}
+
 // Commands without keys, whatever their arguments.
 bool HasNoKey(const std::string& name) {
   static const char* const kKeyless[] = {
@@ -22,10 +31,7 @@ bool HasNoKey(const std::string& name) {
       "ROLE",   "DEBUG",  "SAVE",  "BGSAVE", "BGREWRITEAOF", "LASTSAVE",
       "SLOWLOG", "COMMAND", "HELLO", "READONLY", "READWRITE", "FUNCTION",
       "SENTINEL", "RANDOMKEY", "SELECT", "SWAPDB", "KEYS", "LATENCY"};
-  for (const char* keyless : kKeyless) {
-    if (Is(name, keyless)) return true;
-  }
-  return false;
+  return IsOneOf(name, kKeyless);
 }
 
 // Commands that only read.
@@ -35,10 +41,7 @@ bool OnlyReads(const std::string& name) {
       "SISMEMBER", "SMEMBERS", "ZCARD", "ZRANGE", "ZSCORE", "EXPIRETIME",
       "TTL",   "PTTL",   "SCAN",  "PING",   "CLUSTER", "ROLE",  "INFO",
       "ASKING", "WAIT",  "TYPE",  "OBJECT", "MEMORY", "DBSIZE"};
-  for (const char* read : kReads) {
-    if (Is(name, read)) return true;
-  }
-  return false;
+  return IsOneOf(name, kReads);
 }
 
 // Writes of the one key after the command name.
@@ -49,10 +52,7 @@ bool WritesFirstKey(const std::string& name) {
       "PEXPIRE", "PEXPIREAT", "PERSIST", "HSET", "HSETNX",  "HMSET",
       "HINCRBY", "HDEL",  "SADD",    "SREM",     "SPOP",    "ZADD",
       "ZREM",   "ZREMRANGEBYSCORE", "ZPOPMIN"};
-  for (const char* write : kFirstKeyWrites) {
-    if (Is(name, write)) return true;
-  }
-  return false;
+  return IsOneOf(name, kFirstKeyWrites);
 }
 
 }  // namespace
