@@ -485,6 +485,15 @@ RedisCommand ScriptCommand(const std::string& script,
   return command;
 }
 
+// What the update and delete scripts change of one named token: its record,
+// the list and the names (the record's name is built in the script from
+// the prefix, so Run() would have to assume any key; see RunChanging).
+std::vector<std::string> ChangedByOne(const std::string& user_id,
+                                      const std::string& id) {
+  return {NamedTokenRecordKey(user_id, id), NamedTokenListKey(user_id),
+          NamedTokenNamesKey(user_id)};
+}
+
 RedisCommand LegacyScriptCommand(const std::string& script,
                                  const std::string& user_id,
                                  const std::vector<std::string>& args) {
@@ -774,8 +783,9 @@ Status NamedTokenStore::Update(const std::string& user_id,
     status = redis_->Run(
         LegacyScriptCommand(kLegacyUpdateScript, user_id, legacy_args), &reply);
   } else {
-    status = redis_->Run(
-        ScriptCommand(kUpdateScript, user_id, {}, NowSeconds(), args), &reply);
+    status = redis_->RunChanging(
+        ScriptCommand(kUpdateScript, user_id, {}, NowSeconds(), args),
+        ChangedByOne(user_id, id), &reply);
   }
   if (!status.ok()) return status;
   if (reply.integer == -1) {
@@ -797,8 +807,9 @@ Status NamedTokenStore::Delete(const std::string& user_id,
     status = redis_->Run(
         LegacyScriptCommand(kLegacyDeleteScript, user_id, {nonce}), &reply);
   } else {
-    status = redis_->Run(
-        ScriptCommand(kDeleteScript, user_id, {}, NowSeconds(), {id}), &reply);
+    status = redis_->RunChanging(
+        ScriptCommand(kDeleteScript, user_id, {}, NowSeconds(), {id}),
+        ChangedByOne(user_id, id), &reply);
   }
   *found = status.ok() && reply.integer == 1;
   return status;

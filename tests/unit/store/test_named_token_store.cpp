@@ -54,7 +54,7 @@ bool Eventually(const std::function<bool()>& condition, double seconds = 15.0) {
 class NamedTokenStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(NamedTokenStoreTest);
   CPPUNIT_TEST(testACreatedTokenReadsBackEveryField);
-  CPPUNIT_TEST(testACreateSkipsTheInvalidationBarrierADeleteDoesNot);
+  CPPUNIT_TEST(testACreateSkipsTheInvalidationBarrierADeleteOfOneReadDoesNot);
   CPPUNIT_TEST(testARecordHoldsShortFieldsAndNoEmptyOnes);
   CPPUNIT_TEST(testAnUnknownIdIsNotFound);
   CPPUNIT_TEST(testASecondLiveTokenOfTheSameNameIsAlreadyExists);
@@ -113,25 +113,48 @@ class NamedTokenStoreTest : public CppUnit::TestFixture {
 
   void tearDown() override { redis_.reset(); }
 
-  void testACreateSkipsTheInvalidationBarrierADeleteDoesNot() {
+  void testACreateSkipsTheInvalidationBarrierADeleteOfOneReadDoesNot() {
     // A create changes nothing a read cache can hold (named_token_store.cpp);
-    // a delete changes a record caches may hold.
+    // an update or a delete changes a record caches may hold: it waits
+    // for the invalidations when a cache read it (and marked it).
     NamedTokenStore store(redis_.get());
     NamedTokenRecord first;
     first.id = NewRandomId();
     first.name = "first";
     first.created_at = Now();
     bool found = false;
+    UserRecord owner;
+    bool revoked = false;
+    size_t caveats = 0;
+    NamedTokenUpdate revoke;
+    revoke.revoked = true;
     ASSERT_OK(store.Create(kAlice, first, 100));  // the scripts get loaded
+    ASSERT_OK(store.Update(kAlice, first.id, revoke, &found));
     ASSERT_OK(store.Delete(kAlice, first.id, &found));
     NamedTokenRecord second = first;
     second.id = NewRandomId();
     const long long before = PingCalls();
     ASSERT_OK(store.Create(kAlice, second, 100));
     CPPUNIT_ASSERT_EQUAL(before, PingCalls());
+    ASSERT_OK(store.Update(kAlice, second.id, revoke, &found));
+    CPPUNIT_ASSERT(found);
+    CPPUNIT_ASSERT_EQUAL(before, PingCalls());  // nobody read it
+    // A token check: its reads are cached.
+    ASSERT_OK(store.FindTokenOwner(kAlice, second.id, &owner, &found, &revoked,
+                                   &caveats));
+    CPPUNIT_ASSERT(found && revoked);
+    revoke.revoked = false;
+    ASSERT_OK(store.Update(kAlice, second.id, revoke, &found));
+    CPPUNIT_ASSERT_EQUAL(before + 1, PingCalls());
+    ASSERT_OK(store.FindTokenOwner(kAlice, second.id, &owner, &found, &revoked,
+                                   &caveats));
+    CPPUNIT_ASSERT(found && !revoked);
     ASSERT_OK(store.Delete(kAlice, second.id, &found));
     CPPUNIT_ASSERT(found);
-    CPPUNIT_ASSERT_EQUAL(before + 1, PingCalls());
+    CPPUNIT_ASSERT_EQUAL(before + 2, PingCalls());
+    ASSERT_OK(store.FindTokenOwner(kAlice, second.id, &owner, &found, &revoked,
+                                   &caveats));
+    CPPUNIT_ASSERT(!found);
   }
 
   long long PingCalls() { return test::CommandCalls(redis_.get(), "ping"); }
