@@ -40,8 +40,8 @@ class ReadCache {
 
   // The reply cached for `command` (which reads the one key `command[1]`),
   // or nullptr (an entry past its age is dropped); a hit makes the entry
-  // the most recently used. The pointer
-  // holds until the next call that changes the cache.
+  // the most recently used. The pointer holds until the next call that
+  // changes the cache.
   const RedisReply* Find(const RedisCommand& command);
   // Keeps `reply` for `command`, evicting the least recently used entries
   // while a bound would be passed. An entry larger than max_bytes is not
