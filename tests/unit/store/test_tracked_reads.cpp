@@ -33,6 +33,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testARedisRestartEmptiesTheCache);
   CPPUNIT_TEST(testOnlyAWriteOfAMarkedKeyIsFollowedByABarrier);
   CPPUNIT_TEST(testACachedReadMarksItsKeysOutsideTheAof);
+  CPPUNIT_TEST(testAReadRedisRefusedToMarkIsNotKept);
   CPPUNIT_TEST(testACreatingWriteSkipsTheBarrierAndOnlyThatOne);
   CPPUNIT_TEST(testOnlyPlainOneKeyReadsAreCached);
   CPPUNIT_TEST(testRedisTracksOnlyTheKeysTheCacheKeeps);
@@ -242,6 +243,9 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     // The mark outlives the cached read; writing it to the AOF would cost
     // each read that misses an fsync (appendfsync always).
     RedisReply reply;
+    // always: each turn's writes are in the file before its replies go
+    // out (everysec may put a write off while a background fsync runs).
+    Write({"CONFIG", "SET", "appendfsync", "always"});
     Write({"CONFIG", "SET", "appendonly", "yes"});
     Write({"SET", "oz:k", "1"});
     RedisClient redis(config_);
@@ -259,6 +263,25 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(reply.integer > kCacheMarkSeconds - 60 &&
                    reply.integer <= kCacheMarkSeconds);
     CPPUNIT_ASSERT_EQUAL(with_write, AofSizeOnceWritten());
+  }
+
+  void testAReadRedisRefusedToMarkIsNotKept() {
+    // Unmarked, a kept read would let a write skip its barrier: a Redis out
+    // of memory (noeviction) refuses the mark, and the read is not kept.
+    Write({"SET", "oz:k", "1"});
+    RedisClient redis(config_);
+    Get(&redis, "oz:other");  // connected and tracking: only the mark fails
+    Write({"CONFIG", "SET", "maxmemory", "1"});
+    const long long before = Calls("get");
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT_EQUAL(before + 2, Calls("get"));
+    CPPUNIT_ASSERT(redis.tracked_reads()->cache().Find({"GET", "oz:k"}) ==
+                   nullptr);
+    Write({"CONFIG", "SET", "maxmemory", "0"});
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), Get(&redis, "oz:k"));
+    CPPUNIT_ASSERT(redis.tracked_reads()->cache().Find({"GET", "oz:k"}) !=
+                   nullptr);
   }
 
   void testACreatingWriteSkipsTheBarrierAndOnlyThatOne() {
@@ -364,8 +387,8 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     return reply.text;
   }
 
-  // The AOF's size once no rewrite is under way and what was written is
-  // in it (appendfsync everysec by default: written each event loop turn).
+  // The AOF's size once no rewrite is under way (with appendfsync always,
+  // what a command wrote is in it before its reply).
   long long AofSizeOnceWritten() {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(30);
