@@ -159,6 +159,8 @@ class RedisServer {
   }
 
   const std::string& socket() const { return socket_; }
+  // The server's process (-1 when stopped): tests pause it with SIGSTOP.
+  pid_t pid() const { return pid_; }
 
  private:
   Config ProbeConfig(const std::string& user, const std::string& password) {
