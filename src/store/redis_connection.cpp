@@ -69,14 +69,16 @@ bool PeerClosed(const redisContext* context) {
          (errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN);
 }
 
-// Takes the next reply off `context`, reading when hiredis holds none yet;
-// false on an I/O error, a protocol error or `timeout_ms` without a byte.
-// It waits in poll for bytes to read, never in a blocking read: a unix
-// socket has one wait queue for both directions, so a read asleep on it is
-// woken again each time Redis takes in the command just sent, only to find
-// nothing and sleep again. poll wakes only for bytes to read. That wake-up
-// was a third of a worker's context switches on writes, and a switch costs
-// more than the rest of a write request on a virtual machine.
+// Takes the next reply off a unix socket's `context`, reading when hiredis
+// holds none yet; false on an I/O error, a protocol error or `timeout_ms`
+// without a byte. It waits in poll for bytes to read, never in a blocking
+// read: a unix socket has one wait queue for both directions, so a read
+// asleep on it is woken again each time Redis takes in the command just
+// sent, only to find nothing and sleep again. poll wakes only for bytes to
+// read. That wake-up was a third of a worker's context switches on writes,
+// and a switch costs more than the rest of a write request on a virtual
+// machine. (TCP wakes a writer only when its send buffer was full, so over
+// TCP the poll would only add a system call: the blocking read stays.)
 bool GetReplyWhenReadable(redisContext* context, int timeout_ms, void** raw) {
   for (;;) {
     if (redisReaderGetReply(context->reader, raw) != REDIS_OK) return false;
@@ -263,8 +265,13 @@ Status RedisConnection::Receive(size_t count, std::vector<RedisReply>* replies) 
   replies->reserve(count);
   for (size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
-    if (context_ == nullptr ||
-        !GetReplyWhenReadable(context_, settings_->command_timeout_ms, &raw)) {
+    const bool got =
+        context_ != nullptr &&
+        (endpoint_.unix_path.empty()
+             ? redisGetReply(context_, &raw) == REDIS_OK && raw != nullptr
+             : GetReplyWhenReadable(context_, settings_->command_timeout_ms,
+                                    &raw));
+    if (!got) {
       // I/O error or timeout: the stream is out of step, start afresh.
       const bool closed = context_ != nullptr && reused_ && PeerClosed(context_);
       replies->clear();
