@@ -12,9 +12,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -152,9 +154,25 @@ class RedisConnectionTest : public CppUnit::TestFixture {
     std::string wire;
     AppendResp({"PING"}, &wire);
     std::vector<RedisReply> replies;
-    CPPUNIT_ASSERT_EQUAL(0, kill(server_.pid(), SIGSTOP));
+    const pid_t redis = server_.pid();
+    CPPUNIT_ASSERT_EQUAL(0, kill(redis, SIGSTOP));
+    // Were the timeout not kept, Redis is let go after 20 s: the test then
+    // fails on its assertions instead of hanging the suite.
+    std::mutex mutex;
+    std::condition_variable answered;
+    bool done = false;
+    std::thread watchdog([&] {
+      std::unique_lock<std::mutex> lock(mutex);
+      answered.wait_for(lock, std::chrono::seconds(20), [&] { return done; });
+      kill(redis, SIGCONT);
+    });
     const Status status = connection.Exchange(wire, 1, &replies);
-    CPPUNIT_ASSERT_EQUAL(0, kill(server_.pid(), SIGCONT));
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      done = true;
+    }
+    answered.notify_one();
+    watchdog.join();
     ASSERT_CODE(Code::kServiceUnavailable, status);
     CPPUNIT_ASSERT(connection.failure() == RedisConnection::Failure::kOther);
     CPPUNIT_ASSERT(!connection.connected());
