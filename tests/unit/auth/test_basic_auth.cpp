@@ -15,6 +15,7 @@
 
 #include "../redis_calls.h"
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/auth/basic_auth.h"
 #include "tokend/common/clock.h"
 #include "tokend/store/store_keys.h"
@@ -37,10 +38,8 @@ class BasicAuthTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char pattern[] = "/tmp/basic-auth-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
-    server_.Start(dir_);
+    dir_.Create("basic-auth-test");
+    server_.Start(dir_.path());
     config_.redis = "unix:" + server_.socket();
     config_.password_memory_kib = 8192;  // the least the loader allows
     config_.password_time_cost = 1;
@@ -57,7 +56,7 @@ class BasicAuthTest : public CppUnit::TestFixture {
 
   void tearDown() override {
     server_.Stop();
-    std::filesystem::remove_all(dir_);
+    dir_.Remove();
   }
 
   void testAWaiterFoundVerifiedByAnotherHashIsNotCounted() {
@@ -138,7 +137,7 @@ class BasicAuthTest : public CppUnit::TestFixture {
     return test::RedisText(&redis, {"GET", key});
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   test::RedisServer server_;
   Config config_;
   std::string stored_hash_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/auth/login_limiter.h"
 #include "tokend/store/store_keys.h"
 
@@ -36,10 +37,8 @@ class LoginLimiterTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char pattern[] = "/tmp/login-limiter-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
-    server_.Start(dir_);
+    dir_.Create("login-limiter-test");
+    server_.Start(dir_.path());
     config_.redis = "unix:" + server_.socket();
     config_.login_failures_per_address = 5;
     config_.login_failures_per_user = 3;
@@ -49,7 +48,7 @@ class LoginLimiterTest : public CppUnit::TestFixture {
 
   void tearDown() override {
     server_.Stop();
-    std::filesystem::remove_all(dir_);
+    dir_.Remove();
   }
 
   void testIpv4IsCountedAsItIsAndIpv6ByItsSlash64() {
@@ -200,7 +199,7 @@ class LoginLimiterTest : public CppUnit::TestFixture {
     return reply.text;
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   test::RedisServer server_;
   Config config_;
 };

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <string>
 
+#include "../temporary_directory.h"
 #include "tokend/common/config.h"
 #include "tokend/common/limits.h"
 
@@ -71,14 +72,11 @@ class ConfigTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char pattern[] = "/tmp/tokend-config-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
+    dir_.Create("tokend-config-test");
   }
 
   void tearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    dir_.Remove();
   }
 
   void testReadsEveryKey() {
@@ -348,7 +346,7 @@ class ConfigTest : public CppUnit::TestFixture {
   }
 
   void testResolvesRelativePathsAgainstTheConfigDirectory() {
-    std::filesystem::create_directory(dir_ + "/etc");
+    std::filesystem::create_directory(dir_.path() + "/etc");
     Config config;
     std::string path = Write("etc/tokend.conf",
                              "listen = unix:run/fcgi.sock\n"
@@ -356,10 +354,10 @@ class ConfigTest : public CppUnit::TestFixture {
                              "master_secret_file = keys/master.key\n");
     Status status = LoadConfig(path, &config);
     CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
-    CPPUNIT_ASSERT_EQUAL("unix:" + dir_ + "/etc/run/fcgi.sock", config.listen);
-    CPPUNIT_ASSERT_EQUAL("unix:" + dir_ + "/etc/../redis/redis.sock",
+    CPPUNIT_ASSERT_EQUAL("unix:" + dir_.path() + "/etc/run/fcgi.sock", config.listen);
+    CPPUNIT_ASSERT_EQUAL("unix:" + dir_.path() + "/etc/../redis/redis.sock",
                          config.redis);
-    CPPUNIT_ASSERT_EQUAL(dir_ + "/etc/keys/master.key",
+    CPPUNIT_ASSERT_EQUAL(dir_.path() + "/etc/keys/master.key",
                          config.master_secret_file);
   }
 
@@ -385,7 +383,7 @@ class ConfigTest : public CppUnit::TestFixture {
     Write("tokend.conf", "master_secret_file = master.key\n");
     int previous = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     CPPUNIT_ASSERT(previous >= 0);
-    CPPUNIT_ASSERT_EQUAL(0, chdir(dir_.c_str()));
+    CPPUNIT_ASSERT_EQUAL(0, chdir(dir_.path().c_str()));
     Config config;
     Status status = LoadConfig("tokend.conf", &config);
     int restored = fchdir(previous);
@@ -400,7 +398,7 @@ class ConfigTest : public CppUnit::TestFixture {
 
   void testMissingFileIsAnError() {
     Config config;
-    std::string path = dir_ + "/does-not-exist.conf";
+    std::string path = dir_.path() + "/does-not-exist.conf";
     Status status = LoadConfig(path, &config);
     CPPUNIT_ASSERT(!status.ok());
     CPPUNIT_ASSERT(Contains(status.description(), path));
@@ -511,7 +509,7 @@ class ConfigTest : public CppUnit::TestFixture {
         &config);
     CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
     CPPUNIT_ASSERT_EQUAL(std::string("onezone-tokend"), config.redis_user);
-    CPPUNIT_ASSERT_EQUAL(dir_ + "/redis.password", config.redis_password_file);
+    CPPUNIT_ASSERT_EQUAL(dir_.path() + "/redis.password", config.redis_password_file);
     CPPUNIT_ASSERT_EQUAL(kPassword, config.redis_password);
     // An empty value is no user (the shipped example's default).
     Config none;
@@ -569,7 +567,7 @@ class ConfigTest : public CppUnit::TestFixture {
     Config missing;
     Status status = LoadWithPasswordFile("absent.password", &missing);
     CPPUNIT_ASSERT(!status.ok());
-    CPPUNIT_ASSERT(Contains(status.description(), dir_ + "/absent.password"));
+    CPPUNIT_ASSERT(Contains(status.description(), dir_.path() + "/absent.password"));
     const std::string too_long(kMaxRedisPasswordBytes + 1, 'p');
     for (const std::string& content :
          {std::string(""), std::string("\n"), kPassword + " more\n",
@@ -586,10 +584,10 @@ class ConfigTest : public CppUnit::TestFixture {
     }
     // A directory or a FIFO is no password file (and the FIFO, with no
     // writer, must not hang the load).
-    CPPUNIT_ASSERT_EQUAL(0, mkdir((dir_ + "/folder").c_str(), 0700));
+    CPPUNIT_ASSERT_EQUAL(0, mkdir((dir_.path() + "/folder").c_str(), 0700));
     Config folder;
     CPPUNIT_ASSERT(!LoadWithPasswordFile("folder", &folder).ok());
-    CPPUNIT_ASSERT_EQUAL(0, mkfifo((dir_ + "/fifo").c_str(), 0600));
+    CPPUNIT_ASSERT_EQUAL(0, mkfifo((dir_.path() + "/fifo").c_str(), 0600));
     Config fifo;
     CPPUNIT_ASSERT(!LoadWithPasswordFile("fifo", &fifo).ok());
   }
@@ -660,7 +658,7 @@ class ConfigTest : public CppUnit::TestFixture {
   }
 
   std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
+    std::string path = dir_.path() + "/" + name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
     out.close();
@@ -735,7 +733,7 @@ class ConfigTest : public CppUnit::TestFixture {
                          actual.max_pending_invites_per_space);
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(ConfigTest);

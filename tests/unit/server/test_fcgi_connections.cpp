@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "../temporary_directory.h"
 #include "tokend/server/fcgi_connections.h"
 
 namespace tokend {
@@ -180,10 +181,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char pattern[] = "/tmp/fcgi-connections-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/fcgi.sock";
+    dir_.Create("fcgi-connections-test");
+    path_ = dir_.path() + "/fcgi.sock";
     CPPUNIT_ASSERT_EQUAL(0, FCGX_Init());
     listen_fd_ = FCGX_OpenSocket(path_.c_str(), 16);
     CPPUNIT_ASSERT(listen_fd_ >= 0);
@@ -206,8 +205,7 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
                    gate_open_[1], waiting_[0], waiting_[1]}) {
       close(fd);
     }
-    unlink(path_.c_str());
-    rmdir(dir_.c_str());
+    dir_.Remove();  // and the socket in it
   }
 
   void testServesManyRequestsOnOneKeptConnection() {
@@ -549,7 +547,8 @@ class FcgiConnectionsTest : public CppUnit::TestFixture {
                          write(fd, bytes.data(), bytes.size()));
   }
 
-  std::string dir_, path_;
+  test::TemporaryDirectory dir_;
+  std::string path_;
   int listen_fd_ = -1;
   int gate_entered_[2] = {-1, -1};
   int gate_open_[2] = {-1, -1};

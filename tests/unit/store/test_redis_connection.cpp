@@ -23,6 +23,7 @@
 
 #include "../redis_server.h"
 #include "../status_asserts.h"
+#include "../temporary_directory.h"
 #include "tokend/store/redis_connection.h"
 
 namespace tokend {
@@ -70,18 +71,15 @@ class RedisConnectionTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char dir_template[] = "/tmp/tokend-redis-connection-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    dir_ = dir;
-    server_.Start(dir_);
+    dir_.Create("tokend-redis-connection");
+    server_.Start(dir_.path());
     endpoint_.unix_path = server_.socket();
   }
 
   void tearDown() override {
     kill(server_.pid(), SIGCONT);
     server_.Stop();
-    std::filesystem::remove_all(dir_);
+    dir_.Remove();
   }
 
   // Redis is stopped while the command goes out, and let go only once
@@ -193,7 +191,7 @@ class RedisConnectionTest : public CppUnit::TestFixture {
     return settings;
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   test::RedisServer server_;
   RedisEndpoint endpoint_;
 };

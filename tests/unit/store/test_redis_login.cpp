@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/tracked_reads.h"
 
@@ -89,10 +90,8 @@ class RedisLoginTest : public CppUnit::TestFixture {
     // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
     // process that writes to a Redis connection the server closed.
     signal(SIGPIPE, SIG_IGN);
-    char pattern[] = "/tmp/redis-login-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
-    server_.Start(dir_,
+    dir_.Create("redis-login-test");
+    server_.Start(dir_.path(),
                   {"--user", "default", "off",
                    "--user", kUser, "on", std::string(">") + kPassword, "~oz:*",
                    "resetchannels", "-@all", "+ping", "+get", "+set", "+eval",
@@ -104,8 +103,7 @@ class RedisLoginTest : public CppUnit::TestFixture {
 
   void tearDown() override {
     server_.Stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    dir_.Remove();
   }
 
   void testLogsInAsTheConfiguredUserBeforeAnyCommand() {
@@ -133,7 +131,7 @@ class RedisLoginTest : public CppUnit::TestFixture {
 
   void testAWrongPasswordIsUnavailableAndLoggedOnceWithoutThePassword() {
     const std::string wrong = "not-the-pw-77e1c0";
-    StderrCapture capture(dir_ + "/stderr");
+    StderrCapture capture(dir_.path() + "/stderr");
     {
       RedisClient redis(ConfigAs(kUser, wrong));
       RedisReply reply;
@@ -153,7 +151,7 @@ class RedisLoginTest : public CppUnit::TestFixture {
   }
 
   void testNoLoginWhereRedisWantsOneIsUnavailableNotInternal() {
-    StderrCapture capture(dir_ + "/stderr");
+    StderrCapture capture(dir_.path() + "/stderr");
     {
       RedisClient redis(ConfigAs("", ""));
       RedisReply reply;
@@ -172,7 +170,7 @@ class RedisLoginTest : public CppUnit::TestFixture {
   void testAUserWithoutTrackingRightsReadsUncachedAndIsToldOnce() {
     // An ACL from before client-side caching: no CLIENT, no SUBSCRIBE, no
     // channel. Reads work, from Redis each time, and one line says why.
-    StderrCapture capture(dir_ + "/stderr");
+    StderrCapture capture(dir_.path() + "/stderr");
     {
       RedisClient redis(ConfigAs(kUser, kPassword));
       RedisReply reply;
@@ -241,7 +239,7 @@ class RedisLoginTest : public CppUnit::TestFixture {
                                                     : reply.text;
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   test::RedisServer server_;
 };
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/store/redis_client.h"
 
 namespace tokend {
@@ -27,21 +28,18 @@ class ReplicaWaitTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char dir_template[] = "/tmp/tokend-replica-wait-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    dir_ = dir;
-    std::filesystem::create_directory(dir_ + "/primary");
-    std::filesystem::create_directory(dir_ + "/replica");
+    dir_.Create("tokend-replica-wait");
+    std::filesystem::create_directory(dir_.path() + "/primary");
+    std::filesystem::create_directory(dir_.path() + "/replica");
     port_ = test::FreeClusterPort();
-    primary_.Start(dir_ + "/primary", {"--port", std::to_string(port_), "--bind",
+    primary_.Start(dir_.path() + "/primary", {"--port", std::to_string(port_), "--bind",
                                        "127.0.0.1"});
   }
 
   void tearDown() override {
     replica_.Stop();
     primary_.Stop();
-    std::filesystem::remove_all(dir_);
+    dir_.Remove();
   }
 
   void testWritesWaitForTheReplicaAndReadsDoNot() {
@@ -109,7 +107,7 @@ class ReplicaWaitTest : public CppUnit::TestFixture {
 
   // Starts the replica and waits (at most 10 s) until the primary lists it.
   void StartReplica() {
-    replica_.Start(dir_ + "/replica",
+    replica_.Start(dir_.path() + "/replica",
                    {"--replicaof", "127.0.0.1", std::to_string(port_)});
     Config config;
     config.redis = "unix:" + primary_.socket();
@@ -139,7 +137,7 @@ class ReplicaWaitTest : public CppUnit::TestFixture {
     return std::stoll(info.text.substr(at + 19));
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   int port_ = 0;
   test::RedisServer primary_;
   test::RedisServer replica_;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/store/redis_client.h"
 
 namespace tokend {
@@ -38,16 +39,15 @@ class SentinelTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char dir_template[] = "/tmp/tokend-sentinel-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    dir_ = dir;
-    for (const char* part : {"/a", "/b"}) std::filesystem::create_directory(dir_ + part);
+    dir_.Create("tokend-sentinel");
+    for (const char* part : {"/a", "/b"}) {
+      std::filesystem::create_directory(dir_.path() + part);
+    }
     port_a_ = test::FreeClusterPort();
     port_b_ = test::FreeClusterPort({port_a_});
     sentinel_port_ = test::FreeClusterPort({port_a_, port_b_});
-    a_.Start(dir_ + "/a", {"--port", std::to_string(port_a_), "--bind", "127.0.0.1"});
-    b_.Start(dir_ + "/b", {"--port", std::to_string(port_b_), "--bind", "127.0.0.1",
+    a_.Start(dir_.path() + "/a", {"--port", std::to_string(port_a_), "--bind", "127.0.0.1"});
+    b_.Start(dir_.path() + "/b", {"--port", std::to_string(port_b_), "--bind", "127.0.0.1",
                            "--replicaof", "127.0.0.1", std::to_string(port_a_)});
     StartSentinel();
   }
@@ -59,7 +59,11 @@ class SentinelTest : public CppUnit::TestFixture {
     }
     b_.Stop();
     a_.Stop();
-    if (getenv("KEEP_SENTINEL_DIR") == nullptr) std::filesystem::remove_all(dir_);
+    if (getenv("KEEP_SENTINEL_DIR") == nullptr) {
+      dir_.Remove();
+    } else {
+      dir_.Keep();
+    }
   }
 
   void testTheClientFollowsAFailoverWithoutARestart() {
@@ -99,9 +103,10 @@ class SentinelTest : public CppUnit::TestFixture {
 
  private:
   void StartSentinel() {
-    const std::string conf = dir_ + "/sentinel.conf";
+    const std::string conf = dir_.path() + "/sentinel.conf";
     std::ofstream(conf) << "port " << sentinel_port_ << "\nbind 127.0.0.1\n"
-                        << "dir " << dir_ << "\nlogfile " << dir_ << "/sentinel.log\n"
+                        << "dir " << dir_.path() << "\nlogfile " << dir_.path()
+                        << "/sentinel.log\n"
                         << "sentinel monitor tokens 127.0.0.1 " << port_a_ << " 1\n"
                         << "sentinel down-after-milliseconds tokens 1000\n"
                         << "sentinel failover-timeout tokens 5000\n";
@@ -153,7 +158,7 @@ class SentinelTest : public CppUnit::TestFixture {
     return reply.text;
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   int port_a_ = 0, port_b_ = 0, sentinel_port_ = 0;
   test::RedisServer a_, b_;
   pid_t sentinel_pid_ = -1;

@@ -21,6 +21,7 @@
 
 #include "../redis_calls.h"
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/store_keys.h"
 #include "tokend/store/token_store.h"
@@ -111,10 +112,8 @@ class StoreTest : public CppUnit::TestFixture {
     // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
     // process that writes to a Redis that went away.
     signal(SIGPIPE, SIG_IGN);
-    char pattern[] = "/tmp/tokend-store-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
-    server_.Start(dir_);
+    dir_.Create("tokend-store-test");
+    server_.Start(dir_.path());
     config_.redis = "unix:" + server_.socket();
     config_.redis_connect_timeout_ms = 300;
     config_.redis_command_timeout_ms = 1000;
@@ -124,8 +123,7 @@ class StoreTest : public CppUnit::TestFixture {
   void tearDown() override {
     redis_.reset();
     server_.Stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    dir_.Remove();
   }
 
   // --- TokenStore ---------------------------------------------------------
@@ -1037,7 +1035,7 @@ class StoreTest : public CppUnit::TestFixture {
 
   void testMissingSocketIsServiceUnavailableWithoutHanging() {
     Config config = config_;
-    config.redis = "unix:" + dir_ + "/no-such.sock";
+    config.redis = "unix:" + dir_.path() + "/no-such.sock";
     config.redis_connect_timeout_ms = 500;
     RedisClient client(config);
     const Clock::time_point start = Clock::now();
@@ -1105,7 +1103,7 @@ class StoreTest : public CppUnit::TestFixture {
     ASSERT_CODE(Code::kServiceUnavailable, redis_->Run({"PING"}, &reply));
     CPPUNIT_ASSERT(SecondsSince(start) < 1.0);
 
-    server_.Start(dir_);  // the same socket path
+    server_.Start(dir_.path());  // the same socket path
     ASSERT_OK(redis_->Run({"PING"}, &reply));
     CPPUNIT_ASSERT_EQUAL(std::string("PONG"), reply.text);
     ASSERT_OK(redis_->Run({"SET", "after", "2"}, &reply));
@@ -1134,7 +1132,7 @@ class StoreTest : public CppUnit::TestFixture {
   const std::string kAlice = NewRandomId();
   const std::string kBob = NewRandomId();
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   test::RedisServer server_;
   Config config_;
   std::unique_ptr<RedisClient> redis_;

@@ -16,6 +16,7 @@
 #include "../redis_calls.h"
 #include "../redis_server.h"
 #include "../status_asserts.h"
+#include "../temporary_directory.h"
 #include "tokend/store/redis_client.h"
 #include "tokend/store/tracked_reads.h"
 
@@ -46,11 +47,8 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     // The daemon's workers ignore SIGPIPE (worker_pool.cpp); so must a
     // process that writes to a Redis connection the server closed.
     signal(SIGPIPE, SIG_IGN);
-    char dir_template[] = "/tmp/tokend-tracked-reads-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    dir_ = dir;
-    server_.Start(dir_);
+    dir_.Create("tokend-tracked-reads");
+    server_.Start(dir_.path());
     config_.redis = "unix:" + server_.socket();
     config_.redis_connect_timeout_ms = 500;
     config_.redis_command_timeout_ms = 2000;
@@ -63,7 +61,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   void tearDown() override {
     other_.reset();
     server_.Stop();
-    std::filesystem::remove_all(dir_);
+    dir_.Remove();
   }
 
   void testAReadAskedTwiceGoesToRedisOnce() {
@@ -174,7 +172,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     // The test server keeps nothing on disk: it comes back empty, and no
     // invalidation says so; both connections see the restart.
     server_.Stop();
-    server_.Start(dir_);
+    server_.Start(dir_.path());
     RedisReply reply;
     ASSERT_OK(redis.Run({"GET", "oz:k"}, &reply));
     CPPUNIT_ASSERT(reply.is_nil());
@@ -315,10 +313,10 @@ class TrackedReadsTest : public CppUnit::TestFixture {
   void testARedisOverTcpGetsNoCacheAndNoBarrier() {
     // Over TCP (another host, a tunnel) an invalidation may still be on the
     // wire when the barrier's answer arrives: no cache there.
-    std::filesystem::create_directory(dir_ + "/tcp");
+    std::filesystem::create_directory(dir_.path() + "/tcp");
     const int port = test::FreeClusterPort();
     test::RedisServer tcp;
-    tcp.Start(dir_ + "/tcp", {"--port", std::to_string(port), "--bind",
+    tcp.Start(dir_.path() + "/tcp", {"--port", std::to_string(port), "--bind",
                               "127.0.0.1"});
     Config config = config_;
     config.redis = "127.0.0.1:" + std::to_string(port);
@@ -413,7 +411,7 @@ class TrackedReadsTest : public CppUnit::TestFixture {
     return test::CommandCalls(other_.get(), command);
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
   test::RedisServer server_;
   Config config_;
   std::unique_ptr<RedisClient> other_;

@@ -30,6 +30,7 @@
 #include <set>
 #include <string>
 
+#include "../temporary_directory.h"
 #include "tokend/common/crypto.h"
 #include "tokend/common/text.h"
 #include "tokend/token/macaroon.h"
@@ -627,18 +628,15 @@ class MasterSecretTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char pattern[] = "/tmp/tokend-master-test.XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
+    dir_.Create("tokend-master-test");
   }
 
   void tearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    dir_.Remove();
   }
 
   void testCreatesA32ByteFileReadableOnlyByItsOwner() {
-    std::string path = dir_ + "/master.key";
+    std::string path = dir_.path() + "/master.key";
     SecretKey master;
     Status status = LoadOrCreateMasterSecret(path, &master);
     CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
@@ -652,7 +650,7 @@ class MasterSecretTest : public CppUnit::TestFixture {
   }
 
   void testReadsTheSameSecretBackTheSecondTime() {
-    std::string path = dir_ + "/master.key";
+    std::string path = dir_.path() + "/master.key";
     SecretKey first, second;
     CPPUNIT_ASSERT(LoadOrCreateMasterSecret(path, &first).ok());
     CPPUNIT_ASSERT(LoadOrCreateMasterSecret(path, &second).ok());
@@ -663,7 +661,7 @@ class MasterSecretTest : public CppUnit::TestFixture {
   }
 
   void testCreatesTheParentFolderPrivately() {
-    std::string folder = dir_ + "/state";
+    std::string folder = dir_.path() + "/state";
     SecretKey master;
     Status status = LoadOrCreateMasterSecret(folder + "/master.key", &master);
     CPPUNIT_ASSERT_MESSAGE(status.description(), status.ok());
@@ -676,9 +674,9 @@ class MasterSecretTest : public CppUnit::TestFixture {
   void testLeavesNoTemporaryFileBehind() {
     SecretKey master;
     CPPUNIT_ASSERT(
-        LoadOrCreateMasterSecret(dir_ + "/master.key", &master).ok());
+        LoadOrCreateMasterSecret(dir_.path() + "/master.key", &master).ok());
     int entries = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
       CPPUNIT_ASSERT_EQUAL(std::string("master.key"),
                            entry.path().filename().string());
       ++entries;
@@ -688,15 +686,15 @@ class MasterSecretTest : public CppUnit::TestFixture {
 
   void testTwoCreatedSecretsDiffer() {
     SecretKey first, second;
-    CPPUNIT_ASSERT(LoadOrCreateMasterSecret(dir_ + "/one.key", &first).ok());
-    CPPUNIT_ASSERT(LoadOrCreateMasterSecret(dir_ + "/two.key", &second).ok());
+    CPPUNIT_ASSERT(LoadOrCreateMasterSecret(dir_.path() + "/one.key", &first).ok());
+    CPPUNIT_ASSERT(LoadOrCreateMasterSecret(dir_.path() + "/two.key", &second).ok());
     CPPUNIT_ASSERT(Hex(first) != Hex(second));
   }
 
   void testRefusesAFileOthersCanRead() {
     for (mode_t mode :
          {mode_t{0644}, mode_t{0640}, mode_t{0604}, mode_t{0660}}) {
-      std::string path = dir_ + "/master.key";
+      std::string path = dir_.path() + "/master.key";
       WriteFile(path, std::string(32, 'k'), mode);
       SecretKey master;
       Status status = LoadOrCreateMasterSecret(path, &master);
@@ -710,7 +708,7 @@ class MasterSecretTest : public CppUnit::TestFixture {
   void testRefusesAFileOfTheWrongSize() {
     for (size_t size :
          {size_t{0}, size_t{16}, size_t{31}, size_t{33}, size_t{64}}) {
-      std::string path = dir_ + "/master.key";
+      std::string path = dir_.path() + "/master.key";
       WriteFile(path, std::string(size, 'k'), 0600);
       SecretKey master;
       Status status = LoadOrCreateMasterSecret(path, &master);
@@ -720,7 +718,7 @@ class MasterSecretTest : public CppUnit::TestFixture {
   }
 
   void testReadsAnExistingSecretVerbatim() {
-    std::string path = dir_ + "/master.key";
+    std::string path = dir_.path() + "/master.key";
     std::string bytes;
     for (int i = 0; i < 32; ++i) bytes.push_back(static_cast<char>(i));
     WriteFile(path, bytes, 0400);
@@ -759,7 +757,7 @@ class MasterSecretTest : public CppUnit::TestFixture {
     return digest;
   }
 
-  std::string dir_;
+  test::TemporaryDirectory dir_;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(MasterSecretTest);
