@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "tokend/common/limits.h"
 #include "tokend/common/text.h"
 #include "tokend/http/utf8.h"
 
@@ -16,10 +17,15 @@ namespace {
 // The most of one echoed value an error body repeats, in bytes.
 constexpr size_t kMaxEchoedBytes = 512;
 
-// The JSON value of a json detail; false when it is too long to echo or
-// is not JSON (then it is shown as a string, cut like any other).
-bool ParseJsonDetail(const std::string& text, Json::Value* value) {
-  if (text.size() > kMaxEchoedBytes) return false;
+void AppendJson(const Json::Value& value, std::string* out);
+
+// The JSON value of a json detail as an error echoes it: whole when its text
+// is short; an object too long to echo keeps the members that fit (a caveat's
+// "type", not its list of 65 entries), so the detail stays an object. False
+// when the text is not JSON, or is a long value of another kind: it is then
+// shown as a string, cut like any other.
+bool EchoedJsonDetail(const std::string& text, Json::Value* value) {
+  if (text.size() > kMaxBodyBytes) return false;  // nothing a client sent
   // Not strictMode: that refuses a root other than an object or a list,
   // and a caveat a client sent may be a bare string. A reader of its own
   // each time (errors are rare): a reader is not to be shared by threads.
@@ -27,12 +33,31 @@ bool ParseJsonDetail(const std::string& text, Json::Value* value) {
   builder.settings_["failIfExtra"] = true;
   const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   std::string errors;
+  Json::Value parsed;
   try {
-    return reader->parse(text.data(), text.data() + text.size(), value,
-                         &errors);
+    if (!reader->parse(text.data(), text.data() + text.size(), &parsed,
+                       &errors)) {
+      return false;
+    }
   } catch (const Json::Exception&) {
     return false;
   }
+  if (text.size() <= kMaxEchoedBytes) {
+    *value = std::move(parsed);
+    return true;
+  }
+  if (!parsed.isObject()) return false;
+  *value = Json::Value(Json::objectValue);
+  size_t used = 2;  // {}
+  for (const std::string& key : parsed.getMemberNames()) {
+    std::string member;
+    AppendJson(parsed[key], &member);
+    const size_t cost = key.size() + member.size() + 4;  // "":,
+    if (used + cost > kMaxEchoedBytes) continue;
+    (*value)[key] = parsed[key];
+    used += cost;
+  }
+  return true;
 }
 
 Json::Value DetailsOf(const Status& status) {
@@ -41,7 +66,7 @@ Json::Value DetailsOf(const Status& status) {
     Json::Value parsed;
     if (detail.number) {
       details[detail.key] = Json::Int64(std::stoll(detail.value));
-    } else if (detail.json && ParseJsonDetail(detail.value, &parsed)) {
+    } else if (detail.json && EchoedJsonDetail(detail.value, &parsed)) {
       details[detail.key] = parsed;
     } else {
       // Details may echo what a client sent (a key, a caveat it appended):

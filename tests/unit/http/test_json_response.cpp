@@ -302,7 +302,9 @@ class JsonResponseTest : public CppUnit::TestFixture {
         .AddJsonDetail("keys", R"(["name","revoked"])")
         .AddJsonDetail("bare", R"("time < 5")")
         .AddJsonDetail("broken", R"({"type":)")
-        .AddJsonDetail("long", "[\"" + std::string(600, 'x') + "\"]");
+        .AddJsonDetail("long", "[\"" + std::string(600, 'x') + "\"]")
+        .AddJsonDetail("long caveat", R"({"type":"ip","whitelist":[")" +
+                                          std::string(600, '1') + R"("]})");
     CPPUNIT_ASSERT(status.details()[0].json);
     CPPUNIT_ASSERT(!status.details()[0].number);
     Json::Value details =
@@ -318,6 +320,11 @@ class JsonResponseTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string(R"({"type":)"), JsonString(details["broken"]));
     CPPUNIT_ASSERT(details["long"].isString());
     CPPUNIT_ASSERT(JsonString(details["long"]).size() <= 512);
+    // An object too long to echo stays an object, with the members that fit.
+    const Json::Value& caveat = details["long caveat"];
+    CPPUNIT_ASSERT(caveat.isObject());
+    CPPUNIT_ASSERT_EQUAL(std::string("ip"), JsonString(caveat["type"]));
+    CPPUNIT_ASSERT(!caveat.isMember("whitelist"));
   }
 
   void testErrorResponseCarriesTheHttpStatusOfEveryCode() {
