@@ -75,12 +75,22 @@ Status ReadExpiringWithin(const std::string& query, int64_t* seconds) {
 
 }  // namespace
 
-Status NamedTokensApi::ReadCustomMetadata(const Json::Value& value,
-                                          std::string* text) const {
+Status NamedTokensApi::ReadCustomMetadata(
+    const Json::Value& value, const std::string& parsed_text,
+    const std::vector<size_t>& replaced_numbers, std::string* text) const {
   if (!value.isObject()) {
     return Status(Code::kBadValueJSON,
                   "Bad value: provided \"customMetadata\" must be a JSON "
                   "object.")
+        .AddDetail("key", "customMetadata");
+  }
+  // Kept as JSON text and shown again as given: a number it could only
+  // keep rounded (an integer beyond 64 bits, a number beyond a double's
+  // range) is refused rather than changed.
+  if (!NumbersHeldAsGiven(value, parsed_text, replaced_numbers)) {
+    return Status(Code::kBadValueJSON,
+                  "Bad value: provided \"customMetadata\" may hold integers "
+                  "of at most 64 bits and numbers within a double's range.")
         .AddDetail("key", "customMetadata");
   }
   *text = value.empty() ? "" : ToJson(value);
@@ -98,7 +108,10 @@ Status NamedTokensApi::ReadCustomMetadata(const Json::Value& value,
 void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
   const Caller& caller = call.caller;
   Json::Value body;
-  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false, &body);
+  std::string parsed_text;
+  std::vector<size_t> replaced_numbers;
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/false,
+                                  &body, &parsed_text, &replaced_numbers);
   if (status.ok()) {
     status = RejectUnknownKeys(body, {"name", "type", "caveats",
                                       "customMetadata", "revoked",
@@ -138,7 +151,8 @@ void NamedTokensApi::CreateNamedToken(const Call& call, Outcome* outcome) {
                                          : CaveatUse::kAccessOrIdentity);
   }
   if (status.ok() && body.isMember("customMetadata")) {
-    status = ReadCustomMetadata(body["customMetadata"], &record.custom_metadata);
+    status = ReadCustomMetadata(body["customMetadata"], parsed_text,
+                                replaced_numbers, &record.custom_metadata);
   }
   if (status.ok() && body.isMember("revoked")) {
     status = ReadBoolean(body, "revoked", &record.revoked);
@@ -295,7 +309,10 @@ void NamedTokensApi::GetNamedTokenByName(const Call& call, Outcome* outcome) {
 
 void NamedTokensApi::UpdateNamedToken(const Call& call, Outcome* outcome) {
   Json::Value body;
-  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/true, &body);
+  std::string parsed_text;
+  std::vector<size_t> replaced_numbers;
+  Status status = ParseJsonObject(call.request.body, /*allow_empty=*/true,
+                                  &body, &parsed_text, &replaced_numbers);
   if (status.ok()) {
     status = RejectUnknownKeys(body, {"name", "customMetadata", "revoked"});
   }
@@ -315,7 +332,8 @@ void NamedTokensApi::UpdateNamedToken(const Call& call, Outcome* outcome) {
   }
   if (status.ok() && body.isMember("customMetadata")) {
     std::string text;
-    status = ReadCustomMetadata(body["customMetadata"], &text);
+    status = ReadCustomMetadata(body["customMetadata"], parsed_text,
+                                replaced_numbers, &text);
     update.custom_metadata = text;
   }
   if (status.ok() && body.isMember("revoked")) {

@@ -24,19 +24,6 @@ Status TtlTooLow() {
       .AddNumberDetail("limit", 1);
 }
 
-// Whether `value` was written in `body` as a plain integer (digits, maybe
-// a minus), rather than with a fraction or an exponent.
-bool IsIntegerLiteral(const std::string& body, const Json::Value& value) {
-  size_t start = static_cast<size_t>(value.getOffsetStart());
-  size_t limit = static_cast<size_t>(value.getOffsetLimit());
-  if (start >= limit || limit > body.size()) return false;
-  if (body[start] == '-') ++start;
-  for (size_t i = start; i < limit; ++i) {
-    if (body[i] < '0' || body[i] > '9') return false;
-  }
-  return start < limit;
-}
-
 }  // namespace
 
 Status ParseTokenOptions(const std::string& body, int64_t max_ttl,

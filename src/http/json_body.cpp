@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "tokend/common/limits.h"
 #include "tokend/common/text.h"
@@ -84,8 +85,10 @@ std::string RepresentableNumber(const std::string& lexeme) {
 // a string, or anywhere outside one but as whitespace), comments (jsoncpp
 // skips them after a value even with allowComments off), numbers such as
 // 010, +1, 1. or a lone -, and unpaired surrogate escapes. On success
-// `normalized` is the text to parse (see RepresentableNumber).
-bool IsStrictJsonText(const std::string& text, std::string* normalized) {
+// `normalized` is the text to parse (see RepresentableNumber), and
+// `replaced` the offsets there of the numbers it replaced.
+bool IsStrictJsonText(const std::string& text, std::string* normalized,
+                      std::vector<size_t>* replaced) {
   normalized->clear();
   size_t copied = 0;  // text[0, copied) is already in `normalized`
   if (!IsValidUtf8(text)) return false;
@@ -128,6 +131,7 @@ bool IsStrictJsonText(const std::string& text, std::string* normalized) {
       std::string number = RepresentableNumber(lexeme);
       if (number != lexeme) {
         normalized->append(text, copied, i - copied);
+        replaced->push_back(normalized->size());
         normalized->append(number);
         copied = end;
       }
@@ -159,9 +163,13 @@ Json::CharReader* StrictReader() {
 }  // namespace
 
 Status ParseJsonObject(const std::string& body, bool allow_empty,
-                       Json::Value* object, std::string* parsed_text) {
+                       Json::Value* object, std::string* parsed_text,
+                       std::vector<size_t>* replaced_numbers) {
   std::string normalized;
   if (parsed_text == nullptr) parsed_text = &normalized;
+  std::vector<size_t> replaced;
+  if (replaced_numbers == nullptr) replaced_numbers = &replaced;
+  replaced_numbers->clear();
   if (IsBlank(body)) {
     if (allow_empty) {
       *object = Json::Value(Json::objectValue);
@@ -173,7 +181,7 @@ Status ParseJsonObject(const std::string& body, bool allow_empty,
   Json::CharReader* reader = StrictReader();
   std::string errors;
   bool parsed = false;
-  if (!IsStrictJsonText(body, parsed_text)) {
+  if (!IsStrictJsonText(body, parsed_text, replaced_numbers)) {
     return Status(Code::kMalformedData,
                   "Provided data could not be understood by the server.");
   }
@@ -193,6 +201,38 @@ Status ParseJsonObject(const std::string& body, bool allow_empty,
                   "Bad value: provided body must be a JSON object.");
   }
   return Status::Ok();
+}
+
+bool IsIntegerLiteral(const std::string& parsed_text, const Json::Value& value) {
+  size_t start = static_cast<size_t>(value.getOffsetStart());
+  size_t limit = static_cast<size_t>(value.getOffsetLimit());
+  if (start >= limit || limit > parsed_text.size()) return false;
+  if (parsed_text[start] == '-') ++start;
+  for (size_t i = start; i < limit; ++i) {
+    if (!IsDigit(parsed_text[i])) return false;
+  }
+  return start < limit;
+}
+
+bool NumbersHeldAsGiven(const Json::Value& value,
+                        const std::string& parsed_text,
+                        const std::vector<size_t>& replaced_numbers) {
+  if (value.isArray() || value.isObject()) {
+    for (const Json::Value& member : value) {
+      if (!NumbersHeldAsGiven(member, parsed_text, replaced_numbers)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (value.type() != Json::realValue) return true;
+  // An integer literal read as a double did not fit in 64 bits.
+  if (IsIntegerLiteral(parsed_text, value)) return false;
+  const size_t start = static_cast<size_t>(value.getOffsetStart());
+  for (size_t offset : replaced_numbers) {
+    if (offset == start) return false;
+  }
+  return true;
 }
 
 Status RejectUnknownKeys(const Json::Value& object,

@@ -579,6 +579,39 @@ def test_bad_named_token_bodies_get_onezones_errors(ctx):
     expect_error(_get_by_name(ctx, OWNER, "x1"), 404, "notFound")
 
 
+def test_named_token_custom_metadata_numbers_are_kept_as_given_or_refused(ctx):
+    """customMetadata comes back as it was given. A number the service could
+    only keep changed (an integer beyond 64 bits, a number beyond a double's
+    range) is refused with badValueJSON, on create and on update, at any
+    depth; nothing is stored."""
+    _user(ctx, OWNER)
+    kept = {"max": 9223372036854775807, "umax": 18446744073709551615,
+            "min": -9223372036854775808, "half": 0.5, "big": 1e300,
+            "small": -1e-300, "deep": [{"n": 12345678901234567890}]}
+    token_id, _ = _create(ctx, OWNER, {"name": "metadata-numbers",
+                                       "customMetadata": kept})
+    check_equal(_get_named(ctx, OWNER, token_id)["metadata"]["custom"], kept,
+                "numbers held exactly")
+    details = {"key": "customMetadata"}
+    for number in ("123456789012345678901", "18446744073709551616",
+                   "-9223372036854775809", "1e309", "-1e999",
+                   "99999999999999999999999999999999999999"):
+        for where in ('{"n": %s}', '{"a": [1, {"b": %s}]}'):
+            metadata = where % number
+            _refusals("create with %s" % metadata,
+                      _call(ctx, OWNER, "POST", "/user/tokens/named",
+                            '{"name": "metadata-refused", "customMetadata": %s}'
+                            % metadata),
+                      400, "badValueJSON", details)
+            _refusals("update with %s" % metadata,
+                      _patch(ctx, OWNER, token_id,
+                             '{"customMetadata": %s}' % metadata),
+                      400, "badValueJSON", details)
+    expect_error(_get_by_name(ctx, OWNER, "metadata-refused"), 404, "notFound")
+    check_equal(_get_named(ctx, OWNER, token_id)["metadata"]["custom"], kept,
+                "custom metadata after the refused updates")
+
+
 def test_named_token_custom_metadata_over_the_cap_is_refused(ctx):
     _user(ctx, OWNER)
     cap = _config_value(ctx, "max_custom_metadata_bytes")

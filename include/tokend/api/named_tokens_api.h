@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tokend/api/call.h"
 #include "tokend/common/config.h"
@@ -61,9 +62,13 @@ class NamedTokensApi {
   // caller is.
   void Render(const Caller& caller, const NamedTokenRecord& record,
               Json::Value* json) const;
-  // Checks customMetadata (an object within max_custom_metadata_bytes) and
-  // sets `*text` to its compact JSON.
-  Status ReadCustomMetadata(const Json::Value& value, std::string* text) const;
+  // Checks customMetadata (an object within max_custom_metadata_bytes,
+  // whose numbers are held as given: `parsed_text` and `replaced_numbers`
+  // as ParseJsonObject gave them) and sets `*text` to its compact JSON.
+  Status ReadCustomMetadata(const Json::Value& value,
+                            const std::string& parsed_text,
+                            const std::vector<size_t>& replaced_numbers,
+                            std::string* text) const;
 
   const Config& config_;
   const TokenKeys& keys_;
