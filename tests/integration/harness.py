@@ -490,10 +490,14 @@ def expect_json_type(response):
 ANY = object()  # details: present or not, any content
 
 
-def _check_details(actual, expected, where, response):
-    """`expected`: None (no details), ANY, or the exact dict. The daemon adds
-    details.requestId to every error; it must then equal the X-Request-Id
+def _check_details(actual, expected, where, response, with_request_id=True):
+    """`expected`: None (no details), ANY, or the exact dict. Every error
+    body, the daemon's and nginx's own, carries details.requestId
+    (`with_request_id`: inner errors do not); it must equal the X-Request-Id
     that nginx returned, and is otherwise ignored here."""
+    if with_request_id:
+        check(isinstance(actual, dict) and "requestId" in actual,
+              "%s.details.requestId is missing: %r" % (where, actual))
     if isinstance(actual, dict) and "requestId" in actual:
         actual = dict(actual)
         request_id = actual.pop("requestId")
@@ -539,7 +543,8 @@ def expect_error(response, status, error_id, details=None, auth_error=None):
         extra = set(inner) - {"id", "description", "details"}
         check(not extra, "authError: unexpected keys %s" % sorted(extra))
         _check_details(inner.get("details"), inner_details,
-                       "error.details.authError", response)
+                       "error.details.authError", response,
+                       with_request_id=False)
         _check_details(error.get("details"), ANY, "error", response)
     else:
         _check_details(error.get("details"), details, "error", response)
