@@ -12,6 +12,7 @@
 #include "tokend/common/text.h"
 #include "tokend/http/json_body.h"
 #include "tokend/http/json_response.h"
+#include "tokend/http/request.h"
 #include "tokend/token/token_ref.h"
 
 namespace tokend {
@@ -49,26 +50,35 @@ TokenRef RefOf(const std::string& user_id, const NamedTokenRecord& record) {
   return ref;
 }
 
-// The "expiring_within" of a query string: -1 when absent.
+// The "expiring_within" of a query string: -1 when absent. Names and
+// values are percent-decoded (?expiring_within=%31%30 is 10), as a client's
+// URL library may encode them.
 Status ReadExpiringWithin(const std::string& query, int64_t* seconds) {
   *seconds = -1;
+  const Status bad = Status(Code::kBadValueInteger,
+                            "Bad value: provided \"expiring_within\" must be a "
+                            "whole number of seconds.")
+                         .AddDetail("key", "expiring_within");
   size_t start = 0;
   while (start <= query.size()) {
     size_t end = query.find('&', start);
     if (end == std::string::npos) end = query.size();
     const std::string pair = query.substr(start, end - start);
-    const std::string key = "expiring_within=";
-    if (pair.compare(0, key.size(), key) == 0) {
-      int64_t value = 0;
-      if (!ParseDecimal(pair.substr(key.size()), &value) || value < 0) {
-        return Status(Code::kBadValueInteger,
-                      "Bad value: provided \"expiring_within\" must be a "
-                      "whole number of seconds.")
-            .AddDetail("key", "expiring_within");
-      }
-      *seconds = value;
-    }
     start = end + 1;
+    const size_t equals = pair.find('=');
+    std::string name;
+    if (!PercentDecode(pair.substr(0, equals), &name) ||
+        name != "expiring_within") {
+      continue;  // another parameter: not this endpoint's
+    }
+    std::string text;
+    int64_t value = 0;
+    if (equals == std::string::npos ||
+        !PercentDecode(pair.substr(equals + 1), &text) ||
+        !ParseDecimal(text, &value) || value < 0) {
+      return bad;
+    }
+    *seconds = value;
   }
   return Status::Ok();
 }

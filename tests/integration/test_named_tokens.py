@@ -455,7 +455,10 @@ def test_expiring_within_lists_only_named_tokens_expiring_in_the_window(ctx):
     check_equal(sorted(_list(ctx, name, "?expiring_within=99999999999999999")),
                 sorted([soon, later]),
                 "within an enormous window (never is still not in it)")
-    for bad in ("abc", "-1", "", "1.5"):
+    # Percent-encoded, as a URL library may send it: the same window.
+    check_equal(_list(ctx, name, "?expiring%5Fwithin=%33%36%30%30"), [soon],
+                "within an hour, percent-encoded")
+    for bad in ("abc", "-1", "", "1.5", "%31%2E5", "%zz", "1%00"):
         _refusals("expiring_within=%s" % bad,
                   _call(ctx, name, "GET", "/user/tokens/named?expiring_within=" + bad),
                   400, "badValueInteger", {"key": "expiring_within"})
