@@ -29,17 +29,13 @@ class LocalCluster {
     nodes_.clear();
     for (auto& server : servers_) server->Stop();
     servers_.clear();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    dir_.clear();
+    dir_.Remove();
   }
 
   void Start(int count) {
-    char dir_template[] = "/tmp/tokend-cluster-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    dir_ = dir;
+    dir_.Create("tokend-cluster");
     for (int i = 0; i < count; ++i) {
-      const std::string node_dir = dir_ + "/" + std::to_string(i);
+      const std::string node_dir = dir_.path() + "/" + std::to_string(i);
       std::filesystem::create_directory(node_dir);
       const int port = FreeClusterPort(ports_);
       ports_.push_back(port);
@@ -129,7 +125,7 @@ class LocalCluster {
     return covered;
   }
 
-  std::string dir_;
+  TemporaryDirectory dir_;
   std::vector<int> ports_;
   std::vector<std::unique_ptr<RedisServer>> servers_;
   std::vector<std::unique_ptr<RedisClient>> nodes_;

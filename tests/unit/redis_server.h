@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "temporary_directory.h"
 #include "tokend/common/config.h"
 #include "tokend/store/redis_client.h"
 
@@ -182,19 +183,9 @@ class RedisServer {
 // removed at exit. Each test empties it first (FLUSHALL).
 inline RedisServer& SharedClusterNode() {
   struct Node {
-    std::string dir;
+    TemporaryDirectory dir;  // declared first: goes after the server stops
     RedisServer server;
-    Node() {
-      char pattern[] = "/tmp/tokend-cluster-node.XXXXXX";
-      CPPUNIT_ASSERT(mkdtemp(pattern) != nullptr);
-      dir = pattern;
-      server.StartClusterNode(dir);
-    }
-    ~Node() {
-      server.Stop();
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
+    Node() { server.StartClusterNode(dir.Create("tokend-cluster-node")); }
   };
   static Node node;
   return node.server;

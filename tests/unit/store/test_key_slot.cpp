@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/store/key_slot.h"
 #include "tokend/store/store_keys.h"
 
@@ -62,14 +63,8 @@ class KeySlotTest : public CppUnit::TestFixture {
   }
 
   void testSlotsAgreeWithARealClusterNode() {
-    char dir_template[] = "/tmp/tokend-key-slot-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    const std::string state = dir;
-    struct RemoveOnExit {
-      std::string path;
-      ~RemoveOnExit() { std::filesystem::remove_all(path); }
-    } remove_on_exit{state};
+    test::TemporaryDirectory dir;  // removed when the test ends
+    const std::string state = dir.Create("tokend-key-slot");
     {
       test::RedisServer server;
       server.Start(state, {"--cluster-enabled", "yes", "--cluster-config-file",

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../redis_server.h"
+#include "../temporary_directory.h"
 #include "tokend/store/slot_map.h"
 
 namespace tokend {
@@ -24,15 +25,9 @@ class SlotMapTest : public CppUnit::TestFixture {
 
  public:
   void testTheMapOfARealNodeServesItsRangesAndLeavesHoles() {
-    char dir_template[] = "/tmp/tokend-slot-map-XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    CPPUNIT_ASSERT(dir != nullptr);
-    const std::string state = dir;
+    test::TemporaryDirectory dir;  // removed when the test ends
+    const std::string state = dir.Create("tokend-slot-map");
     const int port = test::FreeClusterPort();
-    struct RemoveOnExit {
-      std::string path;
-      ~RemoveOnExit() { std::filesystem::remove_all(path); }
-    } remove_on_exit{state};
     {
       test::RedisServer server;
       server.Start(state, {"--port", std::to_string(port), "--bind", "127.0.0.1",
