@@ -4,7 +4,7 @@
 // TCP endpoints; reads the Redis password file only when no one else may
 // read or write it, and never quotes it in an error.
 //
-// Each test writes its files in a fresh mkdtemp directory that tearDown
+// Each test writes its files in a fresh temporary directory that tearDown
 // removes.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
