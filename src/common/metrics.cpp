@@ -13,8 +13,10 @@ namespace tokend {
 
 namespace {
 
+// Every status the daemon answers with (HttpStatusOf and the successes):
+// a test keeps the list whole.
 constexpr int kStatuses[] = {200, 201, 204, 400, 401, 403, 404,
-                             405, 409, 413, 429, 500, 503};
+                             405, 409, 413, 429, 431, 500, 503};
 constexpr int kStatusSlots = sizeof(kStatuses) / sizeof(kStatuses[0]) + 1;  // + other
 constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                       0.05,   0.1,   0.25,   0.5,   1.0, 2.5};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tokend/common/metrics.h"
+#include "tokend/http/response.h"
 
 namespace tokend {
 namespace {
@@ -35,6 +36,7 @@ double ValueOf(const std::string& text, const std::string& series) {
 class MetricsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(MetricsTest);
   CPPUNIT_TEST(testCountsRequestsByRouteAndStatus);
+  CPPUNIT_TEST(testEveryErrorStatusHasItsOwnSeries);
   CPPUNIT_TEST(testLatencyHistogramIsCumulative);
   CPPUNIT_TEST(testCountsTokensAuthFailuresRedisErrorsAndWorkers);
   CPPUNIT_TEST_SUITE_END();
@@ -54,6 +56,18 @@ class MetricsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(ValueOf(RenderMetrics(),
                            "onezone_tokend_requests_total{route=\"unknown\","
                            "status=\"other\"}") >= 1);
+  }
+
+  void testEveryErrorStatusHasItsOwnSeries() {
+    for (int code = 0; code <= static_cast<int>(Code::kInternal); ++code) {
+      const int status = HttpStatusOf(static_cast<Code>(code));
+      if (status < 400) continue;
+      CountRequest(kClientTokensRoute, status, 0.001);
+      const std::string series =
+          "onezone_tokend_requests_total{route=\"/user/client_tokens\","
+          "status=\"" + std::to_string(status) + "\"}";
+      CPPUNIT_ASSERT_MESSAGE(series, ValueOf(RenderMetrics(), series) >= 1);
+    }
   }
 
   void testLatencyHistogramIsCumulative() {
