@@ -55,10 +55,6 @@ TokenRef RefOf(const std::string& user_id, const NamedTokenRecord& record) {
 // URL library may encode them.
 Status ReadExpiringWithin(const std::string& query, int64_t* seconds) {
   *seconds = -1;
-  const Status bad = Status(Code::kBadValueInteger,
-                            "Bad value: provided \"expiring_within\" must be a "
-                            "whole number of seconds.")
-                         .AddDetail("key", "expiring_within");
   size_t start = 0;
   while (start <= query.size()) {
     size_t end = query.find('&', start);
@@ -76,7 +72,10 @@ Status ReadExpiringWithin(const std::string& query, int64_t* seconds) {
     if (equals == std::string::npos ||
         !PercentDecode(pair.substr(equals + 1), &text) ||
         !ParseDecimal(text, &value) || value < 0) {
-      return bad;
+      return Status(Code::kBadValueInteger,
+                    "Bad value: provided \"expiring_within\" must be a "
+                    "whole number of seconds.")
+          .AddDetail("key", "expiring_within");
     }
     *seconds = value;
   }

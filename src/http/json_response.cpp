@@ -25,7 +25,8 @@ void AppendJson(const Json::Value& value, std::string* out);
 // when the text is not JSON, or is a long value of another kind: it is then
 // shown as a string, cut like any other.
 bool EchoedJsonDetail(const std::string& text, Json::Value* value) {
-  if (text.size() > kMaxBodyBytes) return false;  // nothing a client sent
+  // Longer than any body a client can send: not a value it sent.
+  if (text.size() > kMaxBodyBytes) return false;
   // Not strictMode: that refuses a root other than an object or a list,
   // and a caveat a client sent may be a bare string. A reader of its own
   // each time (errors are rare): a reader is not to be shared by threads.
@@ -51,8 +52,9 @@ bool EchoedJsonDetail(const std::string& text, Json::Value* value) {
   size_t used = 2;  // {}
   for (const std::string& key : parsed.getMemberNames()) {
     std::string member;
+    AppendJsonQuoted(key, &member);
     AppendJson(parsed[key], &member);
-    const size_t cost = key.size() + member.size() + 4;  // "":,
+    const size_t cost = member.size() + 2;  // the ':' and a ','
     if (used + cost > kMaxEchoedBytes) continue;
     (*value)[key] = parsed[key];
     used += cost;
